@@ -1,0 +1,393 @@
+"""The seeds' exercises as lessons: each sets up one or more trainers, runs
+them where it compares, and measures what the learner should look at.
+
+A lesson is data plus one function: ``LESSONS[name].run(quick)`` returns a
+:class:`LessonRun` holding labelled trainers (the server turns each into a
+session) and a JSON-safe ``measured`` dict. ``quick=True`` trains fewer
+epochs and on less data, for tests and impatient classrooms; the lesson
+teaches the same thing either way.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .gradcheck import gradient_check
+from .model import MLP
+from .training import Trainer, make_trainer
+
+Array = np.ndarray
+
+# The seeds' worked example (shared/seeds/000, "Numerical Example").
+WORKED_EXAMPLE_CONFIG: dict[str, Any] = {
+    "dataset": {"name": "inline", "X": [[1.0, 2.0]], "y": [[1.0]]},
+    "model": {"layers": [2, 2, 1], "activation": "relu", "output_activation": "linear", "loss": "mse",
+              "weights": [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6]]], "biases": [[0.0, 0.0], [0.0]]},
+    "optimizer": {"name": "sgd", "learning_rate": 0.1, "batch_size": 1, "shuffle": False},
+    "seed": 0,
+}
+WORKED_EXAMPLE_NUMBERS: dict[str, Any] = {
+    "z0": [0.5, 1.1], "yhat": 0.91, "loss": 0.00405, "delta1": [-0.09], "dW1": [[-0.045, -0.099]],
+    "db1": [-0.09], "delta0": [-0.045, -0.054], "dW0": [[-0.045, -0.09], [-0.054, -0.108]],
+    "db0": [-0.045, -0.054],
+}
+# Seed 003's table: test MSE in original units ($100,000 squared).
+SEED_CALIFORNIA_MSE = {"engine": 0.32, "sklearn_mlp": 0.33, "linear_regression": 0.56}
+SEED_CALIFORNIA_CONFIG: dict[str, Any] = {
+    "dataset": {"name": "california_housing", "test_fraction": 0.2, "seed": 42},
+    "model": {"layers": [8, 20, 10, 1], "activation": "sigmoid", "output_activation": "linear",
+              "loss": "mse", "init": "normal"},
+    "optimizer": {"name": "sgd", "learning_rate": 0.1, "batch_size": 32, "shuffle": False},
+    "seed": 42,
+}
+
+
+@dataclass
+class LessonRun:
+    """What a lesson made and measured: ``runs`` are ``(label, trainer)`` pairs."""
+
+    runs: list[tuple[str, Trainer]]
+    measured: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A named lesson: its title, what to look at, and how to run it."""
+
+    name: str
+    title: str
+    summary: str
+    run: Callable[[bool], LessonRun] = field(repr=False)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "title": self.title, "summary": self.summary}
+
+
+def _train(config: dict[str, Any], epochs: int) -> Trainer:
+    trainer = make_trainer(config)
+    trainer.run_epochs(epochs)
+    return trainer
+
+
+def _mean_norms(trainer: Trainer) -> list[float]:
+    """Per-layer gradient norm averaged over every epoch so far."""
+    return np.mean(np.array(trainer.history.grad_norms), axis=0).tolist()
+
+
+def _accuracy(trainer: Trainer, split: str = "test") -> float:
+    X, y = (trainer.X_test, trainer.y_test) if split == "test" else (trainer.X, trainer.y)
+    p = trainer.model.predict(X)
+    if y.shape[1] == 1:
+        return float(np.mean((p > 0.5) == (y > 0.5)))
+    return float(np.mean(p.argmax(1) == y.argmax(1)))
+
+
+def _last(trainer: Trainer) -> dict[str, Any]:
+    h = trainer.history
+    return {"epochs": trainer.epoch, "train_loss": h.train_loss[-1] if h.train_loss else None,
+            "test_loss": h.test_loss[-1] if h.test_loss else None, "finite": trainer.finite}
+
+
+# -- 1 ---------------------------------------------------------------------
+def worked_example(quick: bool) -> LessonRun:
+    trainer = make_trainer(WORKED_EXAMPLE_CONFIG)
+    preview = trainer.step(apply=False)  # the numbers of the first Step, before the update
+    c, g = preview.cache, preview.grads
+    got = {"z0": c.z[0][0].tolist(), "yhat": float(c.a[1][0, 0]), "loss": g.loss,
+           "delta1": g.delta[1][0].tolist(), "dW1": g.dW[1].tolist(), "db1": g.db[1].tolist(),
+           "delta0": g.delta[0][0].tolist(), "dW0": g.dW[0].tolist(), "db0": g.db[0].tolist()}
+    err = max(float(np.max(np.abs(np.subtract(got[k], v)))) for k, v in WORKED_EXAMPLE_NUMBERS.items())
+    return LessonRun([("worked example", trainer)],
+                     {"computed": got, "seed": WORKED_EXAMPLE_NUMBERS, "max_abs_error": err,
+                      "matches": err < 1e-12})
+
+
+# -- 2 ---------------------------------------------------------------------
+def _deep(activation: str, **extra: Any) -> dict[str, Any]:
+    return {"dataset": {"name": "circles", "n_samples": 200},
+            "model": {"layers": [2, 8, 8, 8, 8, 8, 8, 1], "activation": activation, "init": "xavier"},
+            "optimizer": {"name": "sgd", "learning_rate": 0.1, "batch_size": 16, **extra}, "seed": 0}
+
+
+def vanishing_gradients(quick: bool) -> LessonRun:
+    epochs = 5 if quick else 30
+    runs, measured = [], {"layers": [2, 8, 8, 8, 8, 8, 8, 1], "epochs": epochs}
+    for act in ("sigmoid", "relu"):
+        t = _train(_deep(act), epochs)
+        norms = _mean_norms(t)
+        measured[act] = {"grad_norms": norms, "first_over_last": norms[0] / norms[-1], **_last(t)}
+        runs.append((f"{act}, 6 hidden layers", t))
+    measured["sigmoid_vs_relu"] = (measured["sigmoid"]["first_over_last"]
+                                   / measured["relu"]["first_over_last"])
+    return LessonRun(runs, measured)
+
+
+# -- 3 ---------------------------------------------------------------------
+def exploding_gradients(quick: bool) -> LessonRun:
+    epochs = 10 if quick else 30
+    runs, measured = [], {"learning_rate": 0.5, "clip_norm": 1.0, "epochs": epochs}
+    base = {"dataset": {"name": "plane", "n_samples": 200},
+            "model": {"layers": [2, 32, 32, 32, 32, 32, 32, 1], "activation": "relu", "init": "he"},
+            "seed": 0}
+    for label, clip in (("no clipping", None), ("clipped at norm 1", 1.0)):
+        t = _train({**base, "optimizer": {"learning_rate": 0.5, "batch_size": 16, "clip_norm": clip}}, epochs)
+        key = "unclipped" if clip is None else "clipped"
+        measured[key] = {**_last(t), "epochs_run": len(t.history.train_loss),
+                         "grad_norms": t.history.grad_norms}
+        runs.append((label, t))
+    return LessonRun(runs, measured)
+
+
+# -- 4 ---------------------------------------------------------------------
+def activations(quick: bool) -> LessonRun:
+    epochs = 10 if quick else 60
+    runs, measured = [], {"dataset": "moons", "epochs": epochs}
+    for act in ACTIVATIONS:
+        t = _train({"dataset": {"name": "moons", "n_samples": 200, "noise": 0.1},
+                    "model": {"layers": [2, 8, 8, 1], "activation": act, "init": "xavier"},
+                    "optimizer": {"name": "adam", "learning_rate": 0.02, "batch_size": 16}, "seed": 0},
+                   epochs)
+        measured[act] = {**_last(t), "test_accuracy": _accuracy(t), "train_loss_curve": t.history.train_loss}
+        runs.append((act, t))
+    return LessonRun(runs, measured)
+
+
+# -- 5 ---------------------------------------------------------------------
+def hidden_units_identical(model: MLP) -> bool:
+    """True when, in every hidden layer, all units have the same incoming
+    weights and bias (so they compute the same function: symmetry unbroken)."""
+    for W, b in zip(model.W[:-1], model.b[:-1]):
+        if not (np.allclose(W, W[:1], rtol=0, atol=1e-12) and np.allclose(b, b[:1], rtol=0, atol=1e-12)):
+            return False
+    return True
+
+
+def initialisation(quick: bool) -> LessonRun:
+    epochs = 10 if quick else 60
+    runs, measured = [], {"dataset": "circles", "epochs": epochs}
+    for init in ("zeros", "normal", "xavier", "he"):
+        t = _train({"dataset": {"name": "circles", "n_samples": 200},
+                    "model": {"layers": [2, 8, 8, 1], "activation": "tanh", "init": init},
+                    "optimizer": {"learning_rate": 0.3, "batch_size": 16}, "seed": 0}, epochs)
+        measured[init] = {**_last(t), "test_accuracy": _accuracy(t), "grad_norms": _mean_norms(t),
+                          "hidden_units_identical": hidden_units_identical(t.model),
+                          "train_loss_curve": t.history.train_loss}
+        runs.append((init, t))
+    return LessonRun(runs, measured)
+
+
+# -- 6 ---------------------------------------------------------------------
+def california_housing(quick: bool) -> LessonRun:
+    """Seed 003's table live: this engine, scikit-learn's MLPRegressor and
+    LinearRegression, test MSE in original units."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import mean_squared_error
+    from sklearn.neural_network import MLPRegressor
+
+    epochs = 5 if quick else 100
+    t = _train(SEED_CALIFORNIA_CONFIG, epochs)
+    data = t.data
+    y_true = data.to_original_units(data.y_test)
+    engine = mean_squared_error(y_true, data.to_original_units(t.model.predict(t.X_test)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # Exactly seed 003's call (its defaults: relu, adam).
+        mlp = MLPRegressor(hidden_layer_sizes=(20, 10), learning_rate_init=0.1, max_iter=epochs,
+                           random_state=42).fit(data.X_train, data.y_train.ravel())
+    sk = mean_squared_error(y_true, data.to_original_units(mlp.predict(data.X_test).reshape(-1, 1)))
+    lin = LinearRegression().fit(data.X_train, data.y_train.ravel())
+    lr = mean_squared_error(y_true, data.to_original_units(lin.predict(data.X_test).reshape(-1, 1)))
+    return LessonRun([("this engine, [8, 20, 10, 1] sigmoid", t)], {
+        "epochs": epochs, "units": "(100,000 USD)^2",
+        "test_mse": {"engine": engine, "sklearn_mlp": sk, "linear_regression": lr},
+        "seed_reported": SEED_CALIFORNIA_MSE,
+    })
+
+
+# -- 7 ---------------------------------------------------------------------
+def _confusion(trainer: Trainer) -> list[list[int]]:
+    k = trainer.y_test.shape[1]
+    pred = trainer.model.predict(trainer.X_test).argmax(1)
+    true = trainer.y_test.argmax(1)
+    return np.bincount(true * k + pred, minlength=k * k).reshape(k, k).tolist()
+
+
+def digits(quick: bool) -> LessonRun:
+    runs, measured = [], {}
+    for name, hidden, n, epochs in (("digits", 32, None, 5 if quick else 30),
+                                    ("mnist_subset", 64, 2000 if quick else None, 2 if quick else 15)):
+        t = _train({"dataset": {"name": name, "n_samples": n},
+                    "model": {"layers": [64 if name == "digits" else 784, hidden, 10], "activation": "relu"},
+                    "optimizer": {"name": "adam", "learning_rate": 0.005, "batch_size": 32}, "seed": 0},
+                   epochs)
+        measured[name] = {**_last(t), "test_accuracy": _accuracy(t), "confusion": _confusion(t),
+                          "image_shape": list(t.data.image_shape), "n_features_shown": hidden}
+        runs.append((name, t))
+    return LessonRun(runs, measured)
+
+
+# -- 8 ---------------------------------------------------------------------
+def filter_normalised_direction(model: MLP, rng: np.random.Generator) -> list[tuple[Array, Array]]:
+    """A random direction scaled per neuron to the norm of that neuron's
+    incoming weights (Li et al., 2018, "Visualizing the Loss Landscape of
+    Neural Nets"), so slices of networks of different scale compare."""
+    out = []
+    for W, b in zip(model.W, model.b):
+        dW = rng.standard_normal(W.shape)
+        dW *= np.linalg.norm(W, axis=1, keepdims=True) / (np.linalg.norm(dW, axis=1, keepdims=True) + 1e-12)
+        out.append((dW, np.zeros_like(b)))  # biases are left where they are, as in the paper
+    return out
+
+
+def loss_slice(model: MLP, X: Array, y: Array, directions: list[list[tuple[Array, Array]]],
+               coords: Array) -> Array:
+    """Objective at ``theta + sum_k coords[i, k] * d_k`` for each row ``i`` of
+    ``coords`` ``(n, len(directions))``; the model is left as it was."""
+    theta = model.params.flat.copy()
+    flat_dirs = [np.concatenate([dw.ravel() for dw, _ in d] + [db for _, db in d]) for d in directions]
+    values = np.empty(len(coords))
+    try:
+        for i, c in enumerate(coords):
+            model.params.flat[...] = theta + sum(ci * fd for ci, fd in zip(c, flat_dirs))
+            values[i] = model.objective(X, y)
+    finally:
+        model.params.flat[...] = theta
+    return values
+
+
+def loss_landscape(quick: bool) -> LessonRun:
+    n1, n2 = (21, 11) if quick else (41, 25)
+    alphas = np.linspace(-1.0, 1.0, n1)
+    grid = np.linspace(-1.0, 1.0, n2)
+    runs, measured = [], {"alpha": alphas.tolist(), "grid": grid.tolist()}
+    for label, layers in (("shallow", [2, 8, 1]), ("deep", [2, 8, 8, 8, 8, 8, 1])):
+        t = _train({"dataset": {"name": "circles", "n_samples": 200},
+                    "model": {"layers": layers, "activation": "relu"},
+                    "optimizer": {"name": "adam", "learning_rate": 0.02, "batch_size": 16}, "seed": 0},
+                   10 if quick else 40)
+        rng = np.random.default_rng(1)
+        d1, d2 = filter_normalised_direction(t.model, rng), filter_normalised_direction(t.model, rng)
+        one = loss_slice(t.model, t.X, t.y, [d1], alphas[:, None])
+        aa, bb = np.meshgrid(grid, grid)
+        two = loss_slice(t.model, t.X, t.y, [d1, d2], np.column_stack([aa.ravel(), bb.ravel()]))
+        centre = float(one[n1 // 2])
+        measured[label] = {"layers": layers, "loss_1d": one.tolist(), "loss_2d": two.reshape(n2, n2).tolist(),
+                           "centre_loss": centre,
+                           # How much the loss rises half-way out, averaged over both sides.
+                           "rise_at_half": float((one[n1 // 4] + one[3 * n1 // 4]) / 2 - centre)}
+        runs.append((label, t))
+    return LessonRun(runs, measured)
+
+
+# -- 9 ---------------------------------------------------------------------
+def derivations(quick: bool) -> LessonRun:
+    sigmoid = ACTIVATIONS["sigmoid"]
+    z = np.linspace(-6, 6, 241)
+    h = 1e-5
+    numeric = (sigmoid.f(z + h) - sigmoid.f(z - h)) / (2 * h)
+    s = sigmoid.f(z)
+    sig_err = float(np.max(np.abs(s * (1 - s) - numeric)))
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5, 4))
+    Y = np.eye(3)[rng.integers(0, 3, 5)]
+    soft = MLP([4, 5, 3], "tanh", "softmax", "cross_entropy", "xavier", rng)
+    cache = soft.forward(X)
+    grads = soft.backward(cache, Y)
+    p_minus_y = float(np.max(np.abs(grads.delta[-1] - (cache.a[-1] - Y) / len(X))))
+    soft_check = gradient_check(soft, X, Y)
+
+    three = make_trainer({"dataset": {"name": "inline", "X": X.tolist(), "y": Y[:, :2].tolist()},
+                          "model": {"layers": [4, 6, 5, 2], "activation": "sigmoid", "init": "xavier"},
+                          "optimizer": {"batch_size": 5}, "seed": 0})
+    three_check = gradient_check(three.model, three.X, three.y)
+    return LessonRun([("3-layer network", three)], {
+        "sigmoid_derivative": {"max_abs_error": sig_err, "z_range": [-6, 6], "h": h},
+        "softmax_cross_entropy": {"delta_equals_p_minus_y_over_m": p_minus_y,
+                                  "gradcheck_max_rel_error": soft_check.max_rel_error,
+                                  "passed": soft_check.passed},
+        "three_layer": {"layers": [4, 6, 5, 2], "gradcheck_max_rel_error": three_check.max_rel_error,
+                        "per_layer": [[c.W_rel_error, c.b_rel_error] for c in three_check.layers],
+                        "passed": three_check.passed},
+    })
+
+
+LESSONS: dict[str, Lesson] = {
+    lesson.name: lesson
+    for lesson in (
+        Lesson("worked-example", "The worked example, stepped through",
+               "The seeds' two-layer ReLU network on one sample, x = [1, 2], y = 1. Press Step and walk "
+               "the trace: z = [0.5, 1.1], yhat = 0.91, loss 0.00405, the output error -0.09 travelling "
+               "back through W.T to [-0.045, -0.054], and every dW as an outer product.", worked_example),
+        Lesson("vanishing-gradients", "Vanishing gradients: sigmoid against ReLU",
+               "The same six-hidden-layer network with sigmoid and with ReLU. Look at the gradient-norm "
+               "chart on a log scale: under sigmoid the first layer's gradient is thousands of times "
+               "smaller than the last one's, because every layer multiplies it by sigma' <= 0.25; under "
+               "ReLU the layers learn at comparable rates.", vanishing_gradients),
+        Lesson("exploding-gradients", "Exploding gradients and gradient clipping",
+               "A deep ReLU network with a large learning rate: without clipping one step's gradient "
+               "is huge, the weights jump, and the loss becomes NaN within the first epoch. Clipping the "
+               "global gradient norm to 1 keeps every step bounded and the run finite.",
+               exploding_gradients),
+        Lesson("activations", "Activations compared",
+               "One problem (two moons), one architecture, every hidden activation. Compare the loss "
+               "curves: the linear network can only draw a straight boundary, sigmoid learns slowest, "
+               "ReLU and tanh fastest.", activations),
+        Lesson("initialisation", "Initialisations compared",
+               "Zeros, normal, Xavier and He on the same tanh network. With zeros every hidden unit "
+               "receives the same gradient, so they stay identical forever and the network is stuck; "
+               "random initialisations break the symmetry.", initialisation),
+        Lesson("california-housing", "California housing: seed 003's table, live",
+               "Seed 003's experiment: [8, 20, 10, 1], sigmoid, SGD at 0.1, batch 32, standardised data, "
+               "an 80/20 split. Test MSE in original units for this engine, scikit-learn's MLPRegressor "
+               "and LinearRegression, beside the seed's 0.32, 0.33 and 0.56.", california_housing),
+        Lesson("digits", "Digits and MNIST: accuracy, confusion, learned features",
+               "A one-hidden-layer softmax network on scikit-learn's 8x8 digits and on 10,000 real MNIST "
+               "digits. Look at the confusion matrix (which digits are mistaken for which) and at the "
+               "first layer's weights drawn as images: strokes and blobs the network learned to detect.",
+               digits),
+        Lesson("loss-landscape", "The loss landscape, shallow and deep",
+               "Slices of the loss around the trained weights along random filter-normalised "
+               "directions (Li et al., 2018), in 1-D and 2-D, for a shallow and a deep network: the "
+               "deep network's minimum sits in a more rugged landscape.", loss_landscape),
+        Lesson("derivations", "Derivations, checked numerically",
+               "The seeds' derivations as numbers: sigma' = sigma (1 - sigma) against finite "
+               "differences, the softmax + cross-entropy output delta p - y by gradient check, and a "
+               "three-layer network's backprop by gradient check.", derivations),
+    )
+}
+"""Every lesson, in the order the page lists them."""
+
+
+def run_lesson(name: str, quick: bool = False) -> LessonRun:
+    """Run a lesson by name; unknown names list the choices."""
+    try:
+        lesson = LESSONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"name: unknown lesson {name!r}; choose one of {', '.join(LESSONS)}") from None
+    run = lesson.run(quick)
+    _plain_numbers(run.measured)
+    return run
+
+
+def _plain_numbers(obj: Any) -> None:
+    """Turn numpy scalars into Python numbers in place (NaN stays NaN: the server sends it as null)."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, (np.floating, np.integer, np.bool_)):
+                obj[k] = v.item()
+            else:
+                _plain_numbers(v)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            if isinstance(v, (np.floating, np.integer, np.bool_)):
+                obj[i] = v.item()
+            else:
+                _plain_numbers(v)
