@@ -1,0 +1,61 @@
+"""Assemble the MLP Playground app: ``create_app(settings)``.
+
+Endpoints (all JSON; floats float64, non-finite numbers as ``null`` with
+``"finite": false``; errors ``{"detail": "field: why"}``):
+
+=======  ==========================================  ==============================================
+GET      /api/health                                 ``{"status": "ok", "version"}``
+GET      /api/datasets                               dataset list
+GET      /api/options                                registries, valid pairs, limits, default config
+POST     /api/sessions                               ``SessionConfig`` -> 201 ``SessionState``
+POST     /api/sessions/import                        export document -> 201 ``SessionState``
+GET      /api/sessions/{id}                          ``SessionState`` (``include``, ``max_elements``)
+DELETE   /api/sessions/{id}                          204
+POST     /api/sessions/{id}/reset                    ``SessionState`` at epoch 0, same initial weights
+GET      /api/sessions/{id}/export                   the engine's state, to import later
+POST     /api/sessions/{id}/backward                 ``{indices?, apply?, include?, max_elements?}``
+                                                     -> ``BackwardTrace``
+POST     /api/sessions/{id}/epochs                   ``{count?, include?, max_elements?}`` -> ``EpochsResult``
+POST     /api/sessions/{id}/gradcheck                ``{eps?, indices?}`` -> relative errors per layer
+POST     /api/sessions/{id}/predict                  ``{X}`` -> ``{y, finite}``
+GET      /api/sessions/{id}/data                     ``?max_points=2000``: points as the network sees them
+GET      /api/sessions/{id}/boundary                 ``?resolution=50`` (5..200): grid (2-D) or curve (1-D)
+GET      /api/sessions/{id}/outputs                  ``?split=test&max_points=2000&units=original``
+GET      /                                           the page (``static/index.html``)
+GET      /static/...                                 the page's other files
+GET      /vendor/plotly.min.js                       Plotly.js from the installed ``plotly`` package
+GET      /docs, /openapi.json                        OpenAPI
+=======  ==========================================  ==============================================
+
+Limits and settings come from ``MLP_PLAYGROUND_*`` environment variables:
+see :mod:`server.settings`.
+"""
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from . import __version__, errors
+from .guard import BodyGuard
+from .routes import ROUTERS
+from .sessions import SessionStore
+from .settings import Settings
+
+DESCRIPTION = """Step a NumPy multi-layer perceptron one backward pass or one epoch at a time
+and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `W[l]` is
+`(out, in)`, the objective is the batch mean) are those of the project's CONTRACT.md."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The FastAPI app with its routers, error translation, body guard and static files."""
+    settings = settings or Settings.from_env()
+    app = FastAPI(title="MLP Playground", version=__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds)
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
+                       limits_by_path={"/api/sessions/import": settings.max_import_bytes})
+    return app

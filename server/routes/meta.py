@@ -1,0 +1,49 @@
+"""``/api/health``, ``/api/datasets`` and ``/api/options``: what the server offers."""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from fastapi import APIRouter
+
+from mlp_engine import (ACTIVATIONS, INITIALIZERS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, VALID_PAIRS,
+                        list_datasets, make_trainer)
+
+from .. import __version__
+from ..schemas import DatasetItem, Health, Options
+from ..serialize import JSONBytes
+from ..sessions import complete_config
+from ..settings import LIMITS
+
+router = APIRouter(prefix="/api", tags=["meta"])
+
+_HEALTH = JSONBytes({"status": "ok", "version": __version__}).body
+
+
+@router.get("/health", response_model=Health)
+async def health() -> JSONBytes:
+    """Liveness: ``{"status": "ok", "version": ...}``."""
+    return JSONBytes(_HEALTH)
+
+
+@router.get("/datasets", response_model=list[DatasetItem])
+async def datasets() -> JSONBytes:
+    """Every dataset a session can train on (``inline`` means your own ``X`` and ``y``)."""
+    return JSONBytes(list_datasets())
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    # Built once from a real default trainer, so it is exactly what POST /api/sessions {} resolves to.
+    return complete_config(make_trainer({}))
+
+
+@router.get("/options", response_model=Options)
+def options() -> JSONBytes:
+    """The valid choices (from the engine's registries), the limits and the default config."""
+    return JSONBytes({
+        "activations": list(ACTIVATIONS), "output_activations": list(OUTPUT_ACTIVATIONS),
+        "losses": list(LOSSES), "valid_pairs": {k: list(v) for k, v in VALID_PAIRS.items()},
+        "inits": list(INITIALIZERS), "optimizers": list(OPTIMIZERS), "datasets": list_datasets(),
+        "limits": LIMITS.as_dict(), "defaults": _defaults(),
+    })

@@ -1,0 +1,72 @@
+"""Session lifecycle: create, read, reset, delete, export and import."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from .. import views
+from ..deps import SessionDep, StoreDep
+from ..schemas import (DEFAULT_MAX_ELEMENTS, EXPORT_FORMAT, ExportDocument, IncludePart, MaxElements,
+                       SessionConfig, SessionState)
+from ..serialize import JSONBytes, respond
+from ..sessions import Session, restore
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+
+ALL_STATE = ("params", "history")
+
+
+def _state(session: Session, include: list[str] | tuple[str, ...] = ALL_STATE,
+           max_elements: int = DEFAULT_MAX_ELEMENTS, status_code: int = 200) -> JSONBytes:
+    """``SessionState``; the caller holds ``session.lock``."""
+    return respond(views.state(session, include), max_elements=max_elements,
+                   status_code=status_code, finite=session.trainer.finite)
+
+
+@router.post("", status_code=201, response_model=SessionState)
+def create_session(store: StoreDep, config: SessionConfig | None = None) -> JSONBytes:
+    """A new session from a ``SessionConfig`` (every field optional)."""
+    session = store.add(Session.create(config.model_dump(exclude_none=True) if config else {}))
+    with session.lock:
+        return _state(session, status_code=201)
+
+
+@router.post("/import", status_code=201, response_model=SessionState)
+def import_session(store: StoreDep, document: ExportDocument) -> JSONBytes:
+    """A new session that continues exactly where an exported one stood."""
+    session = store.add(Session(restore(document.state.model_dump(by_alias=True, exclude_unset=True))))
+    with session.lock:
+        return _state(session, status_code=201)
+
+
+@router.get("/{session_id}", response_model=SessionState)
+def get_session(session: SessionDep,
+                include: Annotated[list[IncludePart] | None, Query(description="default: all")] = None,
+                max_elements: MaxElements = DEFAULT_MAX_ELEMENTS) -> JSONBytes:
+    """The session's config, position, parameters and history."""
+    with session.lock:
+        return _state(session, ALL_STATE if include is None else include, max_elements)
+
+
+@router.delete("/{session_id}", status_code=204, response_class=Response)
+async def delete_session(store: StoreDep, session_id: str) -> Response:
+    store.delete(session_id)
+    return Response(status_code=204)
+
+
+@router.post("/{session_id}/reset", response_model=SessionState)
+def reset_session(session: SessionDep) -> JSONBytes:
+    """Back to epoch 0 with the same config and seed: the same initial weights."""
+    with session.lock:
+        session.reset()
+        return _state(session)
+
+
+@router.get("/{session_id}/export", response_model=ExportDocument)
+def export_session(session: SessionDep) -> JSONBytes:
+    """Everything needed to continue exactly (the engine's ``Trainer.state_dict()``)."""
+    with session.lock:
+        state = session.trainer.state_dict()
+    return JSONBytes({"format": EXPORT_FORMAT, "format_version": 1, "state": state},
+                     headers={"content-disposition": f'attachment; filename="mlp-session-{session.id}.json"'})

@@ -1,0 +1,70 @@
+"""Training moves on a session: one backward pass, whole epochs, a gradient
+check and predictions. Each holds the session's lock for the whole request."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from mlp_engine import gradient_check
+
+from .. import views
+from ..deps import SessionDep
+from ..schemas import (BackwardRequest, BackwardTrace, EpochsRequest, EpochsResult, GradcheckRequest,
+                       GradcheckResult, PredictRequest, PredictResult)
+from ..serialize import JSONBytes, respond
+from ..settings import LIMITS
+
+router = APIRouter(prefix="/api/sessions/{session_id}", tags=["training"])
+
+ALL_TRACE = ("forward", "backward", "params", "X", "y")
+
+
+@router.post("/backward", response_model=BackwardTrace)
+def backward(session: SessionDep, body: BackwardRequest | None = None) -> JSONBytes:
+    """One forward and backward pass over one minibatch, then the update.
+
+    ``loss``, ``forward`` and ``backward`` use the parameters before the
+    update; ``params`` are those after it (unchanged when ``apply`` is false).
+    """
+    body = body or BackwardRequest()
+    include = ALL_TRACE if body.include is None else body.include
+    with session.lock:
+        t = session.trainer
+        result = t.step(body.indices, body.apply)
+        return respond(views.trace(t, result, include), max_elements=body.max_elements,
+                       finite=result.finite and t.finite)
+
+
+@router.post("/epochs", response_model=EpochsResult)
+def epochs(session: SessionDep, body: EpochsRequest | None = None) -> JSONBytes:
+    """``count`` whole epochs (the first finishes the current one); stops after a
+    non-finite epoch."""
+    body = body or EpochsRequest()
+    include = ("params",) if body.include is None else body.include
+    with session.lock:
+        t = session.trainer
+        records = t.run_epochs(body.count)
+        return respond(views.epochs(t, records, include), max_elements=body.max_elements,
+                       finite=all(r.finite for r in records) and t.finite)
+
+
+@router.post("/gradcheck", response_model=GradcheckResult)
+def gradcheck(session: SessionDep, body: GradcheckRequest | None = None) -> JSONBytes:
+    """Central differences against backprop on a batch, per layer."""
+    body = body or GradcheckRequest()
+    with session.lock:
+        t = session.trainer
+        if t.model.n_params > LIMITS.max_gradcheck_params:
+            raise ValueError(f"model.layers: the gradient check is limited to {LIMITS.max_gradcheck_params} "
+                             f"parameters (it costs two forward passes per parameter); "
+                             f"this model has {t.model.n_params}")
+        idx = views.training_rows(t, body.indices)
+        result = gradient_check(t.model, t.X[idx], t.y[idx], body.eps)
+        return respond(views.gradcheck(result, idx))
+
+
+@router.post("/predict", response_model=PredictResult)
+def predict(session: SessionDep, body: PredictRequest) -> JSONBytes:
+    """The network's output ``(m, d_out)`` for ``X`` ``(m, d_in)``."""
+    X = views.matrix(body.X, "X")
+    with session.lock:
+        return respond({"y": session.trainer.model.predict(X)})

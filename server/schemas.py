@@ -1,0 +1,470 @@
+"""Request and response schemas: the REST contract as pydantic models.
+
+Allowed names come from the engine's registries (so ``/docs`` lists exactly
+what the engine accepts) and every size is bounded by :data:`~server.settings.LIMITS`.
+Requests forbid unknown fields, so a typo gets a 422 naming it instead of
+being silently ignored.
+
+Response models document the answers in ``/docs``; routes send bytes made by
+:mod:`server.serialize` (fast, NaN as ``null``), so these are not re-validated
+on the way out. A large array may come back as an :class:`ArraySummary`
+instead of nested lists (see ``max_elements``).
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from mlp_engine import ACTIVATIONS, DATASETS, INITIALIZERS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
+
+from .settings import LIMITS
+
+L = LIMITS
+
+ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
+OutputActivationName = Literal[tuple(OUTPUT_ACTIVATIONS)]  # type: ignore[valid-type]
+LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
+InitName = Literal[tuple(INITIALIZERS)]  # type: ignore[valid-type]
+OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
+DatasetName = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
+Task = Literal["regression", "classification"]
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="seeds NumPy and scikit-learn's split")]
+Row = Annotated[list[Finite], Field(min_length=1, max_length=L.max_width)]
+Rows = Annotated[list[Row], Field(min_length=1, max_length=L.max_samples)]
+Width = Annotated[int, Field(ge=1, le=L.max_width)]
+Index = Annotated[int, Field(ge=0, le=2**62)]
+Indices = Annotated[list[Index], Field(min_length=1, max_length=L.max_batch_size,
+                                       description="rows of the training set")]
+MaxElements = Annotated[int, Field(
+    ge=0, le=L.max_elements,
+    description="any single array with more elements is sent as an ArraySummary")]
+DEFAULT_MAX_ELEMENTS = 4096
+
+TracePart = Literal["forward", "backward", "params", "X", "y"]
+StatePart = Literal["params", "history"]
+IncludePart = Literal["forward", "backward", "params", "X", "y", "history"]
+
+
+class Request(BaseModel):
+    """Base of every request body: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _count(rows: list[list[float]] | None) -> int:
+    return sum(len(r) for r in rows) if rows else 0
+
+
+# --------------------------------------------------------------------------
+# SessionConfig
+# --------------------------------------------------------------------------
+class DatasetConfig(Request):
+    name: DatasetName = Field("xor", description="a dataset of GET /api/datasets, or 'inline'")
+    n_samples: int | None = Field(None, ge=1, le=L.max_samples,
+                                  description="default: the dataset's usual size (all of a real one)")
+    noise: float | None = Field(None, ge=0, le=10, allow_inf_nan=False, description="toy data only")
+    test_fraction: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False,
+                                        description="default 0.2, 0 for inline")
+    seed: Seed | None = Field(None, description="default: the session seed")
+    X: Rows | None = Field(None, description="inline only: (m, d_in), used exactly as given")
+    y: Rows | None = Field(None, description="inline only: (m, d_out), or a list of m numbers")
+    task: Task | None = Field(None, description="inline only; default regression")
+
+    @field_validator("y", mode="before")
+    @classmethod
+    def _column(cls, y: Any) -> Any:
+        # A flat list of targets is one output column.
+        if isinstance(y, list) and y and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in y):
+            return [[v] for v in y]
+        return y
+
+    @field_validator("y")
+    @classmethod
+    def _inline_size(cls, y: list[list[float]] | None, info: ValidationInfo) -> list[list[float]] | None:
+        if _count(info.data.get("X")) + _count(y) > L.max_inline_values:
+            raise ValueError(f"inline X and y hold more than {L.max_inline_values} numbers")
+        return y
+
+
+class ModelConfig(Request):
+    layers: Annotated[list[Width], Field(min_length=2, max_length=L.max_layers + 1)] | None = Field(
+        None, description="[d_in, h_1, ..., d_out]; default [d_in, 8, 8, d_out]")
+    activation: ActivationName | None = Field(None, description="hidden layers; default relu")
+    output_activation: OutputActivationName | None = Field(None, description="default follows the task")
+    loss: LossName | None = Field(None, description="must pair with output_activation (see valid_pairs)")
+    init: InitName | None = Field(None, description="default he")
+    weights: Annotated[list[Rows], Field(min_length=1, max_length=L.max_layers)] | None = Field(
+        None, description="W[l] of shape (layers[l+1], layers[l]): exact initial weights")
+    biases: Annotated[list[Row], Field(min_length=1, max_length=L.max_layers)] | None = Field(
+        None, description="b[l] of shape (layers[l+1],); default zeros")
+    dtype: Literal["float64", "float32"] | None = None
+
+    @field_validator("layers")
+    @classmethod
+    def _n_params(cls, layers: list[int] | None) -> list[int] | None:
+        if layers is not None:
+            n = sum(i * o + o for i, o in zip(layers[:-1], layers[1:]))
+            if n > L.max_params:
+                raise ValueError(f"{layers} has {n} parameters; the limit is {L.max_params}")
+        return layers
+
+    @field_validator("weights")
+    @classmethod
+    def _n_weights(cls, weights: list[list[list[float]]] | None) -> list[list[list[float]]] | None:
+        if weights is not None and sum(_count(w) for w in weights) > L.max_params:
+            raise ValueError(f"more than {L.max_params} numbers")
+        return weights
+
+
+class OptimizerConfig(Request):
+    name: OptimizerName | None = Field(None, description="default sgd")
+    learning_rate: float | None = Field(
+        None, gt=0, le=L.max_learning_rate, allow_inf_nan=False,
+        description="any finite value > 0; divergence is reported as finite: false")
+    batch_size: int | None = Field(None, ge=1, le=L.max_batch_size, description="default 16")
+    momentum: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False)
+    nesterov: bool | None = None
+    l2: float | None = Field(None, ge=0, le=1e3, allow_inf_nan=False, description="penalty (l2/2) sum ||W||^2")
+    shuffle: bool | None = None
+    clip_norm: float | None = Field(None, gt=0, le=1e9, allow_inf_nan=False,
+                                    description="rescale the gradient when its global norm exceeds this")
+
+
+class SessionConfig(Request):
+    """Everything optional; the defaults train an 8-8 ReLU network on XOR."""
+
+    dataset: DatasetConfig | None = None
+    model: ModelConfig | None = None
+    optimizer: OptimizerConfig | None = None
+    seed: Seed | None = Field(None, description="default 0")
+
+
+# --------------------------------------------------------------------------
+# Requests on a session
+# --------------------------------------------------------------------------
+class BackwardRequest(Request):
+    indices: Indices | None = Field(None, description="default: the next minibatch of the epoch's order")
+    apply: bool = Field(True, description="false: a preview; parameters stay as they are")
+    include: list[TracePart] | None = Field(None, description="parts to send; default all")
+    max_elements: MaxElements = DEFAULT_MAX_ELEMENTS
+
+
+class EpochsRequest(Request):
+    count: int = Field(1, ge=1, le=L.max_epochs_per_request)
+    include: list[Literal["params"]] | None = Field(None, description="[] leaves params out; default all")
+    max_elements: MaxElements = DEFAULT_MAX_ELEMENTS
+
+
+class GradcheckRequest(Request):
+    eps: float = Field(1e-5, gt=0, lt=1, allow_inf_nan=False)
+    indices: Indices | None = Field(None, description="default: the first batch_size training rows")
+
+
+class PredictRequest(Request):
+    X: Rows = Field(description="(m, d_in), in the units the network sees")
+
+    @field_validator("X")
+    @classmethod
+    def _size(cls, X: list[list[float]]) -> list[list[float]]:
+        if _count(X) > L.max_inline_values:
+            raise ValueError(f"more than {L.max_inline_values} numbers")
+        return X
+
+
+# --------------------------------------------------------------------------
+# Answers (documentation; the bytes come from server.serialize)
+# --------------------------------------------------------------------------
+class ArraySummary(BaseModel):
+    summary: Literal[True]
+    shape: list[int]
+    min: float | None
+    max: float | None
+    mean: float | None
+    std: float | None
+    norm: float | None
+
+
+Array = list[Any] | ArraySummary
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class DatasetItem(BaseModel):
+    name: str
+    task: Task
+    n_features: int
+    n_outputs: int
+    n_samples: int
+    description: str
+    kind: Literal["toy", "real", "inline"]
+
+
+class LimitsModel(BaseModel):
+    max_layers: int
+    max_width: int
+    max_params: int
+    max_batch_size: int
+    max_epochs_per_request: int
+    max_samples: int
+    max_boundary_resolution: int
+    max_inline_values: int
+    max_learning_rate: float
+    max_points: int
+    max_elements: int
+    max_gradcheck_params: int
+
+
+class Options(BaseModel):
+    activations: list[str]
+    output_activations: list[str]
+    losses: list[str]
+    valid_pairs: dict[str, list[str]]
+    inits: list[str]
+    optimizers: list[str]
+    datasets: list[DatasetItem]
+    limits: LimitsModel
+    defaults: dict[str, Any] = Field(description="the complete resolved SessionConfig of a default session")
+
+
+class LayerParams(BaseModel):
+    W: Array
+    b: Array
+
+
+class HistoryModel(BaseModel):
+    train_loss: list[float | None]
+    test_loss: list[float | None]
+    grad_norms: list[list[float | None]]
+
+
+class SessionState(BaseModel):
+    id: str
+    config: dict[str, Any] = Field(description="the complete resolved SessionConfig")
+    epoch: int
+    step: int
+    params: list[LayerParams] | None = None
+    history: HistoryModel | None = None
+    task: Task
+    n_train: int
+    n_test: int
+    steps_per_epoch: int
+    position: int = Field(description="samples of the current epoch consumed")
+    finite: bool
+    n_params: int
+    dataset: DatasetItem
+    class_names: list[str] | None
+
+
+class ForwardLayer(BaseModel):
+    z: Array
+    a: Array
+
+
+class BackwardLayer(BaseModel):
+    delta: Array
+    dW: Array
+    db: Array
+    grad_norm: float | None
+
+
+class EpochSummary(BaseModel):
+    epoch: int
+    train_loss: float | None
+    test_loss: float | None
+    grad_norms: list[float | None]
+
+
+class BackwardTrace(BaseModel):
+    step: int
+    indices: list[int]
+    X: Array | None = None
+    y: Array | None = None
+    loss: float | None
+    finite: bool
+    forward: list[ForwardLayer] | None = None
+    backward: list[BackwardLayer] | None = None
+    params: list[LayerParams] | None = None
+    applied: bool
+    epoch: int = Field(description="epochs completed after this step")
+    epoch_finished: bool
+    epoch_record: EpochSummary | None
+    position: int
+    learning_rate: float
+    layers: list[int]
+    activation: str
+    output_activation: str
+    loss_name: str
+
+
+class EpochsResult(BaseModel):
+    epoch: int
+    step: int
+    train_loss: list[float | None]
+    test_loss: list[float | None]
+    grad_norms: list[list[float | None]]
+    params: list[LayerParams] | None = None
+    finite: bool
+
+
+class GradcheckLayer(BaseModel):
+    W_rel_error: float | None
+    b_rel_error: float | None
+
+
+class GradcheckResult(BaseModel):
+    max_rel_error: float | None
+    passed: bool
+    layers: list[GradcheckLayer]
+    tolerance: float
+    eps: float
+    indices: list[int]
+    finite: bool
+
+
+class PredictResult(BaseModel):
+    y: Array
+    finite: bool
+
+
+class DataSplit(BaseModel):
+    X: list[list[float]]
+    y: list[list[float]]
+
+
+class DataPoints(BaseModel):
+    task: Task
+    feature_names: list[str]
+    class_names: list[str] | None
+    image_shape: list[int] | None
+    train: DataSplit
+    test: DataSplit
+
+
+class Boundary(BaseModel):
+    kind: Literal["grid", "curve"]
+    x: list[float]
+    y: list[Any] = Field(description="grid: the r row coordinates; curve: (r, d_out) outputs")
+    z: list[list[float | None]] | None = Field(
+        None, description="grid only: z[i][j] is the output at (x[j], y[i])")
+    finite: bool
+
+
+class Outputs(BaseModel):
+    task: Task
+    split: Literal["train", "test"]
+    y_true: list[list[float]]
+    y_pred: list[list[float | None]]
+    class_names: list[str] | None
+    confusion: list[list[int]] | None
+    accuracy: float | None
+    rmse: float | None
+    r2: float | None
+    units: Literal["original", "scaled"]
+    n: int = Field(description="samples the metrics cover (the whole split)")
+    finite: bool
+
+
+# --------------------------------------------------------------------------
+# Export / import: the engine's Trainer.state_dict(), checked before use
+# --------------------------------------------------------------------------
+class EncodedArray(BaseModel):
+    """An array as mlp_engine.state encodes it (floats exact; non-finite as strings)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    dtype: str = Field(alias="__array__", pattern=r"^[<>=|]?[fiu][1248]$")
+    shape: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=4)]
+    data: list[float] = Field(description="flat; non-finite numbers as 'NaN', 'Infinity', '-Infinity'")
+
+    @model_validator(mode="after")
+    def _size(self) -> "EncodedArray":
+        n = 1
+        for s in self.shape:
+            n *= s
+        if n != len(self.data):
+            raise ValueError(f"{len(self.data)} numbers in data for shape {self.shape}")
+        return self
+
+
+class BigInt(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    value: str = Field(alias="__int__", pattern=r"^-?[0-9]{1,60}$")
+
+
+class OptimizerState(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: OptimizerName
+    learning_rate: float = Field(gt=0, le=L.max_learning_rate, allow_inf_nan=False)
+    clip_norm: float | None = Field(None, gt=0, allow_inf_nan=False)
+    t: int = Field(ge=0)
+    momentum: float | None = Field(None, ge=0, lt=1)
+    nesterov: bool | None = None
+    beta1: float | None = Field(None, ge=0, lt=1)
+    beta2: float | None = Field(None, ge=0, lt=1)
+    epsilon: float | None = Field(None, gt=0, allow_inf_nan=False)
+    velocity: EncodedArray | None = None
+    m: EncodedArray | None = None
+    v: EncodedArray | None = None
+
+
+class RngState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bit_generator: Literal["PCG64"]
+    state: dict[Literal["state", "inc"], int | BigInt]
+    has_uint32: int = Field(ge=0, le=1)
+    uinteger: int | BigInt
+
+
+class ParamsState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    W: Annotated[list[EncodedArray], Field(min_length=1, max_length=L.max_layers)]
+    b: Annotated[list[EncodedArray], Field(min_length=1, max_length=L.max_layers)]
+
+
+class Accumulators(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    loss: float
+    samples: int = Field(ge=0)
+    norms: list[float]
+    steps: int = Field(ge=0)
+
+
+class StateHistory(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    train_loss: list[float]
+    test_loss: list[float | None]
+    grad_norms: list[list[float]]
+
+
+class TrainerState(BaseModel):
+    """``mlp_engine.Trainer.state_dict()``."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: Literal[1]
+    config: SessionConfig
+    params: ParamsState
+    optimizer: OptimizerState
+    rng: RngState
+    epoch: int = Field(ge=0)
+    step: int = Field(ge=0)
+    order: EncodedArray | None
+    cursor: int = Field(ge=0)
+    accumulators: Accumulators
+    history: StateHistory
+
+
+EXPORT_FORMAT = "mlp-playground-session"
+
+
+class ExportDocument(BaseModel):
+    """What ``GET .../export`` sends and ``POST /api/sessions/import`` takes back."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["mlp-playground-session"]
+    format_version: Literal[1]
+    state: TrainerState

@@ -1,0 +1,212 @@
+"""Engine objects -> answer payloads (dicts holding NumPy arrays).
+
+Each function reads a trainer and returns the dict a route sends through
+:func:`server.serialize.respond`; nothing here touches HTTP. Arrays are
+passed as they are (no copies); callers hold the session lock until the
+payload is encoded.
+
+Shapes follow ``CONTRACT.md``: samples are rows, ``W[l]`` is ``(out, in)``,
+``z[l]``, ``a[l]`` and ``delta[l]`` are ``(m, layers[l+1])``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+from mlp_engine import DATASETS, EpochRecord, GradCheckResult, MLP, StepResult, Trainer
+
+from .sessions import Session
+
+Array = np.ndarray
+
+
+def params(model: MLP) -> list[dict[str, Array]]:
+    """``[{"W": (out, in), "b": (out,)}, ...]`` per weight layer."""
+    return [{"W": W, "b": b} for W, b in zip(model.W, model.b)]
+
+
+def dataset_item(session: Session) -> dict[str, Any]:
+    """The ``GET /api/datasets`` item, with this session's actual sizes."""
+    data = session.data
+    return {**DATASETS[data.name].as_dict(), "task": data.task, "n_features": data.n_features,
+            "n_outputs": data.n_outputs, "n_samples": data.n_samples}
+
+
+def epoch_record(rec: EpochRecord) -> dict[str, Any]:
+    return {"epoch": rec.epoch, "train_loss": rec.train_loss, "test_loss": rec.test_loss,
+            "grad_norms": rec.grad_norms}
+
+
+def state(session: Session, include: Iterable[str]) -> dict[str, Any]:
+    """``SessionState``; ``include`` picks ``params`` and/or ``history``."""
+    t = session.trainer
+    out: dict[str, Any] = {
+        "id": session.id, "config": session.config, "epoch": t.epoch, "step": t.step_count,
+        "task": session.data.task, "n_train": t.n_train, "n_test": int(t.X_test.shape[0]),
+        "steps_per_epoch": t.steps_per_epoch, "position": t.position, "n_params": t.model.n_params,
+        "dataset": dataset_item(session), "class_names": session.data.class_names,
+    }
+    if "params" in include:
+        out["params"] = params(t.model)
+    if "history" in include:
+        out["history"] = t.history.as_dict()
+    return out
+
+
+def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[str, Any]:
+    """``BackwardTrace``: the batch, the forward cache and the gradients (made with
+    the parameters before the update) and the parameters after it."""
+    model = trainer.model
+    rec = result.epoch_finished
+    out: dict[str, Any] = {
+        "step": result.step, "indices": result.indices, "loss": result.loss,
+        "applied": result.applied, "epoch": trainer.epoch, "epoch_finished": rec is not None,
+        "epoch_record": epoch_record(rec) if rec is not None else None, "position": trainer.position,
+        "learning_rate": trainer.optimizer.learning_rate, "layers": model.layers,
+        "activation": model.activation.name, "output_activation": model.output_activation.name,
+        "loss_name": model.loss_fn.name,
+    }
+    if "X" in include:
+        out["X"] = result.X
+    if "y" in include:
+        out["y"] = result.y
+    if "forward" in include:
+        out["forward"] = [{"z": z, "a": a} for z, a in zip(result.cache.z, result.cache.a)]
+    if "backward" in include:
+        g = result.grads
+        out["backward"] = [{"delta": d, "dW": dW, "db": db, "grad_norm": n}
+                           for d, dW, db, n in zip(g.delta, g.dW, g.db, g.grad_norm)]
+    if "params" in include:
+        out["params"] = params(model)
+    return out
+
+
+def epochs(trainer: Trainer, records: list[EpochRecord], include: Iterable[str]) -> dict[str, Any]:
+    """``EpochsResult``: one entry per epoch just trained."""
+    out: dict[str, Any] = {
+        "epoch": trainer.epoch, "step": trainer.step_count,
+        "train_loss": [r.train_loss for r in records], "test_loss": [r.test_loss for r in records],
+        "grad_norms": [r.grad_norms for r in records],
+    }
+    if "params" in include:
+        out["params"] = params(trainer.model)
+    return out
+
+
+def gradcheck(result: GradCheckResult, indices: Array) -> dict[str, Any]:
+    return {"max_rel_error": result.max_rel_error, "passed": result.passed,
+            "layers": [{"W_rel_error": c.W_rel_error, "b_rel_error": c.b_rel_error} for c in result.layers],
+            "tolerance": result.tolerance, "eps": result.eps, "indices": indices}
+
+
+def training_rows(trainer: Trainer, indices: list[int] | None) -> Array:
+    """Rows of the training set: ``indices`` (checked) or the first ``batch_size``."""
+    if indices is None:
+        return np.arange(min(trainer.n_train, trainer.batch_size))
+    idx = np.asarray(indices, dtype=np.int64)
+    if idx.max() >= trainer.n_train:
+        raise ValueError(f"indices: every index must be in [0, {trainer.n_train}) (the training rows)")
+    return idx
+
+
+def matrix(rows: list[list[float]], field: str) -> Array:
+    """``rows`` as an ``(m, d)`` float array; ragged rows are refused naming ``field``."""
+    if len({len(r) for r in rows}) > 1:
+        raise ValueError(f"{field}: every row must have the same length")
+    return np.array(rows, dtype=np.float64)
+
+
+def _sample(n: int, max_points: int, seed: int) -> Array:
+    """At most ``max_points`` of ``range(n)``, seeded and in order."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
+
+
+def data_points(session: Session, max_points: int) -> dict[str, Any]:
+    """The dataset as the network sees it (after scaling), sampled for plotting."""
+    t, data, seed = session.trainer, session.data, session.config["seed"]
+
+    def split(X: Array, y: Array) -> dict[str, Array]:
+        keep = _sample(X.shape[0], max_points, seed)
+        return {"X": X[keep], "y": y[keep]}
+
+    return {"task": data.task, "feature_names": data.feature_names, "class_names": data.class_names,
+            "image_shape": list(data.image_shape) if data.image_shape else None,
+            "train": split(t.X, t.y), "test": split(t.X_test, t.y_test)}
+
+
+def _padded_range(column: Array) -> Array:
+    """``[lo, hi]`` of the data with 10% padding on both sides (never empty)."""
+    lo, hi = float(column.min()), float(column.max())
+    pad = 0.1 * (hi - lo) or 0.5
+    return np.array([lo - pad, hi + pad])
+
+
+def boundary(session: Session, resolution: int) -> dict[str, Any]:
+    """The network's output over the plane (2 inputs) or the line (1 input).
+
+    Grid: ``z[i][j]`` is the output at ``(x[j], y[i])``: P(class 1) for a
+    sigmoid output, the argmax class for softmax, the (first) value otherwise.
+    """
+    t = session.trainer
+    d_in = t.model.layers[0]
+    if d_in not in (1, 2):
+        raise ValueError(f"resolution: a boundary needs 1 or 2 input features; this session's "
+                         f"network has {d_in} (model.layers[0])")
+    X_all = np.concatenate([t.X, t.X_test]) if t.X_test.shape[0] else t.X
+    axes = [np.linspace(*_padded_range(X_all[:, k]), resolution) for k in range(d_in)]
+    if d_in == 1:
+        return {"kind": "curve", "x": axes[0], "y": t.model.predict(axes[0][:, None])}
+    xx, yy = np.meshgrid(axes[0], axes[1])  # xx[i, j] = x[j], yy[i, j] = y[i]
+    out = t.model.predict(np.column_stack([xx.ravel(), yy.ravel()]))
+    if t.model.output_activation.name == "softmax":
+        z = np.argmax(out, axis=1).astype(np.float64)
+    else:
+        z = out[:, 0]
+    return {"kind": "grid", "x": axes[0], "y": axes[1], "z": z.reshape(resolution, resolution)}
+
+
+def _classes(y: Array) -> Array:
+    """Class index per row: threshold 0.5 for one column, argmax for several."""
+    return (y[:, 0] >= 0.5).astype(np.int64) if y.shape[1] == 1 else np.argmax(y, axis=1)
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def outputs(session: Session, split: str, max_points: int, units: str) -> dict[str, Any]:
+    """Targets against predictions on a whole split, with the task's metrics.
+
+    Regression values are in the dataset's original units when asked (the
+    default) and the dataset was standardised; metrics cover the whole split,
+    the point lists a seeded sample of it.
+    """
+    t, data = session.trainer, session.data
+    X, y_true = (t.X, t.y) if split == "train" else (t.X_test, t.y_test)
+    n = X.shape[0]
+    y_pred = t.model.predict(X) if n else y_true.copy()
+    out: dict[str, Any] = {"task": data.task, "split": split, "class_names": data.class_names,
+                           "confusion": None, "accuracy": None, "rmse": None, "r2": None,
+                           "units": units, "n": n}
+    if data.task == "classification":
+        k = max(y_true.shape[1], 2)
+        truth, guess = _classes(y_true), _classes(y_pred)
+        out["confusion"] = np.bincount(truth * k + guess, minlength=k * k).reshape(k, k)
+        out["accuracy"] = float(np.mean(truth == guess)) if n else None
+    else:
+        if units == "original":
+            y_true, y_pred = data.to_original_units(y_true), data.to_original_units(y_pred)
+        if n:
+            with np.errstate(all="ignore"):
+                err = y_pred - y_true
+                out["rmse"] = _finite_or_none(float(np.sqrt(np.mean(err * err))))
+                ss_tot = ((y_true - y_true.mean(axis=0)) ** 2).sum(axis=0)
+                if n > 1 and np.all(ss_tot > 0):
+                    out["r2"] = _finite_or_none(float(np.mean(1 - (err * err).sum(axis=0) / ss_tot)))
+    keep = _sample(n, max_points, session.config["seed"])
+    out["y_true"], out["y_pred"] = y_true[keep], y_pred[keep]
+    return out
