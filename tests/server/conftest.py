@@ -1,0 +1,83 @@
+"""Shared fixtures for the server tests: an in-process client and a real uvicorn process."""
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server.main import create_app
+from server.settings import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# The seeds' worked example (CONTRACT.md): x = [1, 2], y = [1], ReLU, linear output, mse.
+WORKED_CONFIG: dict[str, Any] = {
+    "dataset": {"name": "inline", "X": [[1.0, 2.0]], "y": [[1.0]]},
+    "model": {"layers": [2, 2, 1], "activation": "relu", "output_activation": "linear", "loss": "mse",
+              "weights": [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6]]], "biases": [[0.0, 0.0], [0.0]]},
+    "optimizer": {"name": "sgd", "learning_rate": 0.1, "batch_size": 1},
+}
+
+
+@pytest.fixture
+def worked_config() -> dict[str, Any]:
+    return copy.deepcopy(WORKED_CONFIG)
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app(Settings())) as c:
+        yield c
+
+
+@pytest.fixture
+def new_session(client: TestClient) -> Callable[..., dict[str, Any]]:
+    """``new_session(config)`` -> the 201 ``SessionState``."""
+
+    def make(config: dict[str, Any] | None = None) -> dict[str, Any]:
+        r = client.post("/api/sessions", json=config or {})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    return make
+
+
+def start_server(env: dict[str, str] | None = None, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
+    """``python -m server --port 0 --no-browser``; returns the process and the URL it printed."""
+    proc = subprocess.Popen([sys.executable, "-m", "server", "--port", "0", "--no-browser"],
+                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not line or not line[0].startswith("http://"):
+        proc.kill()
+        raise RuntimeError(f"the server printed no URL: {line!r}; stderr: {proc.stderr.read()}")
+    return proc, line[0].strip()
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def live_url() -> Iterator[str]:
+    """The URL of a real uvicorn process serving the app on a free port."""
+    proc, url = start_server()
+    try:
+        yield url
+    finally:
+        stop_server(proc)
