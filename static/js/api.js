@@ -1,0 +1,103 @@
+// The one module that talks to the server: every request of the page goes through `request`.
+// Shapes follow CONTRACT.md: samples are rows, W[l] is (out, in), non-finite numbers arrive as null.
+
+/** An answer the server refused (4xx/5xx) or a request that never got an answer. */
+export class ApiError extends Error {
+  constructor(status, detail, path) {
+    super(formatDetail(detail));
+    this.name = 'ApiError';
+    this.status = status;
+    this.detail = detail;
+    this.path = path;
+  }
+}
+
+/** FastAPI's `detail` is a string, or a list of {loc, msg} for a validation error: make it one readable line each. */
+export function formatDetail(detail) {
+  if (detail == null) return 'unknown error';
+  if (typeof detail === 'string') return detail;
+  if (Array.isArray(detail)) {
+    return detail.map((d) => {
+      if (typeof d === 'string') return d;
+      const loc = Array.isArray(d.loc) ? d.loc.filter((p) => p !== 'body').join('.') : '';
+      return loc ? `${loc}: ${d.msg}` : (d.msg ?? JSON.stringify(d));
+    }).join('\n');
+  }
+  return JSON.stringify(detail);
+}
+
+async function request(method, path, { body, query, keepalive } = {}) {
+  let url = path;
+  if (query) {
+    const qs = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value == null) continue;
+      for (const v of Array.isArray(value) ? value : [value]) qs.append(key, String(v));
+    }
+    const s = qs.toString();
+    if (s) url += `?${s}`;
+  }
+  const init = { method, headers: {}, keepalive };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch (err) {
+    throw new ApiError(0, `the server did not answer (${err.message}); is it still running?`, path);
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { detail: text };
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, data && data.detail !== undefined ? data.detail : text || response.statusText, path);
+  }
+  return data;
+}
+
+const session = (id) => `/api/sessions/${encodeURIComponent(id)}`;
+
+/** Registries, limits, datasets and the default config. */
+export const options = () => request('GET', '/api/options');
+
+/** POST a SessionConfig; answers the SessionState of the new session. */
+export const createSession = (config) => request('POST', '/api/sessions', { body: config });
+
+/** SessionState; `include` picks parts (forward, backward, params, X, y, history), `maxElements` the summary threshold. */
+export const getSession = (id, { include, maxElements } = {}) =>
+  request('GET', session(id), { query: { include, max_elements: maxElements } });
+
+export const deleteSession = (id, { keepalive = false } = {}) =>
+  request('DELETE', session(id), { keepalive });
+
+/** One forward and backward pass on the next minibatch, then the update: a BackwardTrace. */
+export const backward = (id, { apply = true, indices, include, maxElements } = {}) => {
+  const body = { apply };
+  if (indices) body.indices = indices;
+  if (include) body.include = include;
+  if (maxElements) body.max_elements = maxElements;
+  return request('POST', `${session(id)}/backward`, { body });
+};
+
+export const epochs = (id, count = 1) => request('POST', `${session(id)}/epochs`, { body: { count } });
+
+export const reset = (id) => request('POST', `${session(id)}/reset`);
+
+export const gradcheck = (id, body = {}) => request('POST', `${session(id)}/gradcheck`, { body });
+
+/** A seeded sample of the (scaled) train and test data, at most maxPoints rows per split. */
+export const data = (id, maxPoints = 2000) => request('GET', `${session(id)}/data`, { query: { max_points: maxPoints } });
+
+/** The model's output over a grid (2 features) or a line (1 feature). */
+export const boundary = (id, resolution = 50) => request('GET', `${session(id)}/boundary`, { query: { resolution } });
+
+/** Predictions against the truth on a split, with confusion/accuracy or rmse/r2. */
+export const outputs = (id, split = 'test', maxPoints = 2000) =>
+  request('GET', `${session(id)}/outputs`, { query: { split, max_points: maxPoints } });

@@ -1,0 +1,504 @@
+// The playground: holds what is on screen, runs the user's actions one at a time through the
+// API module, and redraws the views. Keys: Space plays/pauses; → next stage (or a new Step at
+// the end); ← previous stage.
+import * as api from './api.js';
+import { fmt, fmtLoss, isSummary } from './format.js';
+import { stagesOf } from './stages.js';
+import { clone, fromHash, writeHash } from './state.js';
+import { lossCaption, renderGradNormChart, renderLossChart } from './views/charts.js';
+import { initControls, showConfig } from './views/controls.js';
+import { renderGradcheck } from './views/gradcheck.js';
+import { renderHeatmaps } from './views/heatmaps.js';
+import { renderNetwork } from './views/network.js';
+import { NEEDS, TITLES, outputMetric, outputMode, renderFirstLayer, renderOutput } from './views/output.js';
+import { message } from './views/plot.js';
+import { renderTrace } from './views/trace.js';
+
+const $ = (id) => document.getElementById(id);
+
+// The seed's numerical example: x = [1, 2], y = [1], W[0] = [[0.1, 0.2], [0.3, 0.4]], W[1] = [[0.5, 0.6]], zero biases.
+const WORKED_EXAMPLE = {
+  dataset: { name: 'inline', X: [[1, 2]], y: [[1]], test_fraction: 0 },
+  model: {
+    layers: [2, 2, 1], activation: 'relu', output_activation: 'linear', loss: 'mse',
+    weights: [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6]]], biases: [[0, 0], [0]],
+  },
+  optimizer: { name: 'sgd', learning_rate: 0.1, batch_size: 1, l2: 0 },
+  seed: 0,
+};
+
+const FULL = 131072;          // arrays up to this many numbers come as lists (W[0] of 128x784 MNIST fits)
+const STAGE_MS = 750;         // one stage of the Step animation
+const PLAY_EPOCHS_PER_S = 20; // Play's pace when the server keeps up
+const PLAY_TRAIN_MS = 250;    // and the most training time one of its requests may take
+const PLAY_MAX_CHUNK = 50;
+
+const app = {
+  options: null,
+  session: null,          // the SessionState fields on screen (params and history kept apart)
+  params: null,           // [{W, b}] now
+  history: { train_loss: [], test_loss: [], grad_norms: [] },
+  trace: null,            // the last BackwardTrace, walked by the step-through panel
+  before: null,           // the parameters that trace's pass used
+  stageIndex: 0,
+  grads: null,            // [{dW}] for the dW heatmap
+  gradsLabel: '',
+  data: null,             // GET /data of this session (it does not change while training)
+  lastLoss: null,         // {value, label}
+  playing: false,
+  animation: null,
+  heatLayer: 0,
+  hash: '',
+};
+
+// ---------------------------------------------------------------- the action queue
+// Actions run one at a time, in order; `data-busy` on <body> tells tests and styles when all is idle.
+let queue = Promise.resolve();
+let pending = 0;
+function run(action) {
+  pending += 1;
+  document.body.dataset.busy = '1';
+  const p = queue.then(action).catch(showError).finally(() => {
+    pending -= 1;
+    if (!pending) document.body.dataset.busy = '0';
+  });
+  queue = p;
+  return p;
+}
+
+// ---------------------------------------------------------------- banner
+function banner(text, kind = 'error') {
+  const el = $('banner');
+  el.className = `banner ${kind}`;
+  $('banner-text').textContent = text;
+  el.hidden = false;
+}
+const clearBanner = () => { $('banner').hidden = true; };
+
+function showError(err) {
+  stopPlay();
+  if (err instanceof api.ApiError) {
+    const who = err.status ? `The server refused the request (${err.status})` : 'No answer from the server';
+    banner(`${who}: ${err.message}`);
+  } else {
+    banner(`Something went wrong in the page: ${err && err.message ? err.message : err}`);
+    console.warn(err); // keep the stack for whoever opens the console
+  }
+}
+
+function diverged(where) {
+  stopPlay();
+  banner(`Training diverged: the loss is NaN (diverged) ${where}. Lower the learning rate (or L2), then press Reset.`, 'diverged');
+}
+
+// ---------------------------------------------------------------- talking to the server
+const hasSummary = (params) => params.some((p) => isSummary(p.W) || isSummary(p.b));
+
+/** The current parameters as full lists (big layers come summarised unless asked for). */
+async function fullParams(params) {
+  if (params && !hasSummary(params)) return params;
+  const s = await api.getSession(app.session.id, { include: ['params'], maxElements: FULL });
+  return s.params;
+}
+
+/** Take the scalars of a SessionState (and its history when sent). */
+function absorb(state) {
+  const { params, history, ...rest } = state;
+  app.session = { ...app.session, ...rest };
+  if (history) app.history = history;
+}
+
+async function syncState() {
+  absorb(await api.getSession(app.session.id, { include: ['history'] }));
+}
+
+function lastEpochLoss() {
+  const t = app.history.train_loss;
+  return t.length ? { value: t[t.length - 1], label: 'Train loss' } : null;
+}
+
+/** Start a new session for `config` (deleting the old one), then replay `progress` from a link. */
+async function newSession(config, progress = {}) {
+  stopPlay();
+  stopAnimation();
+  const state = await api.createSession(config);
+  const old = app.session?.id;
+  app.session = null;
+  absorb(state);
+  if (old && old !== state.id) api.deleteSession(old).catch(() => {}); // gone already is fine
+  app.params = await fullParams(state.params);
+  app.trace = null;
+  app.before = null;
+  app.grads = null;
+  app.data = null;
+  app.heatLayer = Math.min(app.heatLayer, state.config.model.layers.length - 2);
+  app.lastLoss = lastEpochLoss();
+  clearBanner();
+  $('gradcheck-result').innerHTML = '<p class="hint">Press <b>Gradient check</b> to compare every gradient with (L(θ+ε) − L(θ−ε)) / 2ε on the next minibatch.</p>';
+  showConfig(app.session);
+  fillHeatmapLayers();
+  if (progress.steps > 0) await replay(Number(progress.steps), progress.stage);
+  renderAll();
+  await refreshOutput();
+}
+
+/** Reach the same point as a shared link: whole epochs, single steps, and the last Step's trace. */
+async function replay(steps, stage) {
+  const traced = stage !== undefined && stage !== null;
+  const target = traced ? steps - 1 : steps;
+  const perEpoch = app.session.steps_per_epoch || 1;
+  let epochs = Math.floor(target / perEpoch);
+  const maxChunk = app.options.limits?.max_epochs_per_request || 100;
+  while (epochs > 0) {
+    const n = Math.min(epochs, maxChunk);
+    const r = await api.epochs(app.session.id, n);
+    epochs -= n;
+    if (r.finite === false) break;
+  }
+  for (let i = 0; i < target % perEpoch; i += 1) await api.backward(app.session.id, { include: ['params'] });
+  await syncState();
+  app.params = await fullParams(null);
+  app.lastLoss = lastEpochLoss();
+  if (traced) {
+    await doStep(false);
+    app.stageIndex = Math.max(0, Math.min(Number(stage), stagesOf(app.trace).length - 1));
+  }
+}
+
+/** One backward call: forward, loss, backward and update on the next minibatch. */
+async function doStep(animate) {
+  stopAnimation();
+  const before = app.params;
+  const trace = await api.backward(app.session.id, { maxElements: FULL });
+  app.before = before;
+  app.trace = trace;
+  app.params = await fullParams(trace.params);
+  app.grads = trace.backward;
+  app.gradsLabel = `of step ${trace.step}`;
+  app.lastLoss = { value: trace.loss, label: 'Batch loss' };
+  await syncState();
+  app.stageIndex = 0;
+  if (trace.finite === false) diverged(`at step ${trace.step}`);
+  if (animate) startAnimation();
+}
+
+/** Train `count` epochs; `preview` fetches the next minibatch's dW for the heatmap afterwards. */
+async function doEpochs(count, preview = true) {
+  stopAnimation();
+  const r = await api.epochs(app.session.id, count);
+  await syncState();
+  app.params = await fullParams(r.params);
+  app.trace = null;
+  app.lastLoss = lastEpochLoss();
+  if (r.finite === false) diverged(`at epoch ${app.session.epoch}`);
+  else if (preview) await previewGrads();
+  return r;
+}
+
+/** dW on the next minibatch at the current weights, without applying it (for the heatmap). */
+async function previewGrads() {
+  const t = await api.backward(app.session.id, { apply: false, include: ['backward'], maxElements: FULL });
+  app.grads = t.backward;
+  app.gradsLabel = 'on the next minibatch';
+}
+
+// ---------------------------------------------------------------- rendering
+function renderStatus() {
+  const s = app.session;
+  $('epoch-count').textContent = String(s.epoch);
+  $('step-count').textContent = String(s.step);
+  const loss = $('loss-value');
+  if (app.lastLoss) {
+    loss.textContent = fmtLoss(app.lastLoss.value);
+    loss.classList.toggle('nan', !Number.isFinite(app.lastLoss.value ?? NaN));
+    $('loss-label').textContent = app.lastLoss.label;
+  } else {
+    loss.textContent = '–';
+    loss.classList.remove('nan');
+    $('loss-label').textContent = 'Train loss';
+  }
+  const test = app.history.test_loss;
+  $('test-loss-value').textContent = test.length && s.n_test !== 0 ? fmtLoss(test[test.length - 1]) : '–';
+}
+
+function currentStage() {
+  return app.trace ? stagesOf(app.trace)[app.stageIndex] : null;
+}
+
+function renderStageViews() {
+  const m = app.session.config.model;
+  const caption = renderNetwork($('network'), {
+    layers: m.layers, params: app.params, trace: app.trace, before: app.before, stage: currentStage(),
+    activation: m.activation, outputActivation: m.output_activation,
+  });
+  $('network-caption').textContent = caption;
+  renderTrace({ trace: app.trace, before: app.before, stageIndex: app.stageIndex, config: app.session.config, onStage: goToStage });
+  writeHashNow();
+}
+
+function renderCharts() {
+  renderLossChart($('loss-chart'), app.history, $('loss-log').checked);
+  $('loss-last').textContent = lossCaption(app.history);
+  renderGradNormChart($('grad-norm-chart'), app.history.grad_norms);
+  renderHeatmaps({ W: $('w-heatmap'), dW: $('dw-heatmap') }, app.heatLayer, app.params, app.grads, app.gradsLabel);
+}
+
+function renderAll() {
+  renderStatus();
+  renderStageViews();
+  renderCharts();
+  updateButtons();
+}
+
+async function refreshOutput() {
+  const s = app.session;
+  const mode = outputMode(s);
+  const el = $('output-chart');
+  $('output-title').textContent = TITLES[mode];
+  const split = s.n_test ? 'test' : 'train';
+  const [outputs, data] = await Promise.all([
+    api.outputs(s.id, split),
+    app.data ? Promise.resolve(app.data) : api.data(s.id),
+  ]);
+  app.data = data;
+  const boundary = NEEDS[mode].includes('boundary') ? await api.boundary(s.id, 50) : null;
+  renderOutput(el, mode, { data, boundary, outputs, state: s });
+  $('output-metric').textContent = outputMetric(outputs);
+  const known = (v) => v !== null && v !== undefined;
+  const accuracy = known(outputs.accuracy);
+  $('metric-label').textContent = accuracy ? `${split} accuracy` : `${split} R²`;
+  // R² needs two or more distinct targets; an undefined one is "–", only a diverged one is NaN.
+  $('metric-value').textContent = accuracy ? `${fmt(outputs.accuracy * 100, 4)}%`
+    : known(outputs.r2) ? fmt(outputs.r2, 4) : outputs.finite === false ? 'NaN' : '–';
+  const images = data.image_shape;
+  $('first-layer-panel').hidden = !images;
+  if (images) renderFirstLayer($('first-layer-chart'), app.params[0].W, images);
+}
+
+function fillHeatmapLayers() {
+  const L = app.session.config.model.layers.length - 1;
+  const select = $('heatmap-layer');
+  select.innerHTML = [...Array(L).keys()].map((l) => `<option value="${l}">${l}</option>`).join('');
+  select.value = String(app.heatLayer);
+}
+
+function writeHashNow() {
+  if (!app.session) return;
+  app.hash = writeHash(app.session.config, { steps: app.session.step, stage: app.trace ? app.stageIndex : null });
+}
+
+function updateButtons() {
+  const play = $('btn-play');
+  play.textContent = app.playing ? '❚❚ Pause' : '▶ Play';
+  play.classList.toggle('playing', app.playing);
+  play.setAttribute('aria-pressed', String(app.playing));
+  const n = app.trace ? stagesOf(app.trace).length : 0;
+  $('stage-prev').disabled = !app.trace || app.stageIndex === 0;
+  $('stage-next').title = !app.trace || app.stageIndex >= n - 1 ? 'Take a new Step (→)' : 'Next stage (→)';
+}
+
+// ---------------------------------------------------------------- stages and the Step animation
+function goToStage(i) {
+  stopAnimation();
+  app.stageIndex = i;
+  renderStageViews();
+  updateButtons();
+}
+
+function startAnimation() {
+  document.body.dataset.animating = '1';
+  app.animation = window.setInterval(() => {
+    const n = stagesOf(app.trace).length;
+    if (app.stageIndex >= n - 1) {
+      stopAnimation();
+      return;
+    }
+    app.stageIndex += 1;
+    renderStageViews();
+    updateButtons();
+  }, STAGE_MS);
+}
+
+function stopAnimation() {
+  if (app.animation) window.clearInterval(app.animation);
+  app.animation = null;
+  document.body.dataset.animating = '0';
+}
+
+/** → : the next stage, or a new Step (shown from its first stage) at the end. */
+function nextStage() {
+  const n = app.trace ? stagesOf(app.trace).length : 0;
+  if (app.trace && app.stageIndex < n - 1 && !app.animation) {
+    goToStage(app.stageIndex + 1);
+    return;
+  }
+  if (app.animation) {
+    goToStage(Math.min(app.stageIndex + 1, n - 1));
+    return;
+  }
+  step(false);
+}
+
+function prevStage() {
+  if (app.trace && app.stageIndex > 0) goToStage(app.stageIndex - 1);
+}
+
+// ---------------------------------------------------------------- actions
+const afterTraining = async () => {
+  renderAll();
+  await refreshOutput();
+};
+
+const step = (animate) => run(async () => {
+  stopPlay();
+  await doStep(animate);
+  await afterTraining();
+});
+
+const epoch = () => run(async () => {
+  stopPlay();
+  await doEpochs(1);
+  await afterTraining();
+});
+
+const reset = () => run(async () => {
+  stopPlay();
+  stopAnimation();
+  const state = await api.reset(app.session.id);
+  absorb(state);
+  app.params = await fullParams(state.params);
+  app.trace = null;
+  app.grads = null;
+  app.lastLoss = lastEpochLoss();
+  clearBanner();
+  await afterTraining();
+});
+
+const gradcheck = () => run(async () => {
+  stopPlay();
+  const el = $('gradcheck-result');
+  el.innerHTML = '<p class="hint">checking…</p>';
+  const result = await api.gradcheck(app.session.id);
+  renderGradcheck(el, result, app.session.config.model.layers);
+  $('gradcheck-panel').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+});
+
+const applyConfig = (config, progress) => run(() => newSession(config, progress));
+
+function stopPlay() {
+  if (!app.playing) return;
+  app.playing = false;
+  updateButtons();
+}
+
+async function playLoop() {
+  let chunk = 1;
+  const cap = Math.min(PLAY_MAX_CHUNK, app.options.limits?.max_epochs_per_request || PLAY_MAX_CHUNK);
+  while (app.playing) {
+    const t0 = performance.now();
+    let trainMs = 0;
+    // eslint-disable-next-line no-await-in-loop
+    await run(async () => {
+      if (!app.playing) return;
+      const t1 = performance.now();
+      await doEpochs(chunk, false);
+      trainMs = performance.now() - t1;
+      await afterTraining();
+    });
+    // Aim at PLAY_EPOCHS_PER_S of visible progress however slow drawing is, but never let
+    // training itself take longer than PLAY_TRAIN_MS per request (big data: one epoch a tick).
+    const tick = Math.max(1, performance.now() - t0) / 1000;
+    const perEpoch = Math.max(0.01, trainMs / chunk);
+    chunk = Math.max(1, Math.min(cap, Math.round(PLAY_EPOCHS_PER_S * tick), Math.floor(PLAY_TRAIN_MS / perEpoch)));
+    // eslint-disable-next-line no-await-in-loop
+    await new Promise((resolve) => { window.setTimeout(resolve, 40); });
+  }
+  // Paused: show the gradient the weights have now.
+  run(async () => {
+    await previewGrads();
+    renderCharts();
+  });
+}
+
+function togglePlay() {
+  if (app.playing) {
+    stopPlay();
+    return;
+  }
+  stopAnimation();
+  app.playing = true;
+  updateButtons();
+  playLoop();
+}
+
+// ---------------------------------------------------------------- wiring
+function wire() {
+  $('btn-step').addEventListener('click', () => step($('stage-animate').checked));
+  $('btn-epoch').addEventListener('click', epoch);
+  $('btn-play').addEventListener('click', togglePlay);
+  $('btn-reset').addEventListener('click', reset);
+  $('btn-gradcheck').addEventListener('click', gradcheck);
+  $('btn-worked').addEventListener('click', () => applyConfig(clone(WORKED_EXAMPLE)));
+  $('btn-help').addEventListener('click', () => $('help').showModal());
+  $('banner-close').addEventListener('click', clearBanner);
+  $('stage-next').addEventListener('click', nextStage);
+  $('stage-prev').addEventListener('click', prevStage);
+  $('loss-log').addEventListener('change', () => renderLossChart($('loss-chart'), app.history, $('loss-log').checked));
+  $('heatmap-layer').addEventListener('change', (e) => {
+    app.heatLayer = Number(e.target.value);
+    renderCharts();
+  });
+  document.addEventListener('keydown', (e) => {
+    const t = e.target;
+    const typing = t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement
+      || (t instanceof HTMLInputElement && !['checkbox', 'radio', 'button'].includes(t.type));
+    if (typing || e.altKey || e.ctrlKey || e.metaKey || $('help').open) return;
+    if (e.key === ' ') {
+      e.preventDefault();
+      togglePlay();
+    } else if (e.key === 'ArrowRight') {
+      e.preventDefault();
+      nextStage();
+    } else if (e.key === 'ArrowLeft') {
+      e.preventDefault();
+      prevStage();
+    }
+  });
+  window.addEventListener('hashchange', () => {
+    if (window.location.hash === app.hash) return;
+    const { config, progress } = fromHash(window.location.hash);
+    if (config) applyConfig(config, progress);
+  });
+  window.addEventListener('pagehide', () => {
+    if (app.session) api.deleteSession(app.session.id, { keepalive: true }).catch(() => {});
+  });
+}
+
+async function start() {
+  document.body.dataset.busy = '1';
+  wire();
+  await run(async () => {
+    app.options = await api.options();
+    initControls(app.options, {
+      onChange: (config) => applyConfig(config),
+      onPreset: () => applyConfig(clone(WORKED_EXAMPLE)),
+      onError: (text) => banner(text),
+    });
+    const { config, progress } = fromHash(window.location.hash);
+    try {
+      await newSession(config || app.options.defaults, progress);
+    } catch (err) {
+      if (!config) throw err;
+      // A link the server refuses: say why, and start from the defaults instead.
+      showError(err);
+      const text = $('banner-text').textContent;
+      await newSession(app.options.defaults);
+      banner(`This link's configuration was refused; showing the defaults. ${text}`);
+    }
+  });
+  if (!app.session) {
+    for (const id of ['network', 'loss-chart', 'grad-norm-chart', 'output-chart']) message($(id), 'no session: see the message above');
+  }
+}
+
+start();

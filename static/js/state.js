@@ -1,0 +1,90 @@
+// The whole run lives in the URL hash, so a copied link reproduces it:
+//   #dataset.name=xor&dataset.seed=0&model.layers=[2,8,8,1]&optimizer.learning_rate=0.1&seed=0&progress.steps=30
+// Keys are the SessionConfig's dotted paths (every field the server resolved, so nothing is left
+// to a default that could change); values are JSON (plain text for strings). `progress.steps` is
+// how many training steps were taken, and `progress.stage` which stage of the last Step is shown.
+
+const PROGRESS = 'progress';
+// Characters JSON needs that are safe to leave readable in a fragment.
+const READABLE = { '%5B': '[', '%5D': ']', '%2C': ',', '%3A': ':' };
+
+function flatten(obj, prefix, out) {
+  for (const [key, value] of Object.entries(obj)) {
+    if (value === null || value === undefined) continue;
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === 'object' && !Array.isArray(value)) flatten(value, path, out);
+    else out.push([path, value]);
+  }
+  return out;
+}
+
+function encodeValue(value) {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return encodeURIComponent(text).replace(/%5B|%5D|%2C|%3A/g, (m) => READABLE[m]);
+}
+
+function decodeValue(text) {
+  const raw = decodeURIComponent(text);
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function setPath(obj, path, value) {
+  const parts = path.split('.');
+  let node = obj;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null || Array.isArray(node[part])) node[part] = {};
+    node = node[part];
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+/**
+ * The hash for a config and the run's progress.
+ * @param {object} config a SessionConfig (ideally the server's resolved one)
+ * @param {{steps?: number, stage?: number|null}} progress
+ */
+export function toHash(config, progress = {}) {
+  const pairs = flatten(config, '', []);
+  if (progress.steps) pairs.push([`${PROGRESS}.steps`, progress.steps]);
+  if (progress.stage != null) pairs.push([`${PROGRESS}.stage`, progress.stage]);
+  return pairs.map(([k, v]) => `${k}=${encodeValue(v)}`).join('&');
+}
+
+/**
+ * Parse a hash (with or without the leading '#') back into {config, progress}.
+ * An empty hash gives config null. Malformed pairs are skipped (the server validates the rest).
+ */
+export function fromHash(hash) {
+  const text = (hash || '').replace(/^#/, '');
+  if (!text) return { config: null, progress: {} };
+  const config = {};
+  const progress = {};
+  for (const pair of text.split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const key = decodeURIComponent(pair.slice(0, eq));
+    let value;
+    try {
+      value = decodeValue(pair.slice(eq + 1));
+    } catch {
+      continue;
+    }
+    if (key.startsWith(`${PROGRESS}.`)) progress[key.slice(PROGRESS.length + 1)] = value;
+    else setPath(config, key, value);
+  }
+  return { config: Object.keys(config).length ? config : null, progress };
+}
+
+/** Write the hash without adding a history entry (and without firing hashchange). */
+export function writeHash(config, progress) {
+  const hash = `#${toHash(config, progress)}`;
+  if (window.location.hash !== hash) window.history.replaceState(null, '', hash);
+  return hash;
+}
+
+/** A deep copy of plain JSON data. */
+export const clone = (value) => JSON.parse(JSON.stringify(value));

@@ -1,0 +1,226 @@
+// The sidebar: every setting of a SessionConfig. Controls show the server's resolved config;
+// a change builds the next config from it and hands it to `onChange` (which starts a new session).
+import { clone } from '../state.js';
+
+const $ = (id) => document.getElementById(id);
+
+let opts = null;          // GET /api/options
+let state = null;         // the SessionState on screen
+let onChange = () => {};
+let onPreset = () => {};
+let onError = () => {};
+
+const fill = (select, values, labels = {}) => {
+  select.innerHTML = values.map((v) => `<option value="${v}">${labels[v] ?? v.replaceAll('_', ' ')}</option>`).join('');
+};
+
+const numberOf = (input) => (input.value.trim() === '' ? null : Number(input.value));
+
+/** Output activations that make sense for a task: softmax needs 2+ classes, regression a linear output. */
+function outputsFor(task, nOut) {
+  const all = Object.keys(opts.valid_pairs);
+  if (task === 'regression') return all.filter((o) => o === 'linear');
+  return all.filter((o) => o !== 'softmax' || nOut >= 2);
+}
+
+function hiddenOf(config) {
+  return config.model.layers.slice(1, -1);
+}
+
+/** The next config: a copy of the one on screen with `patch` applied. */
+function emit(patch) {
+  const next = clone(state.config);
+  patch(next);
+  onChange(next);
+}
+
+/** Layer sizes changed: the preset weights no longer fit. */
+function dropWeights(config) {
+  delete config.model.weights;
+  delete config.model.biases;
+}
+
+function setLayers(config, hidden) {
+  const layers = config.model.layers;
+  config.model.layers = [layers[0], ...hidden, layers[layers.length - 1]];
+  dropWeights(config);
+}
+
+function renderArch() {
+  const { layers } = state.config.model;
+  const hidden = hiddenOf(state.config);
+  const maxWidth = opts.limits?.max_width ?? 512;
+  const parts = [`<span class="fixed" title="inputs (set by the data)">${layers[0]}</span>`];
+  hidden.forEach((n, i) => {
+    parts.push('<span class="arrow">→</span>');
+    parts.push(`<span class="hidden-layer" data-testid="hidden-layer-${i}">
+      <button type="button" data-testid="neurons-minus-${i}" data-i="${i}" data-d="-1" aria-label="fewer neurons in hidden layer ${i}" ${n <= 1 ? 'disabled' : ''}>−</button>
+      <span>${n}</span>
+      <button type="button" data-testid="neurons-plus-${i}" data-i="${i}" data-d="1" aria-label="more neurons in hidden layer ${i}" ${n >= maxWidth ? 'disabled' : ''}>+</button>
+    </span>`);
+  });
+  parts.push('<span class="arrow">→</span>');
+  parts.push(`<span class="fixed" title="outputs (set by the data)">${layers[layers.length - 1]}</span>`);
+  const arch = $('arch');
+  arch.innerHTML = parts.join('');
+  arch.querySelectorAll('button[data-i]').forEach((b) => b.addEventListener('click', () => {
+    const i = Number(b.dataset.i);
+    const step = Number(b.dataset.d);
+    emit((c) => {
+      const h = hiddenOf(c);
+      h[i] = Math.max(1, Math.min(maxWidth, h[i] + step));
+      setLayers(c, h);
+    });
+  }));
+  const maxLayers = opts.limits?.max_layers ?? 8;
+  $('btn-layer-add').disabled = hidden.length + 1 >= maxLayers;
+  $('btn-layer-remove').disabled = hidden.length === 0;
+}
+
+function parseJsonField(text, field) {
+  try {
+    const value = JSON.parse(text);
+    if (!Array.isArray(value)) throw new Error('not a list');
+    return value;
+  } catch (err) {
+    onError(`${field}: not a JSON list of rows (${err.message})`);
+    return null;
+  }
+}
+
+function wire() {
+  $('ctl-dataset').addEventListener('change', (e) => {
+    const name = e.target.value;
+    if (name === 'inline') {
+      onPreset();
+      return;
+    }
+    const info = opts.datasets.find((d) => d.name === name);
+    emit((c) => {
+      c.dataset = { name, seed: c.dataset.seed ?? c.seed };
+      const hidden = hiddenOf(c);
+      c.model.layers = [info.n_features, ...hidden, info.n_outputs];
+      dropWeights(c);
+      delete c.model.output_activation; // the server picks the usual pair for the task
+      delete c.model.loss;
+    });
+  });
+  const datasetField = (id, key) => $(id).addEventListener('change', (e) => emit((c) => {
+    const v = numberOf(e.target);
+    if (v === null) delete c.dataset[key];
+    else c.dataset[key] = v;
+  }));
+  datasetField('ctl-samples', 'n_samples');
+  datasetField('ctl-noise', 'noise');
+  datasetField('ctl-test', 'test_fraction');
+  datasetField('ctl-dseed', 'seed');
+  $('btn-regenerate').addEventListener('click', () => emit((c) => {
+    c.dataset.seed = Math.floor(Math.random() * 2 ** 31);
+  }));
+  for (const key of ['X', 'y']) {
+    $(`ctl-inline-${key}`).addEventListener('change', (e) => {
+      const value = parseJsonField(e.target.value, `dataset.${key}`);
+      if (!value) return;
+      emit((c) => {
+        c.dataset[key] = value;
+        const width = Array.isArray(value[0]) ? value[0].length : 1;
+        const layers = c.model.layers;
+        const at = key === 'X' ? 0 : layers.length - 1;
+        if (layers[at] !== width) {
+          layers[at] = width;
+          dropWeights(c);
+        }
+      });
+    });
+  }
+
+  $('btn-layer-add').addEventListener('click', () => emit((c) => {
+    const h = hiddenOf(c);
+    setLayers(c, [...h, h.length ? h[h.length - 1] : 4]);
+  }));
+  $('btn-layer-remove').addEventListener('click', () => emit((c) => setLayers(c, hiddenOf(c).slice(0, -1))));
+
+  $('ctl-activation').addEventListener('change', (e) => emit((c) => { c.model.activation = e.target.value; }));
+  $('ctl-init').addEventListener('change', (e) => emit((c) => {
+    c.model.init = e.target.value;
+    dropWeights(c); // explicit weights would override the initialiser
+  }));
+  $('ctl-output').addEventListener('change', (e) => emit((c) => {
+    c.model.output_activation = e.target.value;
+    const losses = opts.valid_pairs[e.target.value];
+    if (!losses.includes(c.model.loss)) c.model.loss = losses[0];
+  }));
+  $('ctl-loss').addEventListener('change', (e) => emit((c) => { c.model.loss = e.target.value; }));
+  $('ctl-optimizer').addEventListener('change', (e) => emit((c) => { c.optimizer.name = e.target.value; }));
+  const optimizerField = (id, key, integer = false) => $(id).addEventListener('change', (e) => emit((c) => {
+    const v = numberOf(e.target);
+    c.optimizer[key] = v === null ? v : integer ? Math.round(v) : v;
+  }));
+  optimizerField('ctl-lr', 'learning_rate');
+  optimizerField('ctl-batch', 'batch_size', true);
+  optimizerField('ctl-l2', 'l2');
+  optimizerField('ctl-momentum', 'momentum');
+  $('ctl-seed').addEventListener('change', (e) => emit((c) => { c.seed = Math.round(numberOf(e.target) ?? 0); }));
+}
+
+/**
+ * Build the dropdowns from GET /api/options and wire every control.
+ * @param {object} options
+ * @param {{onChange: (config) => void, onPreset: () => void, onError: (text) => void}} handlers
+ */
+export function initControls(options, handlers) {
+  opts = options;
+  ({ onChange, onPreset, onError } = handlers);
+  fill($('ctl-dataset'), opts.datasets.map((d) => d.name), { inline: 'inline (your X and y)' });
+  fill($('ctl-activation'), opts.activations);
+  fill($('ctl-init'), opts.inits);
+  fill($('ctl-optimizer'), opts.optimizers);
+  wire();
+}
+
+const setValue = (id, value) => {
+  $(id).value = value ?? '';
+};
+
+/** Show a session's resolved config in the controls. */
+export function showConfig(session) {
+  state = session;
+  const c = session.config;
+  const ds = c.dataset;
+  const info = session.dataset || opts.datasets.find((d) => d.name === ds.name) || {};
+  const inline = ds.name === 'inline';
+  setValue('ctl-dataset', ds.name);
+  const split = session.n_train !== undefined ? ` ${session.n_train} training and ${session.n_test} test samples.` : '';
+  $('dataset-description').textContent = `${info.description || ''}${split}`;
+  $('toy-data-controls').hidden = inline;
+  $('inline-data-controls').hidden = !inline;
+  $('btn-regenerate').hidden = inline;
+  $('ctl-noise').disabled = info.kind !== undefined && info.kind !== 'toy';
+  setValue('ctl-samples', ds.n_samples ?? (session.n_train !== undefined ? session.n_train + session.n_test : info.n_samples));
+  setValue('ctl-noise', ds.noise ?? (info.kind === 'toy' ? 0.1 : ''));
+  setValue('ctl-test', ds.test_fraction ?? (inline ? 0 : 0.2));
+  setValue('ctl-dseed', ds.seed ?? c.seed);
+  if (inline) {
+    setValue('ctl-inline-X', JSON.stringify(ds.X));
+    setValue('ctl-inline-y', JSON.stringify(ds.y));
+  }
+  renderArch();
+  const m = c.model;
+  setValue('ctl-activation', m.activation);
+  const nOut = m.layers[m.layers.length - 1];
+  const outputs = outputsFor(session.task, nOut);
+  if (!outputs.includes(m.output_activation)) outputs.push(m.output_activation);
+  fill($('ctl-output'), outputs);
+  setValue('ctl-output', m.output_activation);
+  fill($('ctl-loss'), opts.valid_pairs[m.output_activation] || [m.loss]);
+  setValue('ctl-loss', m.loss);
+  setValue('ctl-init', m.init);
+  const o = c.optimizer;
+  setValue('ctl-optimizer', o.name);
+  setValue('ctl-lr', o.learning_rate);
+  setValue('ctl-batch', o.batch_size);
+  setValue('ctl-l2', o.l2);
+  setValue('ctl-momentum', o.momentum);
+  $('momentum-label').hidden = o.name !== 'momentum';
+  setValue('ctl-seed', c.seed);
+}

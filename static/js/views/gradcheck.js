@@ -1,0 +1,22 @@
+// Gradient-check results: backprop's dW and db against central differences, per layer.
+import { fmt } from '../format.js';
+
+/**
+ * @param {HTMLElement} el
+ * @param {{max_rel_error: number|null, passed: boolean, layers: {W_rel_error, b_rel_error}[]}} result
+ * @param {number[]} layers the layer sizes, to name each weight layer
+ */
+export function renderGradcheck(el, result, layers) {
+  const rows = result.layers.map((r, l) => `
+    <tr><td>layer ${l}: W[${l}] ${layers[l + 1]}×${layers[l]}, b[${l}]</td>
+        <td>${fmt(r.W_rel_error, 3)}</td><td>${fmt(r.b_rel_error, 3)}</td></tr>`).join('');
+  const verdict = result.passed
+    ? `<p class="verdict pass">✓ passed: backprop agrees with the numerical gradient (largest relative error ${fmt(result.max_rel_error, 3)})</p>`
+    : `<p class="verdict fail">✗ failed: largest relative error ${fmt(result.max_rel_error, 3)}${result.max_rel_error === null ? ' (NaN: diverged)' : ''}</p>`;
+  el.innerHTML = `${verdict}
+    <table class="gradcheck">
+      <thead><tr><th>weight layer</th><th>W relative error</th><th>b relative error</th></tr></thead>
+      <tbody>${rows}</tbody>
+    </table>
+    <p class="hint">relative error = ‖g_backprop − g_numeric‖ / (‖g_backprop‖ + ‖g_numeric‖), on the next minibatch at the current weights.</p>`;
+}

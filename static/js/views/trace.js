@@ -1,0 +1,158 @@
+// The step-through panel: one stage of the last `backward` call at a time, its equation and
+// the server's actual numbers. `before` are the parameters the pass used (the trace's own
+// `params` are those after the update).
+import { fmt, isSummary, matmul, quantityHtml, shapeOf } from '../format.js';
+import { activationSlope, stagesOf } from '../stages.js';
+
+const pills = () => document.getElementById('stage-pills');
+const body = () => document.getElementById('trace-body');
+
+const LOSS_EQUATIONS = {
+  mse: 'L = 1/(2m) · Σ (ŷ − y)²',
+  binary_cross_entropy: 'L = −(1/m) · Σ [ y·log ŷ + (1 − y)·log(1 − ŷ) ]',
+  cross_entropy: 'L = −(1/m) · Σ y·log ŷ        (ŷ = softmax(z), y one-hot)',
+};
+
+// Output pairs whose delta is the famous (ŷ − y) / m: the activation's slope cancels.
+const CANCELLING = new Set(['linear/mse', 'sigmoid/binary_cross_entropy', 'softmax/cross_entropy']);
+
+const q = (name, value, opts) => quantityHtml(name, value, opts);
+const prevName = (l) => (l === 0 ? 'X' : `a[${l - 1}]`);
+const prevValue = (trace, l) => (l === 0 ? trace.X : trace.forward[l - 1].a);
+
+function usable(...arrays) {
+  return arrays.every((v) => Array.isArray(v) && !isSummary(v));
+}
+
+function forwardStage(trace, before, l) {
+  const L = trace.forward.length;
+  const last = l === L - 1;
+  const act = last ? trace.output_activation : trace.activation;
+  const layers = trace.layers;
+  const out = last ? `ŷ = a[${l}] = ${act}(z[${l}])` : `a[${l}] = ${act}(z[${l}])`;
+  return `
+    <h3>Forward · layer ${l}: ${layers[l]} → ${layers[l + 1]} (${act})</h3>
+    <div class="eq">z[${l}] = ${prevName(l)} · W[${l}]ᵀ + b[${l}]\n${out}</div>
+    <div class="quantities">
+      ${q(prevName(l), prevValue(trace, l))}
+      ${q(`W[${l}]`, before[l].W, { note: 'out × in' })}
+      ${q(`b[${l}]`, before[l].b)}
+      ${q(`z[${l}]`, trace.forward[l].z)}
+      ${q(last ? `ŷ = a[${l}]` : `a[${l}]`, trace.forward[l].a)}
+    </div>`;
+}
+
+function lossStage(trace, config) {
+  const L = trace.forward.length;
+  const l2 = config.optimizer?.l2 || 0;
+  const reg = l2 > 0 ? `\n  + (λ/2) · Σ‖W[l]‖²   with λ = ${fmt(l2)}` : '';
+  const m = shapeOf(trace.y)[0] ?? trace.indices.length;
+  return `
+    <h3>Loss (${trace.loss_name}) over the batch of m = ${m}</h3>
+    <div class="eq">${LOSS_EQUATIONS[trace.loss_name] || `L = ${trace.loss_name}(ŷ, y)`}${reg}</div>
+    <div class="quantities">
+      ${q(`ŷ = a[${L - 1}]`, trace.forward[L - 1].a)}
+      ${q('y', trace.y)}
+      ${q('L', trace.loss, { note: trace.finite === false ? 'NaN (diverged)' : '' })}
+    </div>`;
+}
+
+function backwardStage(trace, before, config, l) {
+  const L = trace.forward.length;
+  const g = trace.backward[l];
+  const l2 = config.optimizer?.l2 || 0;
+  let deltaEq;
+  let extra = '';
+  if (l === L - 1) {
+    const pair = `${trace.output_activation}/${trace.loss_name}`;
+    deltaEq = CANCELLING.has(pair)
+      ? `delta[${l}] = ∂L/∂z[${l}] = (ŷ − y) / m`
+      : `delta[${l}] = ∂L/∂z[${l}] = ∂L/∂ŷ ⊙ ${trace.output_activation}′(z[${l}])`;
+  } else {
+    deltaEq = `delta[${l}] = (delta[${l + 1}] · W[${l + 1}]) ⊙ ${trace.activation}′(z[${l}])`;
+    const up = trace.backward[l + 1].delta;
+    const W = before[l + 1].W;
+    const { z, a } = trace.forward[l];
+    if (usable(up, W, z, a) && up.length * W.length * W[0].length <= 200000) {
+      const slope = z.map((row, i) => row.map((x, j) => activationSlope(trace.activation, x, a[i][j])));
+      extra = q(`delta[${l + 1}] · W[${l + 1}]`, matmul(up, W), { note: '= ∂L/∂a' });
+      // Unknown activations have no slope to show; NaN slopes (diverged) are shown as NaN.
+      if (activationSlope(trace.activation, 1, 1) !== null) extra += q(`${trace.activation}′(z[${l}])`, slope);
+    }
+  }
+  const reg = l2 > 0 ? ` + λ · W[${l}]` : '';
+  return `
+    <h3>Backward · layer ${l}: the error at its ${trace.layers[l + 1]} neuron${trace.layers[l + 1] === 1 ? '' : 's'}</h3>
+    <div class="eq bwd">${deltaEq}\ndW[${l}] = delta[${l}]ᵀ · ${prevName(l)}${reg}\ndb[${l}] = Σ over the batch of delta[${l}]</div>
+    <div class="quantities">
+      ${extra}
+      ${q(`delta[${l}]`, g.delta)}
+      ${q(prevName(l), prevValue(trace, l))}
+      ${q(`dW[${l}]`, g.dW, { note: 'out × in' })}
+      ${q(`db[${l}]`, g.db)}
+      ${q(`‖dW[${l}]‖`, g.grad_norm)}
+    </div>`;
+}
+
+function updateRule(config, lr) {
+  const opt = config.optimizer || {};
+  const eta = `η = ${fmt(lr)}`;
+  if (opt.name === 'momentum') {
+    const look = opt.nesterov ? 'W ← W + μ·v − η·dW  (Nesterov)' : 'W ← W + v';
+    return `v ← μ·v − η·dW   then   ${look}\n(${eta}, μ = ${fmt(opt.momentum)}; the same for b with db)`;
+  }
+  if (opt.name === 'adam') {
+    return `m ← β₁m + (1−β₁)·dW,  v ← β₂v + (1−β₂)·dW²\nW ← W − η · m̂ / (√v̂ + ε)   (${eta}; the same for b)`;
+  }
+  return `W[l] ← W[l] − η · dW[l]\nb[l] ← b[l] − η · db[l]        (${eta})`;
+}
+
+function updateStage(trace, before, config) {
+  const clip = config.optimizer?.clip_norm ? `\n(gradients clipped to norm ${fmt(config.optimizer.clip_norm)} first)` : '';
+  const rows = trace.backward.map((g, l) => `
+    <div class="update-layer quantities">
+      ${q(`W[${l}] before`, before[l].W)}
+      ${q(`dW[${l}]`, g.dW)}
+      ${q(`W[${l}] after`, trace.params[l].W)}
+      ${q(`b[${l}] after`, trace.params[l].b)}
+    </div>`).join('');
+  return `
+    <h3>Update: every layer takes a step down its gradient</h3>
+    <div class="eq">${updateRule(config, trace.learning_rate)}${clip}</div>
+    ${rows}`;
+}
+
+/**
+ * Draw the panel.
+ * @param {{trace: object|null, before: {W, b}[]|null, stageIndex: number, config: object,
+ *          onStage: (i: number) => void}} view
+ */
+export function renderTrace({ trace, before, stageIndex, config, onStage }) {
+  const nav = pills();
+  const out = body();
+  if (!trace) {
+    nav.innerHTML = '';
+    out.innerHTML = `<p class="empty">Press <b>Step</b> (or →) to run one forward and backward pass on a
+      minibatch and walk through it here: every z, a, delta and dW with its equation.
+      Try <b>Worked example</b> for the seed's 2-2-1 network.</p>`;
+    return;
+  }
+  const stages = stagesOf(trace);
+  nav.innerHTML = stages.map((s, i) => {
+    const cls = [s.kind === 'forward' ? 'fwd' : s.kind === 'backward' ? 'bwd' : '', i === stageIndex ? 'current' : ''].join(' ');
+    return `<button type="button" class="${cls}" data-stage="${s.id}" data-index="${i}" aria-current="${i === stageIndex}">${s.label}</button>`;
+  }).join('');
+  nav.querySelectorAll('button').forEach((b) => b.addEventListener('click', () => onStage(Number(b.dataset.index))));
+
+  const stage = stages[stageIndex];
+  const m = trace.indices.length;
+  const shown = trace.indices.slice(0, 8).join(', ') + (m > 8 ? ', …' : '');
+  const meta = `<p class="meta">Step ${trace.step} · stage ${stageIndex + 1} of ${stages.length} · batch of ${m} sample${m === 1 ? '' : 's'} (training rows ${shown})${trace.finite === false ? ' · <b>NaN (diverged)</b>' : ''}</p>`;
+  let html;
+  if (stage.kind === 'forward') html = forwardStage(trace, before, stage.l);
+  else if (stage.kind === 'loss') html = lossStage(trace, config);
+  else if (stage.kind === 'backward') html = backwardStage(trace, before, config, stage.l);
+  else html = updateStage(trace, before, config);
+  out.innerHTML = meta + html;
+  out.dataset.stage = stage.id;
+}

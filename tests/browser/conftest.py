@@ -1,0 +1,196 @@
+"""Fixtures for the real-browser tests: the real server as a subprocess, Debian's Chromium
+driven by Playwright, and a page that records console errors and every request it makes.
+
+The server prints exactly one line, its URL, once it accepts connections; we read it.
+Chromium is Debian's (``make chromium`` installs it); Playwright never downloads one here.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Route, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("MLP_PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+STARTUP_SECONDS = 60
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """Start ``python -m server --port 0 --no-browser`` and yield the URL it prints."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", "0", "--no-browser"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()
+    try:
+        url = lines.get(timeout=STARTUP_SECONDS).strip()
+    except queue.Empty:
+        proc.kill()
+        pytest.fail(f"the server printed no URL within {STARTUP_SECONDS}s: {proc.stderr.read()[-2000:]}")
+    if not url.startswith("http://"):
+        proc.kill()
+        pytest.fail(f"the server did not start (first line {url!r}): {proc.stderr.read()[-2000:]}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `make chromium` (Debian's package) or set MLP_PLAYGROUND_CHROMIUM")
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+class PageLog:
+    """What a page did that a test must check: console errors, uncaught exceptions, foreign requests."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.foreign: list[str] = []
+        self.expected: list[str] = []
+
+    def expect_error(self, text: str) -> None:
+        """A test that provokes a 4xx on purpose: Chromium logs the failed load; that one is fine."""
+        self.expected.append(text)
+
+    def console(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error" and not any(text in msg.text for text in self.expected):
+            self.errors.append(f"console: {msg.text}")
+
+    def request(self, req: Request) -> None:
+        self.requests.append(req.url)
+        if not is_local(req.url):
+            self.foreign.append(req.url)
+
+
+def is_local(url: str) -> bool:
+    """data: and blob: URLs never leave the machine; http(s) must go to the loopback."""
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return True
+    return parts.scheme in ("http", "https", "ws") and parts.hostname in LOCAL_HOSTS
+
+
+def _block_foreign(route: Route) -> None:
+    # Anything leaving localhost is refused outright (and recorded by the request listener).
+    if is_local(route.request.url):
+        route.continue_()
+    else:
+        route.abort()
+
+
+def open_page(browser: Browser, log: PageLog) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, device_scale_factor=1)
+    context.route("**/*", _block_foreign)
+    page = context.new_page()
+    page.on("console", log.console)
+    page.on("pageerror", lambda exc: log.errors.append(f"uncaught: {exc}"))
+    page.on("request", log.request)
+    page.set_default_timeout(30_000)
+    return page
+
+
+@pytest.fixture
+def page_log() -> PageLog:
+    return PageLog()
+
+
+@pytest.fixture
+def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
+    """A 1280x800 page; after the test, no console error and no request off localhost."""
+    p = open_page(browser, page_log)
+    yield p
+    p.context.close()
+    assert page_log.foreign == [], f"requests left localhost: {page_log.foreign}"
+    assert page_log.errors == [], f"console errors: {page_log.errors}"
+
+
+class Playground:
+    """The page under test, driven through its data-testid hooks."""
+
+    def __init__(self, page: Page, url: str, log: PageLog) -> None:
+        self.page, self.url, self.log = page, url, log
+
+    def open(self, url: str | None = None) -> "Playground":
+        self.page.goto(url or self.url)
+        self.idle()
+        return self
+
+    def idle(self) -> None:
+        """Wait until every queued action has finished and no Step animation is running."""
+        self.page.wait_for_function(
+            "document.body.dataset.busy === '0' && document.body.dataset.animating !== '1'")
+
+    def by(self, testid: str):
+        return self.page.get_by_test_id(testid)
+
+    def click(self, testid: str) -> None:
+        self.by(testid).click()
+        self.idle()
+
+    def text(self, testid: str) -> str:
+        return self.by(testid).inner_text().strip()
+
+    def chart(self, testid: str) -> list[dict]:
+        """The traces Plotly drew in a chart (its ``data``), with the arrays we check."""
+        return self.page.evaluate(
+            """id => (document.querySelector(`[data-testid="${id}"]`).data || []).map(t => ({
+                type: t.type || 'scatter', name: t.name || null, x: t.x || null, y: t.y || null,
+                z: t.z || null, mode: t.mode || null}))""", testid)
+
+    def stage(self, stage_id: str) -> None:
+        """Show one stage of the step-through (forward-0, loss, backward-1, update, ...)."""
+        self.page.locator(f'[data-testid="trace"] [data-stage="{stage_id}"]').click()
+        self.page.wait_for_function(
+            "id => document.getElementById('trace-body').dataset.stage === id", arg=stage_id)
+
+    def quantity(self, name: str) -> list[str]:
+        """The numbers the step-through shows for one quantity (e.g. "dW[0]"), as text."""
+        box = self.page.locator(f'#trace-body .qty[data-name="{name}"]').first
+        cells = box.locator(":scope > table.mat td, :scope > .scalar")
+        return [c.strip() for c in cells.all_inner_texts()]
+
+    def shot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / name
+        self.page.screenshot(path=str(path), full_page=False)
+        return path
+
+
+@pytest.fixture
+def app(page: Page, server_url: str, page_log: PageLog) -> Playground:
+    return Playground(page, server_url, page_log)
