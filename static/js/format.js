@@ -8,8 +8,9 @@ export function fmt(x, digits = 6) {
   if (x === 0) return '0';
   const rounded = Number(x.toPrecision(digits));
   const text = String(rounded);
-  // JS switches to exponent notation below 1e-6; keep it short either way.
-  return text.includes('e') ? rounded.toExponential(Math.min(digits - 1, 3)).replace(/\.?0+e/, 'e') : text;
+  // Below 1e-6 JS writes an exponent anyway; from a million up we do too, keeping it short.
+  if (text.includes('e') || Math.abs(rounded) >= 1e6) return rounded.toExponential(Math.min(digits - 1, 3)).replace(/\.?0+e/, 'e');
+  return text;
 }
 
 /** A loss for the status bar: NaN is said as such. */

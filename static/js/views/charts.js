@@ -13,7 +13,7 @@ const firstBad = (values) => values.findIndex((v) => v === null);
 export function renderLossChart(el, history, logScale) {
   const train = history.train_loss || [];
   const test = history.test_loss || [];
-  if (!train.length) return message(el, 'No epochs yet: press Epoch or Play');
+  if (!train.length) return message(el, 'No epochs yet:<br>press Epoch or Play');
   const data = [{
     type: 'scatter', mode: train.length > 60 ? 'lines' : 'lines+markers', name: 'train', x: epochsOf(train), y: train,
     line: { color: COLORS.train, width: 3 }, marker: { size: 6 }, hovertemplate: 'epoch %{x}<br>train loss %{y:.6g}<extra></extra>',
@@ -28,7 +28,7 @@ export function renderLossChart(el, history, logScale) {
   const annotations = bad >= 0 ? [note(`NaN (diverged) from epoch ${bad + 1}`)] : [];
   if (bad === 0) {
     // Nothing finite to draw: say so in the middle instead of a blank plot.
-    return message(el, 'loss is NaN (diverged) from epoch 1<br>lower the learning rate and press Reset', COLORS.bad);
+    return message(el, 'loss is NaN (diverged)<br>from epoch 1: lower the<br>learning rate, press Reset', COLORS.bad);
   }
   return draw(el, data, layout({
     xaxis: axis('epoch', { rangemode: 'tozero' }),
@@ -52,7 +52,7 @@ export function lossCaption(history) {
  * @param {(number|null)[][]} gradNorms one row per epoch, one value per layer
  */
 export function renderGradNormChart(el, gradNorms) {
-  if (!gradNorms || !gradNorms.length) return message(el, 'No epochs yet: the mean ‖dW[l]‖ of each epoch goes here');
+  if (!gradNorms || !gradNorms.length) return message(el, 'No epochs yet:<br>the mean ‖dW[l]‖ of every<br>epoch, per layer, goes here');
   const L = gradNorms[0].length;
   const x = epochsOf(gradNorms);
   const data = [];
@@ -64,7 +64,7 @@ export function renderGradNormChart(el, gradNorms) {
     });
   }
   const bad = gradNorms.findIndex((row) => row.some((v) => v === null));
-  if (bad === 0) return message(el, 'gradient norms are NaN (diverged) from epoch 1', COLORS.bad);
+  if (bad === 0) return message(el, 'gradient norms are<br>NaN (diverged) from epoch 1', COLORS.bad);
   return draw(el, data, layout({
     xaxis: axis('epoch', { rangemode: 'tozero' }),
     yaxis: axis('‖dW[l]‖ (log)', { type: 'log', exponentformat: 'power' }),

@@ -13,7 +13,7 @@ function heatmap(el, M, title, emptyText) {
   return draw(el, [{
     type: 'heatmap', z: M, colorscale: DIVERGING, zmin: -top, zmax: top, zmid: 0,
     hovertemplate: `${title.split(' ')[0]}[%{y}][%{x}] = %{z:.6g}<extra></extra>`,
-    colorbar: { thickness: 14, len: 0.9, tickfont: { size: 12 } },
+    colorbar: { thickness: 14, len: 0.9, tickfont: { size: 12 }, exponentformat: 'power' },
     xgap: M[0].length <= 30 ? 1 : 0, ygap: M.length <= 30 ? 1 : 0,
   }], layout({
     margin: { l: 56, r: 10, t: 34, b: 44 },

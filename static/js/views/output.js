@@ -2,7 +2,7 @@
 // (1-D regression), predicted vs true (other regression), a confusion matrix (other
 // classification), and for image data the first layer's weights as images.
 import { fmt, isSummary } from '../format.js';
-import { CLASS_COLORS, COLORS, DIVERGING, PROBABILITY, axis, draw, layout, message, note } from './plot.js';
+import { CLASS_COLORS, COLORS, DIVERGING, PROBABILITY, axis, draw, layout, message } from './plot.js';
 
 /**
  * Which output view suits a session.
@@ -49,7 +49,7 @@ function pointTraces(split, name, symbol, classNames) {
 }
 
 function renderBoundary(el, { data, boundary, state }) {
-  if (boundary.finite === false) return message(el, 'the output is NaN (diverged)<br>lower the learning rate and press Reset', COLORS.bad);
+  if (boundary.finite === false) return message(el, 'the output is NaN (diverged)<br>lower the learning rate<br>and press Reset', COLORS.bad);
   const softmax = state.config.model.output_activation === 'softmax';
   const grid = softmax
     ? { type: 'heatmap', x: boundary.x, y: boundary.y, z: boundary.z, colorscale: CLASS_COLORS.slice(0, 2).map((c, i) => [i, c]),
@@ -101,8 +101,7 @@ function renderScatter(el, { outputs }) {
       hovertemplate: 'true %{x:.4g}<br>predicted %{y:.4g}<extra></extra>' },
   ], layout({
     showlegend: false,
-    xaxis: axis(`true${units}`), yaxis: axis(`predicted${units}`), margin: { l: 56, r: 10, t: 30, b: 48 },
-    annotations: [note(`${outputs.split}: RMSE ${fmt(outputs.rmse, 4)}${outputs.r2 === null ? '' : ` · R² ${fmt(outputs.r2, 4)}`}`, COLORS.ink, 1.06)],
+    xaxis: axis(`true${units}`), yaxis: axis(`predicted${units}`), margin: { l: 56, r: 10, t: 10, b: 48 },
   }));
 }
 
@@ -118,10 +117,10 @@ function renderConfusion(el, { outputs }) {
     : [];
   return draw(el, [{ type: 'heatmap', x: labels, y: labels, z: cm, colorscale: [[0, '#ffffff'], [1, COLORS.train]],
     showscale: false, hovertemplate: 'true %{y}, predicted %{x}: %{z}<extra></extra>', xgap: 1, ygap: 1 }], layout({
-    margin: { l: 56, r: 10, t: 30, b: 48 },
+    margin: { l: 56, r: 10, t: 10, b: 48 },
     xaxis: axis('predicted', { type: 'category', side: 'bottom' }),
     yaxis: axis('true', { type: 'category', autorange: 'reversed' }),
-    annotations: [...annotations, note(`${outputs.split}: accuracy ${fmt(outputs.accuracy * 100, 4)}%`, COLORS.ink, 1.06)],
+    annotations,
   }));
 }
 
@@ -136,9 +135,12 @@ export function renderOutput(el, mode, parts) {
 export function outputMetric(outputs) {
   if (!outputs) return '';
   if (outputs.accuracy !== null && outputs.accuracy !== undefined) return `${outputs.split} accuracy ${fmt(outputs.accuracy * 100, 4)}%`;
-  if (outputs.r2 !== null && outputs.r2 !== undefined) return `${outputs.split} R² ${fmt(outputs.r2, 4)}`;
-  if (outputs.rmse !== null && outputs.rmse !== undefined) return `${outputs.split} RMSE ${fmt(outputs.rmse, 4)}`;
-  return '';
+  const parts = [];
+  if (outputs.r2 !== null && outputs.r2 !== undefined) parts.push(`R² ${fmt(outputs.r2, 4)}`);
+  if (outputs.rmse !== null && outputs.rmse !== undefined) {
+    parts.push(`RMSE ${fmt(outputs.rmse, 4)}${outputs.units === 'original' ? ' (original units)' : ''}`);
+  }
+  return parts.length ? `${outputs.split} ${parts.join(' · ')}` : '';
 }
 
 /**
@@ -154,7 +156,8 @@ export function renderFirstLayer(el, W0, shape) {
   const rows = Math.ceil(n / cols);
   const [h, w] = shape;
   const data = [];
-  const lay = layout({ grid: { rows, columns: cols, pattern: 'independent', xgap: 0.06, ygap: 0.12 }, margin: { l: 10, r: 10, t: 24, b: 10 }, annotations: [] });
+  el.style.height = `${rows * 125 + 30}px`; // square images: the height follows the number of rows
+  const lay = layout({ grid: { rows, columns: cols, pattern: 'independent', xgap: 0.06, ygap: 0.2 }, margin: { l: 10, r: 10, t: 24, b: 6 }, annotations: [] });
   for (let k = 0; k < n; k += 1) {
     const img = [];
     for (let r = 0; r < h; r += 1) img.push(W0[k].slice(r * w, (r + 1) * w));

@@ -52,7 +52,7 @@ export function message(el, text, color = COLORS.muted) {
   return draw(el, [], layout({
     xaxis: { visible: false },
     yaxis: { visible: false },
-    annotations: [{ text, showarrow: false, x: 0.5, y: 0.5, xref: 'paper', yref: 'paper', font: { size: 17, color } }],
+    annotations: [{ text, showarrow: false, x: 0.5, y: 0.5, xref: 'paper', yref: 'paper', font: { size: 16, color } }],
   }));
 }
 

@@ -133,8 +133,14 @@ export function renderTrace({ trace, before, stageIndex, config, onStage }) {
   if (!trace) {
     nav.innerHTML = '';
     out.innerHTML = `<p class="empty">Press <b>Step</b> (or →) to run one forward and backward pass on a
-      minibatch and walk through it here: every z, a, delta and dW with its equation.
-      Try <b>Worked example</b> for the seed's 2-2-1 network.</p>`;
+      minibatch and walk through it here, every number with its equation.
+      <b>Worked example</b> loads the seed's 2-2-1 network.</p>
+      <table class="cheat">
+        <tr><th>forward</th><td>z[l] = a[l−1] · W[l]ᵀ + b[l]<br>a[l] = act(z[l]),   a[−1] = X</td></tr>
+        <tr><th>loss</th><td>L = batch mean of loss(ŷ, y)</td></tr>
+        <tr class="bwd"><th>backward</th><td>delta[L−1] = ∂L/∂z[L−1]<br>delta[l] = (delta[l+1] · W[l+1])<br>           ⊙ act′(z[l])<br>dW[l] = delta[l]ᵀ · a[l−1]<br>db[l] = Σ delta[l]</td></tr>
+        <tr><th>update</th><td>W ← W − η · dW,   b ← b − η · db</td></tr>
+      </table>`;
     return;
   }
   const stages = stagesOf(trace);
