@@ -6,7 +6,9 @@ engine alike), so the set of valid choices is said exactly once, here.
 ``df`` receives both the pre-activation ``z`` and the activation ``a = f(z)``:
 sigmoid and tanh have cheap derivatives in terms of ``a`` (``a (1 - a)`` and
 ``1 - a**2``), ReLU in terms of ``z``. All functions are elementwise and keep
-the dtype of their input.
+the dtype of their input. Both take an optional ``out`` array of the same
+shape to write into (the training loop's hot path reuses buffers that way);
+without it they return a new array (``linear``'s ``f`` returns ``z`` itself).
 """
 from __future__ import annotations
 
@@ -24,64 +26,102 @@ LEAKY_SLOPE = 0.01
 class Activation:
     """An elementwise activation ``a = f(z)`` and its derivative ``f'(z)``.
 
-    ``f(z)`` maps ``(m, n) -> (m, n)``; ``df(z, a)`` returns ``da/dz`` of the
-    same shape, given the cached ``z`` and ``a`` of the forward pass.
+    ``f(z, out=None)`` maps ``(m, n) -> (m, n)``; ``df(z, a, out=None)``
+    returns ``da/dz`` of the same shape, given the cached ``z`` and ``a`` of
+    the forward pass.
     """
 
     name: str
-    f: Callable[[Array], Array]
-    df: Callable[[Array, Array], Array]
+    f: Callable[..., Array]
+    df: Callable[..., Array]
     formula: str
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r}: {self.formula})"
 
 
-def _sigmoid(z: Array) -> Array:
-    # 1 / (1 + e^-z), in place on one buffer (this is on every step's hot path).
-    # For z < -709, e^-z overflows to inf and the result is exactly 0, as it
-    # should be; the engine runs under np.errstate(all="ignore").
-    a = np.negative(z)
+# Each rule is written as a few in-place ufunc calls: on the small arrays of
+# a minibatch, NumPy's per-call overhead costs more than the arithmetic.
+def _sigmoid(z: Array, out: Array | None = None) -> Array:
+    # 1 / (1 + e^-z). For z < -709, e^-z overflows to inf and the result is
+    # exactly 0, as it should be (the engine runs under np.errstate(all="ignore")).
+    a = np.negative(z, out=out)
     np.exp(a, out=a)
-    a += 1
-    np.reciprocal(a, out=a)
-    return a
+    np.add(a, 1.0, out=a)
+    return np.reciprocal(a, out=a)
 
 
-def _relu(z: Array) -> Array:
-    return np.maximum(z, 0)
+def _sigmoid_df(z: Array, a: Array, out: Array | None = None) -> Array:
+    t = np.multiply(a, a, out=out)
+    return np.subtract(a, t, out=t)  # a (1 - a) = a - a^2
 
 
-def _leaky_relu(z: Array) -> Array:
-    return np.where(z > 0, z, z * LEAKY_SLOPE)
+def _relu(z: Array, out: Array | None = None) -> Array:
+    return np.maximum(z, 0.0, out=out)
+
+
+def _relu_df(z: Array, a: Array, out: Array | None = None) -> Array:
+    # 1 where z > 0, else 0 (the derivative at the kink is taken as 0).
+    return np.greater(z, 0.0, out=out if out is not None else np.empty_like(z))
+
+
+def _leaky_relu(z: Array, out: Array | None = None) -> Array:
+    # max(slope z, z) for 0 < slope < 1.
+    t = np.multiply(z, LEAKY_SLOPE, out=out)
+    return np.maximum(z, t, out=t)
+
+
+def _leaky_relu_df(z: Array, a: Array, out: Array | None = None) -> Array:
+    t = np.greater(z, 0.0, out=out if out is not None else np.empty_like(z))
+    t *= 1.0 - LEAKY_SLOPE
+    t += LEAKY_SLOPE  # 1 where z > 0, else slope
+    return t
+
+
+def _tanh(z: Array, out: Array | None = None) -> Array:
+    return np.tanh(z, out=out)
+
+
+def _tanh_df(z: Array, a: Array, out: Array | None = None) -> Array:
+    t = np.multiply(a, a, out=out)
+    return np.subtract(1.0, t, out=t)
+
+
+def _linear(z: Array, out: Array | None = None) -> Array:
+    if out is None:
+        return z
+    np.copyto(out, z)
+    return out
+
+
+def _linear_df(z: Array, a: Array, out: Array | None = None) -> Array:
+    if out is None:
+        return np.ones_like(z)
+    out.fill(1.0)
+    return out
 
 
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act
     for act in (
-        Activation("relu", _relu, lambda z, a: (z > 0).astype(z.dtype), "max(0, z)"),
-        Activation(
-            "leaky_relu",
-            _leaky_relu,
-            lambda z, a: np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype),
-            f"max({LEAKY_SLOPE} z, z)",
-        ),
-        Activation("sigmoid", _sigmoid, lambda z, a: a * (1 - a), "1 / (1 + exp(-z))"),
-        Activation("tanh", np.tanh, lambda z, a: 1 - a * a, "tanh(z)"),
-        Activation("linear", lambda z: z, lambda z, a: np.ones_like(z), "z"),
+        Activation("relu", _relu, _relu_df, "max(0, z)"),
+        Activation("leaky_relu", _leaky_relu, _leaky_relu_df, f"max({LEAKY_SLOPE} z, z)"),
+        Activation("sigmoid", _sigmoid, _sigmoid_df, "1 / (1 + exp(-z))"),
+        Activation("tanh", _tanh, _tanh_df, "tanh(z)"),
+        Activation("linear", _linear, _linear_df, "z"),
     )
 }
 """Hidden-layer activations, by the name the API accepts."""
 
 
-def _softmax(z: Array) -> Array:
+def _softmax(z: Array, out: Array | None = None) -> Array:
     # Subtracting the row max changes nothing mathematically and keeps exp finite.
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    e /= e.sum(axis=1, keepdims=True)
-    return e
+    e = np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out=out)
+    np.exp(e, out=e)
+    return np.divide(e, np.add.reduce(e, axis=1, keepdims=True), out=e)
 
 
-def _softmax_df(z: Array, a: Array) -> Array:
+def _softmax_df(z: Array, a: Array, out: Array | None = None) -> Array:
     # The softmax Jacobian is not diagonal; its only pairing (cross-entropy)
     # folds it into the output delta p - y, so this is never called.
     raise ValueError("softmax has no elementwise derivative; pair it with cross_entropy")

@@ -39,11 +39,13 @@ class GradCheckResult:
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """The seeds' ``||a - n|| / (||a|| + ||n||)``; 0 when both gradients are 0."""
-    denom = np.linalg.norm(analytic) + np.linalg.norm(numeric)
-    if denom == 0:
-        return 0.0
-    return float(np.linalg.norm(analytic - numeric) / denom)
+    """The seeds' ``||a - n|| / (||a|| + ||n||)``; 0 when both gradients are 0
+    (NaN, never a warning, when either is not finite)."""
+    with np.errstate(all="ignore"):
+        denom = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+        if denom == 0:
+            return 0.0
+        return float(np.linalg.norm(analytic - numeric) / denom)
 
 
 def gradient_check(
@@ -56,32 +58,33 @@ def gradient_check(
     on a copy, so a float32 model is checked at full precision and the model
     itself is never changed. Costs ``2 * n_params`` forward passes.
     """
-    if not (isinstance(eps, (int, float)) and 0 < eps < 1):
+    if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and 0 < eps < 1):
         raise ValueError(f"eps: must be a number in (0, 1), got {eps!r}")
-    probe = MLP(
-        model.layers, model.activation.name, model.output_activation.name, model.loss_fn.name,
-        weights=[w.astype(np.float64) for w in model.W],
-        biases=[v.astype(np.float64) for v in model.b], l2=model.l2,
-    )
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    probe = MLP(model.layers, model.activation.name, model.output_activation.name,
+                model.loss_fn.name, init="zeros", l2=model.l2)
+    probe.params.flat[...] = model.params.flat  # as they are, even NaN (a diverged model fails)
+    X = probe._as_batch(X, probe.layers[0], "X")
+    y = probe._as_batch(y, probe.layers[-1], "y")
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"y: {y.shape[0]} rows for {X.shape[0]} samples of X")
     grads = probe.backward(probe.forward(X), y)
+    theta = probe.params.flat  # W and b of every layer, perturbed one entry at a time
     numeric = Params.zeros(probe.layers)
-    for theta_list, num_list in ((probe.W, numeric.W), (probe.b, numeric.b)):
-        for theta, num in zip(theta_list, num_list):
-            flat, nflat = theta.reshape(-1), num.reshape(-1)
-            for i in range(flat.size):
-                old = flat[i]
-                flat[i] = old + eps
-                plus = probe.objective(X, y)
-                flat[i] = old - eps
-                minus = probe.objective(X, y)
-                flat[i] = old
-                nflat[i] = (plus - minus) / (2 * eps)
+    with np.errstate(all="ignore"):
+        for i in range(theta.size):
+            old = theta[i]
+            theta[i] = old + eps
+            plus = probe._objective(X, y)
+            theta[i] = old - eps
+            minus = probe._objective(X, y)
+            theta[i] = old
+            numeric.flat[i] = (plus - minus) / (2 * eps)
     layers = [
         LayerCheck(relative_error(grads.dW[l], numeric.W[l]), relative_error(grads.db[l], numeric.b[l]))
         for l in range(probe.n_layers)
     ]
     worst = max(max(c.W_rel_error, c.b_rel_error) for c in layers)
+    if any(np.isnan([c.W_rel_error, c.b_rel_error]).any() for c in layers):
+        worst = float("nan")  # max() would skip a NaN that is not first
     # NaN compares False, so a diverged model never "passes".
     return GradCheckResult(layers, worst, bool(worst < tolerance), tolerance, float(eps), numeric)

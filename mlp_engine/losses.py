@@ -47,9 +47,8 @@ class Loss:
 
 def _mse(z: Array, a: Array, y: Array, out: Activation) -> tuple[float, Array]:
     m = z.shape[0]
-    diff = a - y
-    flat = diff.ravel()
-    value = 0.5 * float(np.dot(flat, flat)) / m
+    diff = np.subtract(a, y)
+    value = 0.5 * float(np.vdot(diff, diff)) / m
     if out.name != "linear":  # linear's f' is 1: skip a multiply on the hot path
         diff *= out.df(z, a)
     diff *= 1.0 / m
@@ -58,18 +57,37 @@ def _mse(z: Array, a: Array, y: Array, out: Activation) -> tuple[float, Array]:
 
 def _cross_entropy(z: Array, a: Array, y: Array, out: Activation) -> tuple[float, Array]:
     m = z.shape[0]
-    # log p = z - logsumexp(z), computed stably from the logits.
-    zmax = z.max(axis=1, keepdims=True)
-    log_norm = zmax + np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
-    value = -float(np.sum(y * (z - log_norm))) / m
-    return value, (a - y) * (1.0 / m)
+    # log p_j = z_j - logsumexp(z). The softmax output a = p already holds it:
+    # log(a) agrees with the logsumexp form to rounding while every a_j is a
+    # normal float (a_j > 1e-300). Where some a_j is smaller (a logit more
+    # than ~690 below the row's largest) or underflowed to 0, recompute from
+    # the logits so that the loss stays exact and finite.
+    log_p = np.log(a)
+    if float(np.minimum.reduce(log_p, axis=None)) < -690.0:
+        log_p = z - _logsumexp_rows(z)
+    value = -float(np.vdot(y, log_p)) / m
+    return value, _scaled_difference(a, y, m)
 
 
 def _binary_cross_entropy(z: Array, a: Array, y: Array, out: Activation) -> tuple[float, Array]:
     m = z.shape[0]
-    # -[y log p + (1-y) log(1-p)] with p = sigmoid(z) equals softplus(z) - y z.
-    value = float(np.sum(np.logaddexp(0, z) - y * z)) / m
-    return value, (a - y) * (1.0 / m)
+    # -[y log p + (1-y) log(1-p)] with p = sigmoid(z) equals softplus(z) - y z,
+    # finite even where p rounds to 0 or 1.
+    value = float(np.add.reduce(np.logaddexp(0.0, z), axis=None) - np.vdot(y, z)) / m
+    return value, _scaled_difference(a, y, m)
+
+
+def _scaled_difference(a: Array, y: Array, m: int) -> Array:
+    """The canonical pairs' output delta ``(p - y) / m``."""
+    d = np.subtract(a, y)
+    d *= 1.0 / m
+    return d
+
+
+def _logsumexp_rows(z: Array) -> Array:
+    """``log sum_j exp(z_j)`` per row, ``(m, 1)``, stable for any finite ``z``."""
+    zmax = np.maximum.reduce(z, axis=1, keepdims=True)
+    return zmax + np.log(np.add.reduce(np.exp(z - zmax), axis=1, keepdims=True))
 
 
 LOSSES: dict[str, Loss] = {

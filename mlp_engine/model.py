@@ -146,6 +146,34 @@ class Gradients:
         return f"Gradients(loss={self.loss!r}, grad_norm={self.grad_norm!r})"
 
 
+class Workspace:
+    """Preallocated arrays for batches of exactly ``m`` rows, reused step after step.
+
+    With one, the training loop writes every ``z[l]``, ``a[l]`` and
+    ``delta[l]`` in place instead of allocating: on small batches each new
+    array adds to NumPy's per-call cost, and on large ones a fresh array
+    costs page faults on first touch. Anything handed back to a caller who
+    may keep it (:meth:`MLP.forward`, :meth:`MLP.backward`, a trainer's
+    ``step``) is computed without one.
+    """
+
+    __slots__ = ("m", "z", "a", "delta", "df", "ones", "sq")
+
+    def __init__(self, layers: Sequence[int], m: int, dtype=np.float64, backward: bool = True) -> None:
+        self.m = m
+        shapes = [(m, n) for n in layers[1:]]
+        self.z = [np.empty(s, dtype) for s in shapes]
+        self.a = [np.empty(s, dtype) for s in shapes]
+        # delta[L-1] comes from the loss; delta[l] and f'(z[l]) for the rest.
+        self.delta = [np.empty(s, dtype) for s in shapes[:-1]] if backward else []
+        self.df = [np.empty(s, dtype) for s in shapes[:-1]] if backward else []
+        self.ones = np.ones(m, dtype)
+        self.sq = np.empty(n_weights(layers), dtype) if backward else None
+
+    def __repr__(self) -> str:
+        return f"Workspace(m={self.m}, layers={[a.shape[1] for a in self.a]})"
+
+
 class MLP:
     """A fully connected network trained by backpropagation.
 
@@ -180,8 +208,8 @@ class MLP:
         self.output_activation: Activation = get_activation(
             output_activation, output=True, field="output_activation"
         )
-        check_pair(output_activation, loss)
         self.loss_fn: Loss = get_loss(loss)
+        check_pair(output_activation, loss)
         if dtype not in DTYPES:
             raise ValueError(f"dtype: unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
         self.dtype = dtype
@@ -197,6 +225,10 @@ class MLP:
                 raise ValueError("model.biases: give model.weights too, or neither")
             W, b = init_params(self.layers, init, rng or np.random.default_rng(), self._np_dtype)
             self.params = Params.from_arrays(W, b, self._np_dtype)
+        # Per layer: its activation, and whether it is the identity (then a[l] is z[l]).
+        self._act = [(self.activation, self.activation.name == "linear")] * (self.n_layers - 1) + [
+            (self.output_activation, self.output_activation.name == "linear")]
+        self._workspaces: dict[tuple[int, bool], Workspace] = {}
 
     # -- parameters ---------------------------------------------------------
     @property
@@ -216,7 +248,7 @@ class MLP:
     def n_params(self) -> int:
         return self.params.flat.size
 
-    def _explicit_params(self, weights: Sequence, biases: Sequence | None) -> Params:
+    def _explicit_params(self, weights: Sequence, biases: Sequence | None, finite: bool = True) -> Params:
         L = self.n_layers
         if not isinstance(weights, (list, tuple)) or len(weights) != L:
             raise ValueError(f"model.weights: expected {L} matrices for layers {self.layers}")
@@ -225,14 +257,18 @@ class MLP:
         params = Params.zeros(self.layers, self._np_dtype)
         for l in range(L):
             shape = (self.layers[l + 1], self.layers[l])
-            params.W[l][...] = _as_array(weights[l], shape, f"model.weights[{l}]")
+            params.W[l][...] = _as_array(weights[l], shape, f"model.weights[{l}]", finite)
             if biases is not None:
-                params.b[l][...] = _as_array(biases[l], (shape[0],), f"model.biases[{l}]")
+                params.b[l][...] = _as_array(biases[l], (shape[0],), f"model.biases[{l}]", finite)
         return params
 
-    def set_params(self, W: Sequence, b: Sequence) -> None:
-        """Replace the parameters (shapes checked), e.g. when loading a state."""
-        self.params.flat[...] = self._explicit_params(W, b).flat
+    def set_params(self, W: Sequence, b: Sequence, *, finite: bool = True) -> None:
+        """Replace the parameters (shapes checked), e.g. when loading a state.
+
+        ``finite=False`` accepts NaN and infinity too: a saved state of a
+        diverged run loads back as it was.
+        """
+        self.params.flat[...] = self._explicit_params(W, b, finite).flat
 
     # -- the two passes -----------------------------------------------------
     def forward(self, X: Array) -> ForwardCache:
@@ -258,50 +294,66 @@ class MLP:
         with np.errstate(all="ignore"):
             return self._backward(cache, y)
 
-    def _forward(self, X: Array) -> ForwardCache:
-        # The hot path: no checks, no errstate (callers hold it).
+    def _forward(self, X: Array, ws: Workspace | None = None) -> ForwardCache:
+        # The hot path: no checks, no errstate (callers hold it). With a
+        # workspace every array is written in place. np.dot rather than @:
+        # on a minibatch's small matrices its call is cheaper.
+        L = self.n_layers
+        z_out = ws.z if ws is not None else [None] * L
+        a_out = ws.a if ws is not None else [None] * L
         z: list[Array] = []
         a: list[Array] = []
         h = X
-        last = self.n_layers - 1
-        act, out = self.activation.f, self.output_activation.f
         for l, (W, b) in enumerate(zip(self.params.W, self.params.b)):
-            zl = h @ W.T
-            zl += b
-            h = out(zl) if l == last else act(zl)
+            zl = np.dot(h, W.T, out=z_out[l])  # z[l] = a[l-1] @ W[l].T + b[l]
+            np.add(zl, b, out=zl)
+            act, identity = self._act[l]
+            h = zl if identity else act.f(zl, out=a_out[l])  # a[l] = act_l(z[l])
             z.append(zl)
             a.append(h)
         return ForwardCache(X, z, a)
 
-    def _backward(self, cache: ForwardCache, y: Array, out: Params | None = None) -> Gradients:
+    def _backward(self, cache: ForwardCache, y: Array, out: Params | None = None,
+                  ws: Workspace | None = None) -> Gradients:
         # ``out`` lets the training loop reuse one gradient buffer for every
-        # step (it keeps no traces); a public backward() gets fresh arrays.
+        # step and ``ws`` its delta buffers (it keeps no traces); a public
+        # backward() gets fresh arrays.
         L = self.n_layers
         W = self.params.W
         grads = out if out is not None else Params(self.layers, np.empty_like(self.params.flat))
+        d_out = ws.delta if ws is not None else [None] * L
+        df_out = ws.df if ws is not None else [None] * L
         delta: list[Array] = [None] * L  # type: ignore[list-item]
-        norms = [0.0] * L
         loss, d = self.loss_fn.value_and_delta(cache.z[-1], cache.a[-1], y, self.output_activation)
-        if self.l2:
-            w = self.params.weights_flat
-            loss += 0.5 * self.l2 * float(np.dot(w, w))
-        df = self.activation.df
+        ones = ws.ones if ws is not None else np.ones(d.shape[0], dtype=d.dtype)
+        act, identity = self._act[0]
         for l in range(L - 1, -1, -1):
             delta[l] = d
-            # dW = sum over the batch of the outer products delta_i a_i^T.
-            np.matmul(d.T, cache.a_prev(l), out=grads.W[l])
-            np.add.reduce(d, axis=0, out=grads.b[l])  # db = delta.sum(axis=0)
+            # dW = delta.T @ a[l-1], the sum over the batch of the outer
+            # products delta_i a_i^T; db = 1^T delta, the sum of the rows.
+            np.dot(d.T, cache.a_prev(l), out=grads.W[l])
+            np.dot(ones, d, out=grads.b[l])
             if l:
                 # Back through W.T, then through sigma' of the layer below.
-                d = d @ W[l]
-                d *= df(cache.z[l - 1], cache.a[l - 1])
+                d = np.dot(d, W[l], out=d_out[l - 1])
+                if not identity:  # linear's f' is 1
+                    d *= act.df(cache.z[l - 1], cache.a[l - 1], out=df_out[l - 1])
         if self.l2:
-            gw = grads.weights_flat
-            gw += self.l2 * self.params.weights_flat
-        for l, g in enumerate(grads.W):
-            flat = g.reshape(-1)
-            norms[l] = math.sqrt(float(np.dot(flat, flat)))
+            # The penalty (l2/2) sum ||W||^2 adds l2 W to every dW: one
+            # expression over all the weights, a contiguous slice.
+            w, gw = self.params.weights_flat, grads.weights_flat
+            loss += 0.5 * self.l2 * float(np.vdot(w, w))
+            gw += np.multiply(w, self.l2, out=ws.sq if ws is not None else None)
+        norms = [math.sqrt(float(np.vdot(g, g))) for g in grads.W]  # ||dW[l]||_F
         return Gradients(delta, grads, norms, float(loss))
+
+    def workspace(self, m: int, backward: bool = True) -> Workspace:
+        """The (cached) :class:`Workspace` for batches of ``m`` rows."""
+        key = (m, backward)
+        ws = self._workspaces.get(key)
+        if ws is None:
+            ws = self._workspaces[key] = Workspace(self.layers, m, self._np_dtype, backward)
+        return ws
 
     # -- conveniences -------------------------------------------------------
     def predict(self, X: Array) -> Array:
@@ -313,11 +365,14 @@ class MLP:
         X = self._as_batch(X, self.layers[0], "X")
         y = self._as_batch(y, self.layers[-1], "y")
         with np.errstate(all="ignore"):
-            cache = self._forward(X)
-            loss = self.loss_fn.value(cache.z[-1], cache.a[-1], y, self.output_activation)
-            if self.l2:
-                w = self.params.weights_flat
-                loss += 0.5 * self.l2 * float(np.dot(w, w))
+            return self._objective(X, y)
+
+    def _objective(self, X: Array, y: Array, ws: Workspace | None = None) -> float:
+        cache = self._forward(X, ws)
+        loss = self.loss_fn.value(cache.z[-1], cache.a[-1], y, self.output_activation)
+        if self.l2:
+            w = self.params.weights_flat
+            loss += 0.5 * self.l2 * float(np.vdot(w, w))
         return float(loss)
 
     def config(self) -> dict:
@@ -362,13 +417,13 @@ def _check_layers(layers: Sequence[int]) -> list[int]:
     return out
 
 
-def _as_array(value, shape: tuple[int, ...], name: str) -> Array:
+def _as_array(value, shape: tuple[int, ...], name: str, finite: bool = True) -> Array:
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name}: must be numbers of shape {shape}") from None
     if arr.shape != shape:
         raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: must be finite numbers (no NaN or infinity)")
     return arr

@@ -30,20 +30,32 @@ class Optimizer:
         self.learning_rate = _positive(learning_rate, "learning_rate")
         self.clip_norm = None if clip_norm is None else _positive(clip_norm, "clip_norm")
         self.t = 0  # number of updates applied
+        self._scratch: Array | None = None  # one work vector, so a step allocates nothing
 
     def step(self, params: Params, grads: Gradients) -> None:
-        """Apply one update in place."""
-        g = grads.flat
+        """Apply one update in place (a NaN or infinite gradient makes NaN
+        parameters, never an exception or a warning)."""
+        with np.errstate(all="ignore"):
+            self.apply(params.flat, grads.flat)
+
+    def apply(self, theta: Array, g: Array) -> None:
+        """:meth:`step` on the flat vectors, without ``np.errstate``: the
+        training loop calls this while it holds ``np.errstate`` itself."""
         if self.clip_norm is not None:
-            total = math.sqrt(float(np.dot(g, g)))
+            total = _norm(g)
             if total > self.clip_norm:  # NaN compares False: a NaN gradient stays NaN
                 g = g * (self.clip_norm / total)
         self.t += 1
-        with np.errstate(all="ignore"):
-            self._update(params.flat, g)
+        self._update(theta, g)
 
     def _update(self, theta: Array, g: Array) -> None:
-        theta -= self.learning_rate * g
+        theta -= self._scaled(g, self.learning_rate)
+
+    def _scaled(self, x: Array, c: float) -> Array:
+        """``c * x`` in the scratch vector (valid until the next call)."""
+        if self._scratch is None or self._scratch.shape != x.shape or self._scratch.dtype != x.dtype:
+            self._scratch = np.empty_like(x)
+        return np.multiply(x, c, out=self._scratch)
 
     def state_dict(self) -> dict[str, Any]:
         """Hyper-parameters and state; arrays are left as arrays (see :mod:`.state`)."""
@@ -86,9 +98,11 @@ class Momentum(Optimizer):
             self.velocity = np.zeros_like(theta)
         v = self.velocity
         v *= mu
-        v -= lr * g
+        step = self._scaled(g, lr)
+        v -= step  # v <- mu v - lr g
         if self.nesterov:
-            theta += mu * v - lr * g
+            theta -= step
+            theta += self._scaled(v, mu)  # theta <- theta + mu v - lr g
         else:
             theta += v
 
@@ -125,12 +139,19 @@ class Adam(Optimizer):
             self.m, self.v = np.zeros_like(theta), np.zeros_like(theta)
         m, v = self.m, self.v
         m *= b1
-        m += (1 - b1) * g
+        m += self._scaled(g, 1 - b1)  # m <- b1 m + (1 - b1) g
         v *= b2
-        v += (1 - b2) * (g * g)
-        # Bias correction folded into the step size (the paper's Section 2 note).
+        s = self._scaled(g, 1 - b2)
+        s *= g
+        v += s  # v <- b2 v + (1 - b2) g^2
+        # Bias correction folded into the step size (the paper's Section 2 note,
+        # as scikit-learn does it): theta <- theta - step m / (sqrt(v) + eps).
         step = self.learning_rate * math.sqrt(1 - b2**t) / (1 - b1**t)
-        theta -= step * m / (np.sqrt(v) + self.epsilon)
+        np.sqrt(v, out=s)
+        s += self.epsilon
+        np.divide(m, s, out=s)
+        s *= step
+        theta -= s
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "beta1": self.beta1, "beta2": self.beta2,
@@ -166,6 +187,17 @@ def _positive(value: float, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{field}: must be a finite number > 0, got {value!r}")
     return float(value)
+
+
+def _norm(g: Array) -> float:
+    """The Euclidean norm of ``g``; exact even where the squares overflow."""
+    total = math.sqrt(float(np.vdot(g, g)))
+    if math.isinf(total):
+        scale = float(np.max(np.abs(g)))
+        if math.isfinite(scale):  # finite but huge entries: rescale, then square
+            g = g / scale
+            total = scale * math.sqrt(float(np.vdot(g, g)))
+    return total
 
 
 def _maybe_array(value: Any) -> Array | None:

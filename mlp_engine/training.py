@@ -127,6 +127,8 @@ class Trainer:
         self.step_count = 0
         self.history = History()
         self._order: Array | None = None
+        self._X_epoch: Array | None = None
+        self._y_epoch: Array | None = None
         self._cursor = 0
         self._reset_accumulators()
 
@@ -153,15 +155,21 @@ class Trainer:
     def _start_epoch(self) -> None:
         n = self.n_train
         self._order = self.rng.permutation(n) if self.shuffle else np.arange(n)
-        # Gather once per epoch so every minibatch is a contiguous slice (a view).
-        self._X_epoch = self.X[self._order]
-        self._y_epoch = self.y[self._order]
+        self._gather_epoch()
         self._cursor = 0
+
+    def _gather_epoch(self) -> None:
+        # Gather once per epoch so every minibatch is a contiguous slice (a
+        # view), into the same two buffers every epoch.
+        if self._X_epoch is None:
+            self._X_epoch, self._y_epoch = np.empty_like(self.X), np.empty_like(self.y)
+        np.take(self.X, self._order, axis=0, out=self._X_epoch)
+        np.take(self.y, self._order, axis=0, out=self._y_epoch)
 
     def _finish_epoch(self) -> EpochRecord:
         steps = max(self._acc_steps, 1)
         train = self._acc_loss / max(self._acc_samples, 1)
-        test = self.model.objective(self.X_test, self.y_test) if self.X_test.shape[0] else None
+        test = self._test_objective()
         norms = [s / steps for s in self._acc_norms]
         self.epoch += 1
         rec = EpochRecord(self.epoch, train, test, norms)
@@ -173,13 +181,22 @@ class Trainer:
         self._reset_accumulators()
         return rec
 
-    def _train_batch(self, Xb: Array, yb: Array) -> tuple[ForwardCache, Gradients]:
-        """Forward, backward, update, and accumulate the epoch's statistics."""
+    def _train_batch(self, Xb: Array, yb: Array, fresh: bool = False) -> tuple[ForwardCache, Gradients]:
+        """Forward, backward, update, and accumulate the epoch's statistics.
+
+        The caller holds ``np.errstate(all="ignore")``. With ``fresh`` the
+        gradients get their own arrays (a trace the caller keeps); otherwise
+        they reuse the trainer's buffer, overwritten by the next step.
+        """
         model = self.model
-        with np.errstate(all="ignore"):
+        if fresh:
             cache = model._forward(Xb)
-            grads = model._backward(cache, yb, self._grad_buffer)
-        self.optimizer.step(model.params, grads)
+            grads = model._backward(cache, yb)
+        else:
+            ws = model.workspace(Xb.shape[0])
+            cache = model._forward(Xb, ws)
+            grads = model._backward(cache, yb, self._grad_buffer, ws)
+        self.optimizer.apply(model.params.flat, grads.flat)
         self.step_count += 1
         m = Xb.shape[0]
         self._acc_loss += grads.loss * m
@@ -197,7 +214,8 @@ class Trainer:
         Without ``indices`` it takes the next minibatch of the current epoch's
         order (finishing the epoch when it was the last); with ``indices`` it
         takes those training rows and leaves the epoch's order where it was.
-        With ``apply=False`` nothing changes: the trace is a preview.
+        With ``apply=False`` nothing changes: the trace is a preview. The
+        result's arrays are its own (later steps do not overwrite them).
         """
         if indices is None:
             if self._order is None:
@@ -205,14 +223,16 @@ class Trainer:
             lo = self._cursor
             hi = min(lo + self.batch_size, self.n_train)
             idx = self._order[lo:hi]
-            Xb, yb = self._X_epoch[lo:hi], self._y_epoch[lo:hi]
+            # Copies: the epoch's buffers are refilled next epoch, the trace is kept.
+            Xb, yb = self._X_epoch[lo:hi].copy(), self._y_epoch[lo:hi].copy()
         else:
             idx = self._check_indices(indices)
             Xb, yb = self.X[idx], self.y[idx]
         if not apply:
             cache = self.model.forward(Xb)
             return StepResult(self.step_count, idx, Xb, yb, cache, self.model.backward(cache, yb), False)
-        cache, grads = self._train_batch(Xb, yb)
+        with np.errstate(all="ignore"):  # divergence is reported, never raised
+            cache, grads = self._train_batch(Xb, yb, fresh=True)
         finished = None
         if indices is None:
             self._cursor = hi
@@ -223,20 +243,22 @@ class Trainer:
     def run_epochs(self, count: int = 1) -> list[EpochRecord]:
         """Train ``count`` epochs (the first one finishes the current epoch if
         it is under way). Stops early after an epoch whose loss is not finite."""
-        if not (isinstance(count, int) and count >= 1):
+        if isinstance(count, bool) or not (isinstance(count, int) and count >= 1):
             raise ValueError(f"count: must be a positive integer, got {count!r}")
         records = []
         bs, n = self.batch_size, self.n_train
-        for _ in range(count):
-            if self._order is None:
-                self._start_epoch()
-            Xe, ye = self._X_epoch, self._y_epoch
-            for lo in range(self._cursor, n, bs):
-                self._train_batch(Xe[lo:lo + bs], ye[lo:lo + bs])
-            rec = self._finish_epoch()
-            records.append(rec)
-            if not rec.finite:
-                break
+        train_batch = self._train_batch
+        with np.errstate(all="ignore"):  # divergence is reported, never raised
+            for _ in range(count):
+                if self._order is None:
+                    self._start_epoch()
+                Xe, ye = self._X_epoch, self._y_epoch
+                for lo in range(self._cursor, n, bs):
+                    train_batch(Xe[lo:lo + bs], ye[lo:lo + bs])
+                rec = self._finish_epoch()
+                records.append(rec)
+                if not rec.finite:
+                    break
         return records
 
     def _check_indices(self, indices: Sequence[int]) -> Array:
@@ -253,8 +275,15 @@ class Trainer:
     # -- evaluation ---------------------------------------------------------
     def evaluate(self) -> dict[str, float | None]:
         """Objective on the whole train and test sets at the current parameters."""
-        test = self.model.objective(self.X_test, self.y_test) if self.X_test.shape[0] else None
-        return {"train_loss": self.model.objective(self.X, self.y), "test_loss": test}
+        return {"train_loss": self.model.objective(self.X, self.y), "test_loss": self._test_objective()}
+
+    def _test_objective(self) -> float | None:
+        """The objective on the whole test set (``None`` without one)."""
+        m = self.X_test.shape[0]
+        if not m:
+            return None
+        with np.errstate(all="ignore"):
+            return self.model._objective(self.X_test, self.y_test, self.model.workspace(m, backward=False))
 
     @property
     def finite(self) -> bool:
@@ -294,14 +323,14 @@ class Trainer:
         """Restore decoded state (params, optimizer, RNG, position, history)."""
         dt = self.model.W[0].dtype
         self.model.set_params([np.asarray(w, dtype=dt) for w in s["params"]["W"]],
-                              [np.asarray(v, dtype=dt) for v in s["params"]["b"]])
+                              [np.asarray(v, dtype=dt) for v in s["params"]["b"]], finite=False)
         self.optimizer.load_state_dict(s["optimizer"])
         self.rng.bit_generator.state = s["rng"]
         self.epoch, self.step_count = int(s["epoch"]), int(s["step"])
         self._order = None
         if s["order"] is not None:
             self._order = np.asarray(s["order"], dtype=np.int64)
-            self._X_epoch, self._y_epoch = self.X[self._order], self.y[self._order]
+            self._gather_epoch()
         self._cursor = int(s["cursor"])
         acc = s["accumulators"]
         self._acc_loss, self._acc_samples = float(acc["loss"]), int(acc["samples"])

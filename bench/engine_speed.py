@@ -1,0 +1,238 @@
+"""Seconds per training epoch of this engine against the usual alternatives.
+
+Every contender trains the same network, with the same data, batch size and
+plain SGD, one epoch per timed call; the times are the median of 5 calls,
+measured in rounds (one epoch of each contender per round) so that a change in
+the machine's load touches all of them alike. Reported as ratios of this
+engine's time to the other's (below 1 means this engine is faster).
+
+(a) seed 003's workload: California housing, ``[8, 20, 10, 1]``, sigmoid
+    hidden, linear output, MSE, lr 0.1, batch 32; against seed 003's own
+    ``NN`` class (read from ``../shared/baselines/seed_nn.py``), scikit-learn's
+    ``MLPRegressor``, a minimal hand-written NumPy loop (for context) and
+    PyTorch when it is installed.
+(b) digits, ``[64, 128, 10]``, relu, softmax cross-entropy, batch 32, against
+    ``MLPClassifier``.
+(c) the MNIST subset, ``[784, 256, 128, 10]``, relu, softmax cross-entropy,
+    batch 128, against ``MLPClassifier``; it also prints the achieved GFLOP/s
+    next to NumPy's own matmul GFLOP/s on the same shapes in the same run.
+
+Usage: ``python bench/engine_speed.py [--repeats 5]``. The last line is
+``a_vs_sklearn=... a_vs_seed=... b_vs_sklearn=... c_vs_sklearn=... c_matmul_fraction=...``.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Callable
+
+import numpy as np
+
+from _common import (final_line, load_seed_nn, median_seconds_interleaved, print_table,
+                     silence_convergence_warnings, try_import_torch)
+from mlp_engine import Dataset, load_dataset, make_trainer
+
+Epoch = Callable[[], object]
+
+
+# --------------------------------------------------------------------------
+# One epoch of each contender
+# --------------------------------------------------------------------------
+def engine_epoch(data: Dataset, layers: list[int], activation: str, lr: float, batch: int,
+                 init: str = "he", dtype: str = "float64") -> Epoch:
+    trainer = make_trainer({
+        "dataset": data.spec,
+        "model": {"layers": layers, "activation": activation, "init": init, "dtype": dtype},
+        "optimizer": {"name": "sgd", "learning_rate": lr, "batch_size": batch},
+        "seed": 0,
+    }, data=data)
+    return lambda: trainer.run_epochs(1)
+
+
+def seed_nn_epoch(data: Dataset, layers: list[int], lr: float, batch: int) -> Epoch:
+    np.random.seed(0)  # the seed's class draws from the global generator
+    nn = load_seed_nn()(layers, learning_rate=lr, batch_size=batch)
+    return lambda: nn.fit(data.X_train, data.y_train)
+
+
+def sklearn_epoch(data: Dataset, layers: list[int], activation: str, lr: float, batch: int) -> Epoch:
+    """scikit-learn's MLP with plain SGD (no momentum, no L2); ``partial_fit`` with
+    ``max_iter=1`` is exactly one shuffled epoch."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    kwargs = dict(hidden_layer_sizes=tuple(layers[1:-1]), activation=activation, solver="sgd",
+                  learning_rate_init=lr, momentum=0.0, nesterovs_momentum=False, alpha=0.0,
+                  batch_size=batch, max_iter=1, shuffle=True, random_state=0)
+    if data.task == "regression":
+        model = MLPRegressor(**kwargs)
+        y = data.y_train.ravel()
+        return lambda: model.partial_fit(data.X_train, y)
+    model = MLPClassifier(**kwargs)
+    labels = data.y_train.argmax(axis=1)
+    classes = np.arange(data.n_outputs)
+    return lambda: model.partial_fit(data.X_train, labels, classes=classes)
+
+
+def lean_numpy_epoch(data: Dataset, layers: list[int], lr: float, batch: int) -> Epoch:
+    """The least a NumPy loop can do for (a): sigmoid hidden, linear output, MSE,
+    no loss value, no gradient norms, no history. For context only."""
+    rng = np.random.default_rng(0)
+    W = [rng.normal(0.0, n**-0.5, (o, n)) for n, o in zip(layers[:-1], layers[1:])]
+    b = [np.zeros(o) for o in layers[1:]]
+    X, Y = data.X_train, data.y_train
+    L = len(W)
+
+    def epoch() -> None:
+        order = rng.permutation(X.shape[0])
+        Xe, Ye = X[order], Y[order]
+        for lo in range(0, X.shape[0], batch):
+            a = [Xe[lo:lo + batch]]
+            for l in range(L):
+                z = a[-1] @ W[l].T + b[l]
+                a.append(z if l == L - 1 else 1 / (1 + np.exp(-z)))
+            d = (a[-1] - Ye[lo:lo + batch]) / a[0].shape[0]
+            for l in range(L - 1, -1, -1):
+                dW, db = d.T @ a[l], d.sum(axis=0)
+                if l:
+                    d = (d @ W[l]) * a[l] * (1 - a[l])
+                W[l] -= lr * dW
+                b[l] -= lr * db
+    return epoch
+
+
+def torch_epoch(torch, data: Dataset, layers: list[int], activation: str, lr: float,
+                batch: int) -> Epoch:
+    """PyTorch autograd in float64, same network, loss and plain SGD."""
+    torch.manual_seed(0)
+    mods = []
+    for l, (n_in, n_out) in enumerate(zip(layers[:-1], layers[1:])):
+        mods.append(torch.nn.Linear(n_in, n_out, dtype=torch.float64))
+        if l < len(layers) - 2:
+            mods.append(torch.nn.Sigmoid() if activation == "logistic" else torch.nn.ReLU())
+    net = torch.nn.Sequential(*mods)
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    X = torch.from_numpy(np.ascontiguousarray(data.X_train))
+    if data.task == "regression":
+        Y = torch.from_numpy(np.ascontiguousarray(data.y_train))
+        loss_fn = lambda out, y: 0.5 * ((out - y) ** 2).sum(dim=1).mean()  # noqa: E731
+    else:
+        Y = torch.from_numpy(data.y_train.argmax(axis=1))
+        loss_fn = torch.nn.functional.cross_entropy
+    n = X.shape[0]
+
+    def epoch() -> None:
+        order = torch.randperm(n)
+        for lo in range(0, n, batch):
+            idx = order[lo:lo + batch]
+            opt.zero_grad(set_to_none=True)
+            loss_fn(net(X[idx]), Y[idx]).backward()
+            opt.step()
+    return epoch
+
+
+# --------------------------------------------------------------------------
+# FLOPs and NumPy's own matmul rate for (c)
+# --------------------------------------------------------------------------
+def epoch_flops(layers: list[int], n: int) -> float:
+    """Multiply-adds x 2 of one epoch's matmuls: forward ``a @ W.T``, ``dW = delta.T @ a``
+    for every layer, and ``delta @ W`` for every layer but the first."""
+    sizes = [i * o for i, o in zip(layers[:-1], layers[1:])]
+    return 2.0 * n * (3 * sum(sizes) - sizes[0])
+
+
+def matmul_epoch(layers: list[int], n: int, batch: int) -> Epoch:
+    """Only the matmuls of one epoch, into preallocated outputs, on arrays of the
+    same shapes: NumPy's (BLAS's) own rate on this workload, the ceiling for any
+    NumPy MLP."""
+    rng = np.random.default_rng(0)
+    W = [rng.standard_normal((o, i)) for i, o in zip(layers[:-1], layers[1:])]
+    dW = [np.empty_like(w) for w in W]
+    sizes = [min(batch, n - lo) for lo in range(0, n, batch)]
+    acts = {m: [rng.standard_normal((m, k)) for k in layers] for m in set(sizes)}
+    outs = {m: [np.empty((m, k)) for k in layers] for m in set(sizes)}
+
+    def epoch() -> None:
+        for m in sizes:
+            a, out = acts[m], outs[m]
+            for l, w in enumerate(W):
+                np.dot(a[l], w.T, out=out[l + 1])  # z = a @ W.T
+            for l in range(len(W) - 1, -1, -1):
+                np.dot(a[l + 1].T, a[l], out=dW[l])  # dW = delta.T @ a
+                if l:
+                    np.dot(a[l + 1], W[l], out=out[l])  # delta @ W
+    return epoch
+
+
+# --------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    silence_convergence_warnings()
+    torch = try_import_torch()
+    reps = args.repeats
+
+    # (a) seed 003's workload
+    cal = load_dataset("california_housing", seed=42)
+    la = [8, 20, 10, 1]
+    fns = {"this engine": engine_epoch(cal, la, "sigmoid", 0.1, 32, init="normal"),
+           "seed 003 NN": seed_nn_epoch(cal, la, 0.1, 32),
+           "scikit-learn MLPRegressor": sklearn_epoch(cal, la, "logistic", 0.1, 32),
+           "lean NumPy loop (context)": lean_numpy_epoch(cal, la, 0.1, 32)}
+    if torch is not None:
+        fns["PyTorch (float64)"] = torch_epoch(torch, cal, la, "logistic", 0.1, 32)
+    ta = median_seconds_interleaved(fns, reps)
+    _table("(a) seed 003's workload: California housing [8, 20, 10, 1], sigmoid, MSE, "
+           f"SGD batch 32, {cal.X_train.shape[0]} training rows", ta)
+
+    # (b) digits
+    dig = load_dataset("digits", seed=0)
+    lb = [64, 128, 10]
+    fns = {"this engine": engine_epoch(dig, lb, "relu", 0.1, 32),
+           "scikit-learn MLPClassifier": sklearn_epoch(dig, lb, "relu", 0.1, 32)}
+    if torch is not None:
+        fns["PyTorch (float64)"] = torch_epoch(torch, dig, lb, "relu", 0.1, 32)
+    tb = median_seconds_interleaved(fns, reps)
+    _table(f"(b) digits [64, 128, 10], relu, softmax cross-entropy, SGD batch 32, "
+           f"{dig.X_train.shape[0]} training rows", tb)
+
+    # (c) MNIST subset
+    mn = load_dataset("mnist_subset", seed=0)
+    lc, n = [784, 256, 128, 10], mn.X_train.shape[0]
+    fns = {"this engine": engine_epoch(mn, lc, "relu", 0.1, 128),
+           "scikit-learn MLPClassifier": sklearn_epoch(mn, lc, "relu", 0.1, 128),
+           "this engine, float32": engine_epoch(mn, lc, "relu", 0.1, 128, dtype="float32"),
+           "NumPy matmuls only (same shapes)": matmul_epoch(lc, n, 128)}
+    if torch is not None:
+        fns["PyTorch (float64)"] = torch_epoch(torch, mn, lc, "relu", 0.1, 128)
+    tc = median_seconds_interleaved(fns, reps)
+    flops = epoch_flops(lc, n)
+    _table(f"(c) MNIST subset [784, 256, 128, 10], relu, softmax cross-entropy, SGD batch 128, "
+           f"{n} training rows, {flops / 1e9:.3g} GFLOP of matmuls per epoch", tc, flops)
+    engine_gflops = flops / tc["this engine"] / 1e9
+    matmul_gflops = flops / tc["NumPy matmuls only (same shapes)"] / 1e9
+    print(f"achieved {engine_gflops:.3g} GFLOP/s in float64; NumPy matmul on the same shapes "
+          f"{matmul_gflops:.3g} GFLOP/s; fraction {engine_gflops / matmul_gflops:.3g}")
+    print()
+    final_line(
+        a_vs_sklearn=ta["this engine"] / ta["scikit-learn MLPRegressor"],
+        a_vs_seed=ta["this engine"] / ta["seed 003 NN"],
+        b_vs_sklearn=tb["this engine"] / tb["scikit-learn MLPClassifier"],
+        c_vs_sklearn=tc["this engine"] / tc["scikit-learn MLPClassifier"],
+        c_matmul_fraction=engine_gflops / matmul_gflops,
+    )
+
+
+def _table(title: str, times: dict[str, float], flops: float | None = None) -> None:
+    mine = times["this engine"]
+    headers = ["contender", "s/epoch", "engine / it"] + (["GFLOP/s"] if flops else [])
+    rows = []
+    for name, t in times.items():
+        row: list[object] = [name, t, mine / t]
+        if flops:
+            row.append(flops / t / 1e9)
+        rows.append(row)
+    print_table(title, headers, rows)
+
+
+if __name__ == "__main__":
+    main()
