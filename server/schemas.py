@@ -391,9 +391,24 @@ class EncodedArray(BaseModel):
         return self
 
 
+Count = Annotated[int, Field(ge=0, le=2**53)]
+
+
 class BigInt(BaseModel):
+    """An integer too large for a JavaScript number, as a decimal string."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    value: str = Field(alias="__int__", pattern=r"^-?[0-9]{1,60}$")
+    value: str = Field(alias="__int__", pattern=r"^[0-9]{1,39}$")
+
+    @field_validator("value")
+    @classmethod
+    def _u128(cls, value: str) -> str:
+        if int(value) >= 2**128:
+            raise ValueError("must be below 2**128")
+        return value
+
+
+U128 = Annotated[int, Field(ge=0, lt=2**53)] | BigInt
 
 
 class OptimizerState(BaseModel):
@@ -401,7 +416,7 @@ class OptimizerState(BaseModel):
     name: OptimizerName
     learning_rate: float = Field(gt=0, le=L.max_learning_rate, allow_inf_nan=False)
     clip_norm: float | None = Field(None, gt=0, allow_inf_nan=False)
-    t: int = Field(ge=0)
+    t: Count
     momentum: float | None = Field(None, ge=0, lt=1)
     nesterov: bool | None = None
     beta1: float | None = Field(None, ge=0, lt=1)
@@ -412,12 +427,18 @@ class OptimizerState(BaseModel):
     v: EncodedArray | None = None
 
 
+class PCG64State(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: U128
+    inc: U128
+
+
 class RngState(BaseModel):
     model_config = ConfigDict(extra="forbid")
     bit_generator: Literal["PCG64"]
-    state: dict[Literal["state", "inc"], int | BigInt]
+    state: PCG64State
     has_uint32: int = Field(ge=0, le=1)
-    uinteger: int | BigInt
+    uinteger: Annotated[int, Field(ge=0, lt=2**32)]
 
 
 class ParamsState(BaseModel):
@@ -429,9 +450,9 @@ class ParamsState(BaseModel):
 class Accumulators(BaseModel):
     model_config = ConfigDict(extra="forbid")
     loss: float
-    samples: int = Field(ge=0)
+    samples: Count
     norms: list[float]
-    steps: int = Field(ge=0)
+    steps: Count
 
 
 class StateHistory(BaseModel):
@@ -450,10 +471,10 @@ class TrainerState(BaseModel):
     params: ParamsState
     optimizer: OptimizerState
     rng: RngState
-    epoch: int = Field(ge=0)
-    step: int = Field(ge=0)
+    epoch: Count
+    step: Count
     order: EncodedArray | None
-    cursor: int = Field(ge=0)
+    cursor: Count
     accumulators: Accumulators
     history: StateHistory
 

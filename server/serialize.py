@@ -41,35 +41,61 @@ def summary(arr: np.ndarray) -> dict[str, Any]:
                 "norm": float(np.sqrt(np.dot(a.ravel(), a.ravel())))}
 
 
+BATCH_CHECK = 4096
+"""Float arrays up to this size are checked for finiteness together, in one NumPy call
+(a trace holds dozens of tiny arrays, and one call per array would cost more than the step)."""
+
+
 class _Walker:
     """Prepares a payload for orjson: summarises big arrays, notes non-finite numbers."""
 
-    __slots__ = ("max_elements", "finite")
+    __slots__ = ("max_elements", "_finite", "_small")
 
     def __init__(self, max_elements: int | None) -> None:
         self.max_elements = max_elements
-        self.finite = True
+        self._finite = True
+        self._small: list[np.ndarray] = []
+
+    @property
+    def finite(self) -> bool:
+        """Whether every number walked so far is finite."""
+        if self._small:
+            flat = np.concatenate([a.ravel() for a in self._small])
+            self._small = []
+            self._finite = self._finite and bool(np.isfinite(flat).all())
+        return self._finite
 
     def __call__(self, obj: Any) -> Any:
-        if isinstance(obj, np.ndarray):
-            if obj.dtype.kind == "f" and self.finite and not np.isfinite(obj).all():
-                self.finite = False
+        # Dispatch on the exact type: this runs for every node of every answer.
+        kind = type(obj)
+        if kind is np.ndarray:
+            if obj.dtype.kind == "f":
+                if obj.size <= BATCH_CHECK:
+                    self._small.append(obj)
+                elif self._finite and not np.isfinite(obj).all():
+                    self._finite = False
             if self.max_elements is not None and obj.size > self.max_elements:
                 return summary(obj)
             return obj if obj.flags.c_contiguous else np.ascontiguousarray(obj)
-        if isinstance(obj, dict):
+        if kind is dict:
             return {k: self(v) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
+        if kind is list or kind is tuple:
             return [self(v) for v in obj]
-        if isinstance(obj, float) and not math.isfinite(obj):
-            self.finite = False
+        if kind is Verbatim:
+            return obj.value
+        if (kind is float or kind is np.float64 or kind is np.float32) and not math.isfinite(obj):
+            self._finite = False
         return obj
 
 
-def encode(payload: Any, max_elements: int | None = None) -> tuple[bytes, bool]:
-    """JSON bytes of ``payload`` and whether every number in it was finite."""
-    walk = _Walker(max_elements)
-    return orjson.dumps(walk(payload), option=_OPTIONS), walk.finite
+class Verbatim:
+    """A part of a payload known to be JSON-safe and finite (e.g. a validated config):
+    sent as it is, without walking it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 def respond(payload: dict[str, Any], *, max_elements: int | None = None, status_code: int = 200,

@@ -22,8 +22,6 @@ import uuid
 from collections import OrderedDict
 from typing import Any, Callable
 
-import numpy as np
-
 from mlp_engine import Dataset, Trainer, make_trainer
 
 from .settings import LIMITS
@@ -89,35 +87,35 @@ def check_size(trainer: Trainer) -> None:
 
 
 def restore(state: dict[str, Any]) -> Trainer:
-    """``Trainer.from_state`` on a schema-checked state, then a consistency check.
+    """``Trainer.from_state`` on a schema-checked state (``TrainerState``, dumped by alias).
 
-    The schema has checked types and ranges; the engine raises ``ValueError``
-    naming the field for most remaining problems, and anything it lets
-    through (optimizer vectors or an epoch order of the wrong size) is caught
-    here so that the imported session cannot fail on its next step.
+    The schema has checked types and ranges. Sizes can only be checked
+    against the model and data the config builds, so that is built first and
+    every array of the state is held against it: a state the engine would
+    accept but fail on later (an optimizer vector of the wrong length) or
+    refuse with a NumPy message (an order of the wrong length) gets a 422
+    naming the field instead.
     """
-    try:
-        trainer = Trainer.from_state(state)
-    except (TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise ValueError(f"state: not a state this server can restore ({type(exc).__name__}: {exc})") from None
-    n_params, n_train, n_layers = trainer.model.n_params, trainer.n_train, trainer.model.n_layers
-    for key, value in trainer.optimizer.state_dict().items():
-        if isinstance(value, np.ndarray) and (value.shape != (n_params,) or value.dtype.kind != "f"):
-            raise ValueError(f"state.optimizer.{key}: expected {n_params} floats, got shape {value.shape}")
-    order = state["order"]
-    if order is not None:
-        idx = np.asarray(order["data"], dtype=np.float64)
-        if idx.shape != (n_train,) or not np.array_equal(np.sort(idx), np.arange(n_train)):
-            raise ValueError(f"state.order: must be a permutation of the {n_train} training rows")
-    if state["cursor"] > (n_train if order is not None else 0):
+    like = make_trainer(state["config"])
+    n_params, n_train, n_layers = like.model.n_params, like.n_train, like.model.n_layers
+    check_size(like)
+    for key, value in state["optimizer"].items():
+        if isinstance(value, dict) and "__array__" in value and value["shape"] != [n_params]:
+            raise ValueError(f"state.optimizer.{key}: expected {n_params} numbers, got shape {value['shape']}")
+    order, cursor = state["order"], state["cursor"]
+    if order is not None and sorted(order["data"]) != list(range(n_train)):
+        raise ValueError(f"state.order: must be a permutation of the {n_train} training rows")
+    if cursor > (n_train if order is not None else 0):
         raise ValueError("state.cursor: past the end of the epoch's order")
     h = state["history"]
-    if not (len(h["train_loss"]) == len(h["test_loss"]) == len(h["grad_norms"]) == trainer.epoch):
-        raise ValueError(f"state.history: needs one entry per epoch ({trainer.epoch})")
+    if not len(h["train_loss"]) == len(h["test_loss"]) == len(h["grad_norms"]) == state["epoch"]:
+        raise ValueError(f"state.history: needs one entry per epoch ({state['epoch']})")
     if any(len(g) != n_layers for g in h["grad_norms"]) or len(state["accumulators"]["norms"]) != n_layers:
         raise ValueError(f"state.history.grad_norms: needs {n_layers} norms per epoch")
-    check_size(trainer)
-    return trainer
+    try:
+        return Trainer.from_state(state)
+    except (TypeError, KeyError, IndexError, OverflowError) as exc:  # e.g. Adam state without beta1
+        raise ValueError(f"state: not a state this server can restore ({type(exc).__name__}: {exc})") from None
 
 
 class SessionStore:

@@ -17,6 +17,7 @@ import numpy as np
 
 from mlp_engine import DATASETS, EpochRecord, GradCheckResult, MLP, StepResult, Trainer
 
+from .serialize import Verbatim
 from .sessions import Session
 
 Array = np.ndarray
@@ -43,7 +44,7 @@ def state(session: Session, include: Iterable[str]) -> dict[str, Any]:
     """``SessionState``; ``include`` picks ``params`` and/or ``history``."""
     t = session.trainer
     out: dict[str, Any] = {
-        "id": session.id, "config": session.config, "epoch": t.epoch, "step": t.step_count,
+        "id": session.id, "config": Verbatim(session.config), "epoch": t.epoch, "step": t.step_count,
         "task": session.data.task, "n_train": t.n_train, "n_test": int(t.X_test.shape[0]),
         "steps_per_epoch": t.steps_per_epoch, "position": t.position, "n_params": t.model.n_params,
         "dataset": dataset_item(session), "class_names": session.data.class_names,
@@ -51,8 +52,20 @@ def state(session: Session, include: Iterable[str]) -> dict[str, Any]:
     if "params" in include:
         out["params"] = params(t.model)
     if "history" in include:
-        out["history"] = t.history.as_dict()
+        out["history"] = history(t.history.train_loss, t.history.test_loss, t.history.grad_norms)
     return out
+
+
+def history(train_loss: list[float], test_loss: list[float | None], grad_norms: list[list[float]]
+            ) -> dict[str, Any]:
+    """Per-epoch lists as arrays, so that a long history is one NumPy call to check
+    and encode (a test loss list holding ``None``, no test set, stays a list)."""
+    def floats(values: list) -> Any:
+        return np.array(values, dtype=np.float64) if values else values
+
+    return {"train_loss": floats(train_loss),
+            "test_loss": test_loss if None in test_loss else floats(test_loss),
+            "grad_norms": floats(grad_norms)}
 
 
 def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[str, Any]:
@@ -85,11 +98,8 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[
 
 def epochs(trainer: Trainer, records: list[EpochRecord], include: Iterable[str]) -> dict[str, Any]:
     """``EpochsResult``: one entry per epoch just trained."""
-    out: dict[str, Any] = {
-        "epoch": trainer.epoch, "step": trainer.step_count,
-        "train_loss": [r.train_loss for r in records], "test_loss": [r.test_loss for r in records],
-        "grad_norms": [r.grad_norms for r in records],
-    }
+    out: dict[str, Any] = {"epoch": trainer.epoch, "step": trainer.step_count, **history(
+        [r.train_loss for r in records], [r.test_loss for r in records], [r.grad_norms for r in records])}
     if "params" in include:
         out["params"] = params(trainer.model)
     return out

@@ -2,20 +2,14 @@
 from __future__ import annotations
 
 import copy
-import os
-import subprocess
-import sys
-import threading
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from server import launch
 from server.main import create_app
 from server.settings import Settings
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # The seeds' worked example (CONTRACT.md): x = [1, 2], y = [1], ReLU, linear output, mse.
 WORKED_CONFIG: dict[str, Any] = {
@@ -49,35 +43,8 @@ def new_session(client: TestClient) -> Callable[..., dict[str, Any]]:
     return make
 
 
-def start_server(env: dict[str, str] | None = None, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
-    """``python -m server --port 0 --no-browser``; returns the process and the URL it printed."""
-    proc = subprocess.Popen([sys.executable, "-m", "server", "--port", "0", "--no-browser"],
-                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
-    line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if not line or not line[0].startswith("http://"):
-        proc.kill()
-        raise RuntimeError(f"the server printed no URL: {line!r}; stderr: {proc.stderr.read()}")
-    return proc, line[0].strip()
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def live_url() -> Iterator[str]:
     """The URL of a real uvicorn process serving the app on a free port."""
-    proc, url = start_server()
-    try:
+    with launch.running() as url:
         yield url
-    finally:
-        stop_server(proc)

@@ -93,11 +93,17 @@ def test_gradcheck_passes_on_the_worked_example(client, new_session, worked_conf
 
 
 def test_gradcheck_catches_a_wrong_gradient(client, new_session, monkeypatch):
-    """The check can fail: with the engine's tanh derivative broken it reports a large error."""
-    from mlp_engine import activations
+    """The check can fail: with the analytic dW[0] doubled it reports a large error."""
+    from mlp_engine import MLP
 
-    broken = activations.Activation("tanh", np.tanh, lambda z, a: 1 - 0.5 * a * a, "tanh, wrong f'")
-    monkeypatch.setitem(activations.ACTIVATIONS, "tanh", broken)
+    right = MLP.backward
+
+    def wrong(self, cache, y):
+        grads = right(self, cache, y)
+        grads.dW[0] *= 2
+        return grads
+
+    monkeypatch.setattr(MLP, "backward", wrong)
     sid = new_session({"model": {"activation": "tanh"}})["id"]
     g = client.post(f"/api/sessions/{sid}/gradcheck").json()
-    assert g["passed"] is False and g["max_rel_error"] > 1e-3
+    assert g["passed"] is False and g["layers"][0]["W_rel_error"] > 0.1 and g["layers"][1]["W_rel_error"] < 1e-6

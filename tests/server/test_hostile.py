@@ -175,3 +175,44 @@ def test_a_huge_learning_rate_is_accepted_and_reported(client, new_session):
     s = new_session({"dataset": {"name": "plane"}, "optimizer": {"learning_rate": 1e6}})
     r = client.post(f"/api/sessions/{s['id']}/epochs", json={"count": 10})
     assert r.status_code == 200 and r.json()["finite"] is False
+
+
+MUTATIONS = [None, -1, 0, 1, 2**70, -(2**70), 1.5, "x", "NaN", [], {}, [1], {"__int__": "-5"},
+             {"__int__": "9" * 50}, True, 1e308, {"__array__": "<f8", "shape": [1], "data": [1]}]
+
+
+def _paths(node: Any, path: list) -> list[list]:
+    out = [path]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, path + [k])
+    elif isinstance(node, list):
+        for i, v in enumerate(node[:3]):
+            out += _paths(v, path + [i])
+    return out
+
+
+def test_no_mutation_of_an_export_gets_a_5xx():
+    """Every field of an export set to hostile values (four per field, cycling
+    through the list): 422 or 201, never 5xx."""
+    from fastapi.testclient import TestClient
+
+    from server.main import create_app
+
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        sid = c.post("/api/sessions", json={"optimizer": {"name": "adam"},
+                                            "dataset": {"name": "xor", "n_samples": 40}}).json()["id"]
+        c.post(f"/api/sessions/{sid}/backward")
+        doc = c.get(f"/api/sessions/{sid}/export").json()
+        statuses = set()
+        for n, path in enumerate(_paths(doc, [])[1:]):
+            for value in (MUTATIONS[(4 * n + j) % len(MUTATIONS)] for j in range(4)):
+                mutated = json.loads(json.dumps(doc))
+                node = mutated
+                for key in path[:-1]:
+                    node = node[key]
+                node[path[-1]] = value
+                r = c.post("/api/sessions/import", json=mutated)
+                assert r.status_code < 500, (path, value, r.text[:300])
+                statuses.add(r.status_code)
+        assert statuses == {201, 422}

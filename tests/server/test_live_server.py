@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from conftest import start_server, stop_server
+from server.launch import start, stop
 
 THREADS = 20
 STEPS = 10
@@ -69,12 +69,12 @@ def test_a_long_request_does_not_stall_the_others(live_url):
 
 
 def test_cli_prints_one_url_line_and_serves_the_page():
-    proc, url = start_server()
+    proc, url = start()
     try:
         assert url.startswith("http://127.0.0.1:") and url.endswith("/")
         assert int(url.rsplit(":", 1)[1].strip("/")) > 0
         assert httpx.get(url + "api/health").json()["status"] == "ok"
         assert httpx.get(url).status_code == 200
     finally:
-        stop_server(proc)
+        stop(proc)
     assert proc.stdout.read() == ""  # nothing but the URL line on stdout
