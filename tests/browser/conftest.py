@@ -162,6 +162,16 @@ class Playground:
         self.by(testid).click()
         self.idle()
 
+    def select(self, testid: str, value: str) -> None:
+        self.by(testid).select_option(value)
+        self.idle()
+
+    def enter(self, testid: str, text: str) -> None:
+        """Type into a field and press Enter (which commits it, as a user would)."""
+        self.by(testid).fill(text)
+        self.by(testid).press("Enter")
+        self.idle()
+
     def text(self, testid: str) -> str:
         return self.by(testid).inner_text().strip()
 

@@ -48,16 +48,10 @@ def test_architecture_editor_redraws_the_diagram(app):
 
 def test_url_round_trips_the_configuration_and_the_run(app):
     app.open()
-    app.by("dataset").select_option("moons")
-    app.idle()
-    app.by("activation").select_option("tanh")
-    app.idle()
-    app.by("learning-rate").fill("0.05")
-    app.by("learning-rate").press("Enter")
-    app.idle()
-    app.by("seed").fill("7")
-    app.by("seed").press("Enter")
-    app.idle()
+    app.select("dataset", "moons")
+    app.select("activation", "tanh")
+    app.enter("learning-rate", "0.05")
+    app.enter("seed", "7")
     app.click("neurons-plus-1")
     for _ in range(3):
         app.click("epoch")

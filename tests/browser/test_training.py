@@ -29,6 +29,11 @@ def test_page_loads_with_controls_from_the_server(app):
     assert app.text("epoch-count") == "0"
     assert app.page.locator("#network").get_attribute("data-layers") == "2-8-8-1"
     assert app.chart("network"), "the diagram is drawn"
+    app.page.get_by_role("button", name="Help").click()
+    assert app.page.locator("dialog#help").is_visible()
+    assert "→" in app.page.locator("dialog#help").inner_text()
+    app.page.keyboard.press("Escape")
+    assert not app.page.locator("dialog#help").is_visible()
 
 
 def test_xor_epochs_lower_the_loss_and_fill_the_charts(app):
@@ -108,9 +113,7 @@ def test_gradient_check_passes_per_layer(app):
 def test_server_refusal_is_shown_with_its_detail(app, page_log):
     page_log.expect_error("status of 422")
     app.open()
-    app.by("batch-size").fill("0")
-    app.by("batch-size").press("Enter")
-    app.idle()
+    app.enter("batch-size", "0")
     banner = app.by("error-banner")
     assert banner.is_visible()
     assert "422" in banner.inner_text() and "batch_size" in banner.inner_text()
@@ -121,11 +124,8 @@ def test_server_refusal_is_shown_with_its_detail(app, page_log):
 
 def test_divergence_is_said_as_nan(app):
     app.open()
-    app.by("dataset").select_option("sine")
-    app.idle()
-    app.by("learning-rate").fill("1000000")
-    app.by("learning-rate").press("Enter")
-    app.idle()
+    app.select("dataset", "sine")
+    app.enter("learning-rate", "1000000")
     for _ in range(6):  # the loss overflows to inf (sent as null) at epoch 4 with this seed
         app.click("epoch")
         if "NaN" in app.text("loss-value"):
@@ -134,3 +134,33 @@ def test_divergence_is_said_as_nan(app):
     assert "NaN (diverged)" in app.text("error-banner")
     notes = app.page.evaluate("[...document.querySelectorAll('#loss-chart .annotation-text')].map(e => e.textContent)")
     assert any("NaN (diverged)" in n for n in notes), notes
+
+
+@pytest.mark.parametrize("dataset, title", [
+    ("sine", "Fitted curve"),
+    ("plane", "Predicted vs true"),
+    ("digits", "Confusion matrix"),
+])
+def test_output_view_suits_the_data(app, dataset, title):
+    app.open()
+    app.select("dataset", dataset)
+    app.click("epoch")
+    assert app.page.locator("#output-title").inner_text() == title
+    traces = app.chart("output-chart")
+    state = app.page.evaluate("fetch('/api/datasets').then(r => r.json())")
+    info = next(d for d in state if d["name"] == dataset)
+    if dataset == "sine":
+        curve = next(t for t in traces if t["name"] == "network")
+        assert curve["mode"] == "lines" and len(curve["x"]) == 50
+        assert any(t["name"] == "train" for t in traces)
+    elif dataset == "plane":
+        points = next(t for t in traces if t["mode"] == "markers")
+        assert len(points["x"]) == len(points["y"]) == round(info["n_samples"] * 0.2)
+    else:
+        cm = next(t for t in traces if t["type"] == "heatmap")["z"]
+        assert len(cm) == len(cm[0]) == 10
+        assert sum(map(sum, cm)) == app.page.evaluate(
+            "Number(document.getElementById('dataset-description').textContent.match(/(\\d+) test/)[1])")
+        assert app.page.locator("#first-layer-panel").is_visible()
+        images = app.chart("first-layer-chart")
+        assert len(images) == 8 and all(len(t["z"]) == 8 and len(t["z"][0]) == 8 for t in images)

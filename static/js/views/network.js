@@ -172,8 +172,11 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
   }
 
   if (trace && stage?.kind === 'loss') {
-    annotations.push({ x: L, y: yOf(shown[L], 0), xanchor: 'left', xshift: nodeSize / 2 + 6, showarrow: false,
-      text: `<b>L = ${trace.finite === false ? 'NaN (diverged)' : fmt(trace.loss)}</b>`, font: { size: 17, color: COLORS.bad },
+    const y = firstRow(trace.y);
+    const target = y && y.length <= 3 ? `<br><span style="color:${COLORS.ink}">y = ${y.map((v) => fmt(v, 4)).join(', ')}</span>` : '';
+    // Under the output neuron(s), where it cannot run off the right edge.
+    annotations.push({ x: L, y: yOf(shown[L], shown[L].slots - 1), yanchor: 'top', yshift: -(nodeSize / 2 + 8), showarrow: false,
+      text: `<b>L = ${trace.finite === false ? 'NaN (diverged)' : fmt(trace.loss)}</b>${target}`, font: { size: 17, color: COLORS.bad },
       bgcolor: 'rgba(255,255,255,0.95)', bordercolor: COLORS.bad, borderpad: 4 });
   }
   const half = (maxSlots - 1) / 2;

@@ -137,9 +137,7 @@ export function outputMetric(outputs) {
   if (outputs.accuracy !== null && outputs.accuracy !== undefined) return `${outputs.split} accuracy ${fmt(outputs.accuracy * 100, 4)}%`;
   const parts = [];
   if (outputs.r2 !== null && outputs.r2 !== undefined) parts.push(`R² ${fmt(outputs.r2, 4)}`);
-  if (outputs.rmse !== null && outputs.rmse !== undefined) {
-    parts.push(`RMSE ${fmt(outputs.rmse, 4)}${outputs.units === 'original' ? ' (original units)' : ''}`);
-  }
+  if (outputs.rmse !== null && outputs.rmse !== undefined) parts.push(`RMSE ${fmt(outputs.rmse, 4)}`);
   return parts.length ? `${outputs.split} ${parts.join(' · ')}` : '';
 }
 
