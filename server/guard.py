@@ -75,7 +75,8 @@ class BodyGuard:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        depth = json_depth(body)
+        # Each level takes at least one byte, so a short body cannot be too deep.
+        depth = json_depth(body) if len(body) > self.max_depth else 0
         if depth > self.max_depth:
             await _refuse(send, 422, f"body: JSON nested {depth} levels deep; the limit is {self.max_depth}")
             return

@@ -46,6 +46,10 @@ BATCH_CHECK = 4096
 (a trace holds dozens of tiny arrays, and one call per array would cost more than the step)."""
 
 
+_PLAIN = frozenset({int, str, bool, type(None)})
+"""Leaf types sent as they are (floats are checked for finiteness)."""
+
+
 class _Walker:
     """Prepares a payload for orjson: summarises big arrays, notes non-finite numbers."""
 
@@ -78,9 +82,9 @@ class _Walker:
                 return summary(obj)
             return obj if obj.flags.c_contiguous else np.ascontiguousarray(obj)
         if kind is dict:
-            return {k: self(v) for k, v in obj.items()}
+            return {k: v if type(v) in _PLAIN else self(v) for k, v in obj.items()}
         if kind is list or kind is tuple:
-            return [self(v) for v in obj]
+            return [v if type(v) in _PLAIN else self(v) for v in obj]
         if kind is Verbatim:
             return obj.value
         if (kind is float or kind is np.float64 or kind is np.float32) and not math.isfinite(obj):

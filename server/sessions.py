@@ -5,8 +5,14 @@ was built from (the complete config and the loaded dataset, so ``reset``
 rebuilds the same run without loading data again). Every request that reads
 or changes a trainer holds ``session.lock`` for the whole of it, so
 concurrent requests on one session never interleave a step, and the arrays a
-response carries (some are views into buffers the next step reuses) are
+response carries (the parameters are views the next step changes) are
 encoded before the lock is released.
+
+Engine work runs off the event loop (in Starlette's threadpool) so that a
+long request never stalls the others, with one exception made for speed:
+:meth:`Session.run` does work too small to be worth a thread hop (two
+context switches, which cost more than a worked-example step) right on the
+loop, and only when the lock is free, so the loop never waits for it.
 
 The :class:`SessionStore` keeps at most ``max_sessions`` of them, evicting
 the least recently used, and evicts any unused for ``idle_seconds``. It
@@ -20,13 +26,20 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 from mlp_engine import Dataset, Trainer, make_trainer
 
 from .settings import LIMITS
 
 REMEMBER_EVICTED = 10_000
+
+INLINE_COST = 100_000
+"""Work estimated below this many multiply-adds may run on the event loop (tens of microseconds)."""
+
+T = TypeVar("T")
 
 
 class SessionNotFound(LookupError):
@@ -55,6 +68,20 @@ class Session:
     def create(cls, config: dict[str, Any]) -> "Session":
         """Build a new session from a (partial) ``SessionConfig`` dict."""
         return cls(make_trainer(config))
+
+    async def run(self, work: Callable[[], T], cost: int) -> T:
+        """``work()`` holding the lock: inline when ``cost`` is below :data:`INLINE_COST`
+        and the lock is free, otherwise in the threadpool."""
+        if cost < INLINE_COST and self.lock.acquire(blocking=False):
+            try:
+                return work()
+            finally:
+                self.lock.release()
+        return await run_in_threadpool(self._locked, work)
+
+    def _locked(self, work: Callable[[], T]) -> T:
+        with self.lock:
+            return work()
 
     def reset(self) -> None:
         """Back to epoch 0: same config and seed, so the same initial weights and order."""

@@ -41,12 +41,13 @@ def import_session(store: StoreDep, document: ExportDocument) -> JSONBytes:
 
 
 @router.get("/{session_id}", response_model=SessionState)
-def get_session(session: SessionDep,
-                include: Annotated[list[IncludePart] | None, Query(description="default: all")] = None,
-                max_elements: MaxElements = DEFAULT_MAX_ELEMENTS) -> JSONBytes:
+async def get_session(session: SessionDep,
+                      include: Annotated[list[IncludePart] | None, Query(description="default: all")] = None,
+                      max_elements: MaxElements = DEFAULT_MAX_ELEMENTS) -> JSONBytes:
     """The session's config, position, parameters and history."""
-    with session.lock:
-        return _state(session, ALL_STATE if include is None else include, max_elements)
+    t = session.trainer
+    return await session.run(lambda: _state(session, ALL_STATE if include is None else include, max_elements),
+                             cost=t.model.n_params + t.epoch * (t.model.n_layers + 2))
 
 
 @router.delete("/{session_id}", status_code=204, response_class=Response)

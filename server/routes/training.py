@@ -1,5 +1,7 @@
 """Training moves on a session: one backward pass, whole epochs, a gradient
-check and predictions. Each holds the session's lock for the whole request."""
+check and predictions. Each holds the session's lock for the whole request
+(see :meth:`server.sessions.Session.run` for where the work runs); ``cost``
+estimates the work in multiply-adds."""
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -19,7 +21,7 @@ ALL_TRACE = ("forward", "backward", "params", "X", "y")
 
 
 @router.post("/backward", response_model=BackwardTrace)
-def backward(session: SessionDep, body: BackwardRequest | None = None) -> JSONBytes:
+async def backward(session: SessionDep, body: BackwardRequest | None = None) -> JSONBytes:
     """One forward and backward pass over one minibatch, then the update.
 
     ``loss``, ``forward`` and ``backward`` use the parameters before the
@@ -27,24 +29,32 @@ def backward(session: SessionDep, body: BackwardRequest | None = None) -> JSONBy
     """
     body = body or BackwardRequest()
     include = ALL_TRACE if body.include is None else body.include
-    with session.lock:
+
+    def work() -> JSONBytes:
         t = session.trainer
         result = t.step(body.indices, body.apply)
         return respond(views.trace(t, result, include), max_elements=body.max_elements,
                        finite=result.finite and t.finite)
 
+    rows = len(body.indices) if body.indices else session.trainer.batch_size
+    return await session.run(work, cost=rows * session.trainer.model.n_params)
+
 
 @router.post("/epochs", response_model=EpochsResult)
-def epochs(session: SessionDep, body: EpochsRequest | None = None) -> JSONBytes:
+async def epochs(session: SessionDep, body: EpochsRequest | None = None) -> JSONBytes:
     """``count`` whole epochs (the first finishes the current one); stops after a
     non-finite epoch."""
     body = body or EpochsRequest()
     include = ("params",) if body.include is None else body.include
-    with session.lock:
+
+    def work() -> JSONBytes:
         t = session.trainer
         records = t.run_epochs(body.count)
         return respond(views.epochs(t, records, include), max_elements=body.max_elements,
                        finite=all(r.finite for r in records) and t.finite)
+
+    t = session.trainer
+    return await session.run(work, cost=body.count * t.n_train * t.model.n_params)
 
 
 @router.post("/gradcheck", response_model=GradcheckResult)
@@ -63,8 +73,8 @@ def gradcheck(session: SessionDep, body: GradcheckRequest | None = None) -> JSON
 
 
 @router.post("/predict", response_model=PredictResult)
-def predict(session: SessionDep, body: PredictRequest) -> JSONBytes:
+async def predict(session: SessionDep, body: PredictRequest) -> JSONBytes:
     """The network's output ``(m, d_out)`` for ``X`` ``(m, d_in)``."""
     X = views.matrix(body.X, "X")
-    with session.lock:
-        return respond({"y": session.trainer.model.predict(X)})
+    return await session.run(lambda: respond({"y": session.trainer.model.predict(X)}),
+                             cost=X.shape[0] * session.trainer.model.n_params)
