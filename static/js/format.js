@@ -28,14 +28,14 @@ export function shapeOf(v) {
 
 const cellClass = (x) => (x === null ? 'nan' : x > 0 ? 'pos' : x < 0 ? 'neg' : '');
 
-function tableHtml(rows, maxRows, maxCols) {
+function tableHtml(rows, maxRows, maxCols, digits = 6) {
   const nr = rows.length;
   const nc = nr ? rows[0].length : 0;
   const showRows = nr > maxRows ? maxRows - 1 : nr;
   const showCols = nc > maxCols ? maxCols - 1 : nc;
   const line = (row) => {
-    const cells = row.slice(0, showCols).map((x) => `<td class="${cellClass(x)}">${fmt(x)}</td>`);
-    if (showCols < nc) cells.push(`<td class="more">… ${fmt(row[nc - 1])}</td>`);
+    const cells = row.slice(0, showCols).map((x) => `<td class="${cellClass(x)}">${fmt(x, digits)}</td>`);
+    if (showCols < nc) cells.push(`<td class="more">… ${fmt(row[nc - 1], digits)}</td>`);
     return `<tr>${cells.join('')}</tr>`;
   };
   const body = rows.slice(0, showRows).map(line);
@@ -54,11 +54,12 @@ const FULL_CELLS = 4096;
 
 /**
  * One named quantity (scalar, vector, matrix or server summary) as HTML.
- * Vectors show as one row; matrices are cut to maxRows x maxCols with a "show all" expander.
+ * Vectors show as one row; matrices are cut to maxRows x maxCols (the last row and column
+ * stay in view) with a "show all" expander.
  * @param {string} name e.g. "z[0]"
  * @param {*} value number | number[] | number[][] | summary object
  */
-export function quantityHtml(name, value, { maxRows = 6, maxCols = 6, note = '' } = {}) {
+export function quantityHtml(name, value, { maxRows = 6, maxCols = 4, note = '' } = {}) {
   const shape = shapeOf(value);
   const shapeText = shape.length ? `<span class="shape">${shape.join('×')}</span>` : '';
   const head = `<div class="name">${name}${shapeText}${note ? ` <span class="shape">${note}</span>` : ''}</div>`;
@@ -67,8 +68,9 @@ export function quantityHtml(name, value, { maxRows = 6, maxCols = 6, note = '' 
   else if (!Array.isArray(value)) body = `<div class="scalar ${cellClass(value)}">${fmt(value)}</div>`;
   else {
     const rows = shape.length === 2 ? value : [value];
-    body = tableHtml(rows, maxRows, maxCols);
     const truncated = rows.length > maxRows || (rows[0] || []).length > maxCols;
+    // A cut-down preview of a big array reads better at 4 digits; "show all" has all 6.
+    body = tableHtml(rows, maxRows, maxCols, truncated ? 4 : 6);
     if (truncated) {
       const cells = rows.length * (rows[0] || []).length;
       const full = cells <= FULL_CELLS ? tableHtml(rows, Infinity, Infinity) : '<p class="hint">too many numbers to list; see the heatmaps below</p>';

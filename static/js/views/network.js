@@ -189,13 +189,12 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
   }));
   el.dataset.layers = layers.join('-');
 
-  const big = layers.filter((n) => n > CAP);
   const parts = [];
-  if (big.length) parts.push(`layers wider than ${CAP} show their first ${HEAD} neurons and the last one`);
+  if (layers.some((n) => n > CAP)) parts.push(`wide layers: first ${HEAD} neurons and the last`);
   if (trace && stage) {
     const m = trace.indices.length;
-    parts.push(`values of ${m > 1 ? `the first of ${m} samples in the batch` : 'the sample'} (training row ${trace.indices[0]})`);
-    if (stage.kind === 'backward') parts.push(`links show dW[${stage.l}], nodes the deltas`);
+    parts.push(`${m > 1 ? `sample 1 of ${m}` : 'the sample'} (training row ${trace.indices[0]})`);
+    if (stage.kind === 'backward') parts.push(`links: dW[${stage.l}], neurons: delta`);
   } else parts.push('hover a neuron or a link for its numbers');
   return parts.join(' · ');
 }
