@@ -16,6 +16,7 @@ The last line is ``backward_vs_health=... epochs_overhead=... rps_8=...``.
 """
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import threading
@@ -101,6 +102,7 @@ def requests_per_second(url: str, clients: int = 8, seconds: float = 3.0) -> flo
 
 
 def main() -> None:
+    print("load average before: %.2f %.2f %.2f (2 cores shared: ratios are noisy under load)" % os.getloadavg())
     with launch.running() as url, httpx.Client(base_url=url, timeout=120) as c:
         health, backward = backward_vs_health(c)
         print(f"median GET /api/health           {health * 1e3:8.3f} ms")

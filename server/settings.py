@@ -53,26 +53,25 @@ ENV_PREFIX = "MLP_PLAYGROUND_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env_name(name: str) -> str:
-    return ENV_PREFIX + name.upper()
-
-
-def _read(cls: type, env: Mapping[str, str], renames: Mapping[str, str] | None = None) -> Any:
+def _read(cls: type, env: Mapping[str, str]) -> Any:
     """Build dataclass ``cls`` from ``MLP_PLAYGROUND_<FIELD>`` variables, typed like its defaults."""
     values: dict[str, Any] = {}
     for f in fields(cls):
-        key = _env_name((renames or {}).get(f.name, f.name))
-        raw = env.get(key)
-        if raw is None or raw == "":
+        key = ENV_PREFIX + f.name.upper()
+        raw = env.get(key, "")
+        if raw == "":
             continue
-        default = f.default if f.default is not None else None
+        if isinstance(f.default, str):
+            values[f.name] = raw
+            continue
         try:
-            value: Any = type(default)(float(raw)) if isinstance(default, (int, float)) else raw
+            number = float(raw)
         except ValueError:
             raise ValueError(f"{key}: expected a number, got {raw!r}") from None
-        if isinstance(value, (int, float)) and not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{key}: must be a positive number, got {raw!r}")
-        values[f.name] = value
+        if not (math.isfinite(number) and number > 0) or (isinstance(f.default, int) and not number.is_integer()):
+            kind = "whole number" if isinstance(f.default, int) else "number"
+            raise ValueError(f"{key}: must be a positive {kind}, got {raw!r}")
+        values[f.name] = type(f.default)(number)
     return cls(**values)
 
 

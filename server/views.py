@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from mlp_engine import DATASETS, EpochRecord, GradCheckResult, MLP, StepResult, Trainer
+from mlp_engine import DATASETS, MLP, EpochRecord, GradCheckResult, StepResult, Trainer
 
 from .serialize import Verbatim
 from .sessions import Session

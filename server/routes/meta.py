@@ -6,8 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from mlp_engine import (ACTIVATIONS, INITIALIZERS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, VALID_PAIRS,
-                        list_datasets, make_trainer)
+from mlp_engine import (
+    ACTIVATIONS,
+    INITIALIZERS,
+    LOSSES,
+    OPTIMIZERS,
+    OUTPUT_ACTIVATIONS,
+    VALID_PAIRS,
+    list_datasets,
+    make_trainer,
+)
 
 from .. import __version__
 from ..schemas import DatasetItem, Health, Options

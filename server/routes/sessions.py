@@ -7,8 +7,15 @@ from fastapi import APIRouter, Query, Response
 
 from .. import views
 from ..deps import SessionDep, StoreDep
-from ..schemas import (DEFAULT_MAX_ELEMENTS, EXPORT_FORMAT, ExportDocument, IncludePart, MaxElements,
-                       SessionConfig, SessionState)
+from ..schemas import (
+    DEFAULT_MAX_ELEMENTS,
+    EXPORT_FORMAT,
+    ExportDocument,
+    IncludePart,
+    MaxElements,
+    SessionConfig,
+    SessionState,
+)
 from ..serialize import JSONBytes, respond
 from ..sessions import Session, restore
 

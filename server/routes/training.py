@@ -10,8 +10,16 @@ from mlp_engine import gradient_check
 
 from .. import views
 from ..deps import SessionDep
-from ..schemas import (BackwardRequest, BackwardTrace, EpochsRequest, EpochsResult, GradcheckRequest,
-                       GradcheckResult, PredictRequest, PredictResult)
+from ..schemas import (
+    BackwardRequest,
+    BackwardTrace,
+    EpochsRequest,
+    EpochsResult,
+    GradcheckRequest,
+    GradcheckResult,
+    PredictRequest,
+    PredictResult,
+)
 from ..serialize import JSONBytes, respond
 from ..settings import LIMITS
 

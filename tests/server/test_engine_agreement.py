@@ -10,7 +10,6 @@ import pytest
 
 from mlp_engine import ACTIVATIONS, INITIALIZERS, OPTIMIZERS, VALID_PAIRS, make_trainer
 
-
 SMOOTH = ["sigmoid", "tanh", "linear"]
 
 
@@ -26,7 +25,8 @@ def random_config(seed: int, activations: list[str] | None = None) -> dict[str, 
         d_out = max(d_out, 2)
         y = np.eye(d_out)[rng.integers(0, d_out, m)]
     elif out == "sigmoid":
-        y = rng.integers(0, 2, (m, d_out)).astype(float) if loss == "binary_cross_entropy" else rng.uniform(size=(m, d_out))
+        binary = loss == "binary_cross_entropy"
+        y = rng.integers(0, 2, (m, d_out)).astype(float) if binary else rng.uniform(size=(m, d_out))
     else:
         y = rng.normal(size=(m, d_out))
     return {
@@ -34,7 +34,8 @@ def random_config(seed: int, activations: list[str] | None = None) -> dict[str, 
                     "test_fraction": float(rng.choice([0.0, 0.25])),
                     "task": "classification" if out != "linear" else "regression"},
         "model": {"layers": [d_in, *hidden, d_out], "activation": str(rng.choice(activations or list(ACTIVATIONS))),
-                  "output_activation": out, "loss": loss, "init": str(rng.choice([i for i in INITIALIZERS if i != "zeros"]))},
+                  "output_activation": out, "loss": loss,
+                  "init": str(rng.choice([i for i in INITIALIZERS if i != "zeros"]))},
         "optimizer": {"name": str(rng.choice(list(OPTIMIZERS))), "learning_rate": float(rng.uniform(0.001, 0.5)),
                       "batch_size": int(rng.integers(1, m + 1)), "l2": float(rng.choice([0.0, 0.01])),
                       "shuffle": bool(rng.integers(0, 2))},

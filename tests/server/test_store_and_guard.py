@@ -75,9 +75,9 @@ def test_import_has_its_own_larger_limit():
         sid = c.post("/api/sessions", json={}).json()["id"]
         doc = c.get(f"/api/sessions/{sid}/export").content
         assert len(doc) > 2000
-        assert c.post("/api/sessions/import", content=doc, headers={"content-type": "application/json"}).status_code == 201
-        assert c.post(f"/api/sessions/{sid}/predict", content=doc,
-                      headers={"content-type": "application/json"}).status_code == 413
+        json_type = {"content-type": "application/json"}
+        assert c.post("/api/sessions/import", content=doc, headers=json_type).status_code == 201
+        assert c.post(f"/api/sessions/{sid}/predict", content=doc, headers=json_type).status_code == 413
 
 
 def test_limits_and_settings_read_the_environment():

@@ -51,9 +51,9 @@ def test_boundary_grid_and_curve(client, new_session):
     assert np.isclose(b["z"][2][5], p)  # z[i][j] is the output at (x[j], y[i]): P(class 1)
     data = np.asarray(client.get(f"/api/sessions/{s['id']}/data").json()["train"]["X"])
     assert x[0] < data[:, 0].min() and x[-1] > data[:, 0].max()
-    spiral3 = new_session({"dataset": {"name": "inline", "X": [[0, 0], [1, 1], [2, 0]], "y": [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-                                       "task": "classification"}})
-    z = client.get(f"/api/sessions/{spiral3['id']}/boundary", params={"resolution": 5}).json()["z"]
+    three = new_session({"dataset": {"name": "inline", "X": [[0, 0], [1, 1], [2, 0]],
+                                     "y": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "task": "classification"}})
+    z = client.get(f"/api/sessions/{three['id']}/boundary", params={"resolution": 5}).json()["z"]
     assert set(np.ravel(z)) <= {0.0, 1.0, 2.0}  # softmax: the argmax class
     sine = new_session({"dataset": {"name": "sine"}})
     c = client.get(f"/api/sessions/{sine['id']}/boundary", params={"resolution": 11}).json()
