@@ -20,7 +20,8 @@ from .main import create_app
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="mlp-playground", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="mlp-playground",
+                                description="Serve MLP Playground (the REST API and the page) with uvicorn.")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
