@@ -15,6 +15,7 @@ import { message } from './views/plot.js';
 import { renderTrace } from './views/trace.js';
 
 const $ = (id) => document.getElementById(id);
+const GRADCHECK_HINT = $('gradcheck-result').innerHTML; // what the panel says before a check
 
 // The seed's numerical example: x = [1, 2], y = [1], W[0] = [[0.1, 0.2], [0.3, 0.4]], W[1] = [[0.5, 0.6]], zero biases.
 const WORKED_EXAMPLE = {
@@ -134,7 +135,7 @@ async function newSession(config, progress = {}) {
   app.heatLayer = Math.min(app.heatLayer, state.config.model.layers.length - 2);
   app.lastLoss = lastEpochLoss();
   clearBanner();
-  $('gradcheck-result').innerHTML = '<p class="hint">Press <b>Gradient check</b> to compare every gradient with (L(θ+ε) − L(θ−ε)) / 2ε on the next minibatch.</p>';
+  $('gradcheck-result').innerHTML = GRADCHECK_HINT;
   showConfig(app.session);
   fillHeatmapLayers();
   if (progress.steps > 0) await replay(Number(progress.steps), progress.stage);

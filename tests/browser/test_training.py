@@ -106,7 +106,7 @@ def test_gradient_check_passes_per_layer(app):
     rows = result.locator("tbody tr")
     assert rows.count() == 3
     for text in rows.all_inner_texts():
-        w_err, b_err = (float(v) for v in text.split("\t")[1:3])
+        w_err, b_err = (float(v.rstrip(" ✓")) for v in text.split("\t")[1:3])
         assert w_err < 1e-5 and b_err < 1e-5
 
 
