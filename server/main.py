@@ -21,6 +21,8 @@ POST     /api/sessions/{id}/predict                  ``{X}`` -> ``{y, finite}``
 GET      /api/sessions/{id}/data                     ``?max_points=2000``: points as the network sees them
 GET      /api/sessions/{id}/boundary                 ``?resolution=50`` (5..200): grid (2-D) or curve (1-D)
 GET      /api/sessions/{id}/outputs                  ``?split=test&max_points=2000&units=original``
+GET      /api/lessons                                the seeds' experiments: ``[{name, title, summary}]``
+POST     /api/lessons/{name}                         ``{quick?}`` -> 201 ``{sessions: [{id, label}], measured}``
 GET      /                                           the page (``static/index.html``)
 GET      /static/...                                 the page's other files
 GET      /vendor/plotly.min.js                       Plotly.js from the installed ``plotly`` package
@@ -37,7 +39,7 @@ from fastapi.staticfiles import StaticFiles
 
 from . import __version__, errors
 from .guard import BodyGuard
-from .routes import ROUTERS
+from .routes import ROUTERS, lessons
 from .sessions import SessionStore
 from .settings import Settings
 
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(lessons.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})

@@ -1,0 +1,65 @@
+"""The seeds' experiments as one-click lessons.
+
+``POST /api/lessons/{name}`` runs :func:`mlp_engine.lessons.run_lesson` off
+the event loop and registers every trainer the lesson made as a session in
+the store, exactly as ``POST /api/sessions`` does (``store.add(Session(trainer))``),
+so each can be opened, stepped, reset and exported like any other.
+
+Lessons make several sessions at once. The store evicts the least recently
+used sessions when it is full, as it does for ``POST /api/sessions``; a
+lesson that alone needs more sessions than the store keeps would evict its
+own, so it gets a 409 naming the limit instead.
+
+Lessons can run for tens of seconds (California housing, MNIST), so at most
+:data:`CONCURRENT_LESSONS` run at a time; the others wait on the event loop
+without holding a worker thread, and the rest of the API stays responsive.
+"""
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter, HTTPException, Request
+
+from mlp_engine.lessons import LESSONS, LessonRun, run_lesson
+
+from ..deps import StoreDep
+from ..lesson_schemas import LessonItem, LessonRequest, LessonStarted
+from ..serialize import JSONBytes, respond
+from ..sessions import Session
+
+router = APIRouter(prefix="/api/lessons", tags=["lessons"])
+
+CONCURRENT_LESSONS = 2
+"""Lessons running at once (the machines this runs on have two cores)."""
+
+_LIST = JSONBytes([lesson.as_dict() for lesson in LESSONS.values()]).body
+
+
+def _limiter(request: Request) -> anyio.CapacityLimiter:
+    # One per app, made on the app's own event loop.
+    state = request.app.state
+    if getattr(state, "lesson_limiter", None) is None:
+        state.lesson_limiter = anyio.CapacityLimiter(CONCURRENT_LESSONS)
+    return state.lesson_limiter
+
+
+@router.get("", response_model=list[LessonItem])
+async def list_lessons() -> JSONBytes:
+    """Every lesson, in the order the page lists them."""
+    return JSONBytes(_LIST)
+
+
+@router.post("/{name}", status_code=201, response_model=LessonStarted)
+async def start_lesson(request: Request, store: StoreDep, name: str,
+                       body: LessonRequest | None = None) -> JSONBytes:
+    """Run a lesson; answer the sessions it made (one per compared run) and what it measured."""
+    lesson = LESSONS.get(name)
+    if lesson is None:
+        raise HTTPException(404, f"name: no lesson {name!r}; choose one of {', '.join(LESSONS)}")
+    quick = body.quick if body else False
+    run: LessonRun = await anyio.to_thread.run_sync(run_lesson, name, quick, limiter=_limiter(request))
+    if len(run.runs) > store.max_sessions:
+        raise HTTPException(409, f"name: lesson {name!r} makes {len(run.runs)} sessions but the server keeps "
+                                 f"at most {store.max_sessions} (MLP_PLAYGROUND_MAX_SESSIONS)")
+    sessions = [{"id": store.add(Session(trainer)).id, "label": label} for label, trainer in run.runs]
+    return respond({**lesson.as_dict(), "quick": quick, "sessions": sessions, "measured": run.measured},
+                   status_code=201)
