@@ -134,12 +134,25 @@ def exploding_gradients(quick: bool) -> LessonRun:
             "model": {"layers": [2, 32, 32, 32, 32, 32, 32, 1], "activation": "relu", "init": "he"},
             "seed": 0}
     for label, clip in (("no clipping", None), ("clipped at norm 1", 1.0)):
-        t = _train({**base, "optimizer": {"learning_rate": 0.5, "batch_size": 16, "clip_norm": clip}}, epochs)
+        t = make_trainer({**base, "optimizer": {"learning_rate": 0.5, "batch_size": 16, "clip_norm": clip}})
+        # The explosion happens within the first epoch, so per-epoch numbers show only its
+        # aftermath (NaN): step through that epoch and keep each step's loss and global norm.
+        first = [t.step() for _ in range(t.steps_per_epoch)]
+        if t.finite:
+            t.run_epochs(epochs - 1)
         key = "unclipped" if clip is None else "clipped"
         measured[key] = {**_last(t), "epochs_run": len(t.history.train_loss),
-                         "grad_norms": t.history.grad_norms}
+                         "grad_norms": t.history.grad_norms,
+                         "first_epoch": {"loss": [r.loss for r in first],
+                                         "global_grad_norm": [_global_norm(r.grads.flat) for r in first]}}
         runs.append((label, t))
     return LessonRun(runs, measured)
+
+
+def _global_norm(g: Array) -> float:
+    """``sqrt(sum_l ||dW[l]||^2 + ||db[l]||^2)``, before any clipping (NaN once diverged)."""
+    with np.errstate(all="ignore"):
+        return float(np.sqrt(np.dot(g, g)))
 
 
 # -- 4 ---------------------------------------------------------------------

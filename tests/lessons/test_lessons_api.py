@@ -129,6 +129,11 @@ def test_clipping_keeps_finite_what_diverges_without_it(client, started):
     assert clipped["finite"] is True and clipped["epoch"] == m["epochs"]
     assert all(v is not None for v in clipped["history"]["train_loss"])
     assert clipped["config"]["optimizer"]["clip_norm"] == 1.0
+    # Step by step through the first epoch: the unclipped gradient grows by many orders of
+    # magnitude before it turns NaN (null); the clipped run's stays small and finite.
+    grown = m["unclipped"]["first_epoch"]["global_grad_norm"]
+    assert grown[-1] is None and max(v for v in grown if v is not None) > 1e6 * grown[0]
+    assert all(v is not None and v < 10 for v in m["clipped"]["first_epoch"]["global_grad_norm"])
 
 
 def test_activations_lesson_overlays_one_curve_per_activation(client, started):
