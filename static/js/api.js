@@ -101,3 +101,10 @@ export const boundary = (id, resolution = 50) => request('GET', `${session(id)}/
 /** Predictions against the truth on a split, with confusion/accuracy or rmse/r2. */
 export const outputs = (id, split = 'test', maxPoints = 2000) =>
   request('GET', `${session(id)}/outputs`, { query: { split, max_points: maxPoints } });
+
+/** The seeds' experiments as lessons: [{name, title, summary}] in order. */
+export const lessons = () => request('GET', '/api/lessons');
+
+/** Run a lesson: {name, title, summary, quick, sessions: [{id, label}], measured, finite}. */
+export const startLesson = (name, quick = false) =>
+  request('POST', `/api/lessons/${encodeURIComponent(name)}`, { body: { quick } });

@@ -9,6 +9,7 @@ import { lossCaption, renderGradNormChart, renderLossChart } from './views/chart
 import { initControls, showConfig } from './views/controls.js';
 import { renderGradcheck } from './views/gradcheck.js';
 import { renderHeatmaps } from './views/heatmaps.js';
+import { initLessons } from './views/lessons.js';
 import { renderNetwork } from './views/network.js';
 import { NEEDS, TITLES, outputMetric, outputMode, renderFirstLayer, renderOutput } from './views/output.js';
 import { message } from './views/plot.js';
@@ -50,6 +51,7 @@ const app = {
   animation: null,
   heatLayer: 0,
   hash: '',
+  owned: false,           // whether this page made the session (a lesson's is kept when we move on)
 };
 
 // ---------------------------------------------------------------- the action queue
@@ -122,9 +124,21 @@ function lastEpochLoss() {
 async function newSession(config, progress = {}) {
   stopPlay();
   stopAnimation();
-  const state = await api.createSession(config);
-  const old = app.session?.id;
+  await show(await api.createSession(config), progress, true);
+}
+
+/** Show an existing session (one a lesson made) as it stands. */
+async function openSession(id) {
+  stopPlay();
+  stopAnimation();
+  await show(await api.getSession(id, { maxElements: FULL }), {}, false);
+}
+
+/** Put a session's state on screen; the old session is deleted when this page made it. */
+async function show(state, progress, owned) {
+  const old = app.owned ? app.session?.id : null;
   app.session = null;
+  app.owned = owned;
   absorb(state);
   if (old && old !== state.id) api.deleteSession(old).catch(() => {}); // gone already is fine
   app.params = await fullParams(state.params);
@@ -441,6 +455,7 @@ function wire() {
   $('btn-gradcheck').addEventListener('click', gradcheck);
   $('btn-worked').addEventListener('click', () => applyConfig(clone(WORKED_EXAMPLE)));
   $('btn-help').addEventListener('click', () => $('help').showModal());
+  initLessons({ run, open: (id) => run(() => openSession(id)) });
   $('banner-close').addEventListener('click', clearBanner);
   $('stage-next').addEventListener('click', nextStage);
   $('stage-prev').addEventListener('click', prevStage);
@@ -471,7 +486,7 @@ function wire() {
     if (config) applyConfig(config, progress);
   });
   window.addEventListener('pagehide', () => {
-    if (app.session) api.deleteSession(app.session.id, { keepalive: true }).catch(() => {});
+    if (app.session && app.owned) api.deleteSession(app.session.id, { keepalive: true }).catch(() => {});
   });
 }
 
