@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from .activations import Activation, get_activation
-from .init import init_params
+from .init import INITIALIZERS, init_params
 from .losses import Loss, check_pair, get_loss
 
 Array = np.ndarray
@@ -157,10 +157,13 @@ class Workspace:
     ``step``) is computed without one.
     """
 
-    __slots__ = ("m", "z", "a", "delta", "df", "ones", "sq")
+    __slots__ = ("m", "X", "y", "z", "a", "delta", "df", "ones", "sq")
 
     def __init__(self, layers: Sequence[int], m: int, dtype=np.float64, backward: bool = True) -> None:
         self.m = m
+        # A minibatch gathered from a large training set (the trainer fills them).
+        self.X = np.empty((m, layers[0]), dtype) if backward else None
+        self.y = np.empty((m, layers[-1]), dtype) if backward else None
         shapes = [(m, n) for n in layers[1:]]
         self.z = [np.empty(s, dtype) for s in shapes]
         self.a = [np.empty(s, dtype) for s in shapes]
@@ -214,9 +217,11 @@ class MLP:
             raise ValueError(f"dtype: unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
         self.dtype = dtype
         self._np_dtype = DTYPES[dtype]
-        if not (isinstance(l2, (int, float)) and math.isfinite(l2) and l2 >= 0):
+        if isinstance(l2, bool) or not (isinstance(l2, (int, float)) and math.isfinite(l2) and l2 >= 0):
             raise ValueError(f"l2: must be a finite number >= 0, got {l2!r}")
         self.l2 = float(l2)
+        if not isinstance(init, str) or init not in INITIALIZERS:  # checked even when unused
+            raise ValueError(f"init: unknown initialisation {init!r}; choose one of {', '.join(INITIALIZERS)}")
         self.init = init
         if weights is not None:
             self.params = self._explicit_params(weights, biases)
@@ -225,9 +230,13 @@ class MLP:
                 raise ValueError("model.biases: give model.weights too, or neither")
             W, b = init_params(self.layers, init, rng or np.random.default_rng(), self._np_dtype)
             self.params = Params.from_arrays(W, b, self._np_dtype)
-        # Per layer: its activation, and whether it is the identity (then a[l] is z[l]).
-        self._act = [(self.activation, self.activation.name == "linear")] * (self.n_layers - 1) + [
-            (self.output_activation, self.output_activation.name == "linear")]
+        # Per layer, the activation's f (None for linear: then a[l] is z[l]),
+        # and the hidden layers' f' (None for linear: f' = 1).
+        hidden = None if self.activation.name == "linear" else self.activation.f
+        output = None if self.output_activation.name == "linear" else self.output_activation.f
+        self._f = [hidden] * (self.n_layers - 1) + [output]
+        self._df_hidden = None if self.activation.name == "linear" else self.activation.df
+        self._no_buffers: list[None] = [None] * self.n_layers
         self._workspaces: dict[tuple[int, bool], Workspace] = {}
 
     # -- parameters ---------------------------------------------------------
@@ -298,17 +307,15 @@ class MLP:
         # The hot path: no checks, no errstate (callers hold it). With a
         # workspace every array is written in place. np.dot rather than @:
         # on a minibatch's small matrices its call is cheaper.
-        L = self.n_layers
-        z_out = ws.z if ws is not None else [None] * L
-        a_out = ws.a if ws is not None else [None] * L
+        no_ws = self._no_buffers
         z: list[Array] = []
         a: list[Array] = []
         h = X
-        for l, (W, b) in enumerate(zip(self.params.W, self.params.b)):
-            zl = np.dot(h, W.T, out=z_out[l])  # z[l] = a[l-1] @ W[l].T + b[l]
+        for W, b, f, z_out, a_out in zip(self.params.W, self.params.b, self._f,
+                                         no_ws if ws is None else ws.z, no_ws if ws is None else ws.a):
+            zl = np.dot(h, W.T, out=z_out)  # z[l] = a[l-1] @ W[l].T + b[l]
             np.add(zl, b, out=zl)
-            act, identity = self._act[l]
-            h = zl if identity else act.f(zl, out=a_out[l])  # a[l] = act_l(z[l])
+            h = zl if f is None else f(zl, out=a_out)  # a[l] = act_l(z[l]); linear: z[l] itself
             z.append(zl)
             a.append(h)
         return ForwardCache(X, z, a)
@@ -318,32 +325,32 @@ class MLP:
         # ``out`` lets the training loop reuse one gradient buffer for every
         # step and ``ws`` its delta buffers (it keeps no traces); a public
         # backward() gets fresh arrays.
-        L = self.n_layers
+        L = len(self.layers) - 1
         W = self.params.W
         grads = out if out is not None else Params(self.layers, np.empty_like(self.params.flat))
-        d_out = ws.delta if ws is not None else [None] * L
-        df_out = ws.df if ws is not None else [None] * L
+        d_out, df_out = (self._no_buffers, self._no_buffers) if ws is None else (ws.delta, ws.df)
+        inputs = [cache.X, *cache.a[:-1]]  # a[l-1], the input of layer l
         delta: list[Array] = [None] * L  # type: ignore[list-item]
         loss, d = self.loss_fn.value_and_delta(cache.z[-1], cache.a[-1], y, self.output_activation)
-        ones = ws.ones if ws is not None else np.ones(d.shape[0], dtype=d.dtype)
-        act, identity = self._act[0]
+        ones = np.ones(d.shape[0], dtype=d.dtype) if ws is None else ws.ones
+        df = self._df_hidden
         for l in range(L - 1, -1, -1):
             delta[l] = d
             # dW = delta.T @ a[l-1], the sum over the batch of the outer
             # products delta_i a_i^T; db = 1^T delta, the sum of the rows.
-            np.dot(d.T, cache.a_prev(l), out=grads.W[l])
+            np.dot(d.T, inputs[l], out=grads.W[l])
             np.dot(ones, d, out=grads.b[l])
             if l:
                 # Back through W.T, then through sigma' of the layer below.
                 d = np.dot(d, W[l], out=d_out[l - 1])
-                if not identity:  # linear's f' is 1
-                    d *= act.df(cache.z[l - 1], cache.a[l - 1], out=df_out[l - 1])
+                if df is not None:  # linear's f' is 1
+                    d *= df(cache.z[l - 1], inputs[l], out=df_out[l - 1])
         if self.l2:
             # The penalty (l2/2) sum ||W||^2 adds l2 W to every dW: one
             # expression over all the weights, a contiguous slice.
             w, gw = self.params.weights_flat, grads.weights_flat
             loss += 0.5 * self.l2 * float(np.vdot(w, w))
-            gw += np.multiply(w, self.l2, out=ws.sq if ws is not None else None)
+            gw += np.multiply(w, self.l2, out=None if ws is None else ws.sq)
         norms = [math.sqrt(float(np.vdot(g, g))) for g in grads.W]  # ||dW[l]||_F
         return Gradients(delta, grads, norms, float(loss))
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from .datasets import DATASETS, Dataset, load_dataset
 from .losses import VALID_PAIRS
-from .model import MLP, ForwardCache, Gradients, Params
+from .model import MLP, ForwardCache, Gradients, Params, Workspace
 from .optimizers import Optimizer, make_optimizer
 from .state import decode, encode
 
@@ -37,6 +37,10 @@ Array = np.ndarray
 STATE_VERSION = 1
 
 DEFAULT_HIDDEN = [8, 8]
+
+EPOCH_GATHER_BYTES = 4 << 20
+"""Training sets up to this size are copied into the epoch's order once per
+epoch; larger ones a minibatch at a time."""
 
 
 @dataclass
@@ -159,12 +163,29 @@ class Trainer:
         self._cursor = 0
 
     def _gather_epoch(self) -> None:
-        # Gather once per epoch so every minibatch is a contiguous slice (a
-        # view), into the same two buffers every epoch.
+        # Small training sets are gathered in the epoch's order once, into the
+        # same two buffers every epoch, so every minibatch is a view. A large
+        # one is gathered a minibatch at a time (see _batch): copying it all
+        # would cost a pass over memory that the minibatch copies avoid.
+        if self.X.nbytes > EPOCH_GATHER_BYTES:
+            return
         if self._X_epoch is None:
             self._X_epoch, self._y_epoch = np.empty_like(self.X), np.empty_like(self.y)
         np.take(self.X, self._order, axis=0, out=self._X_epoch)
         np.take(self.y, self._order, axis=0, out=self._y_epoch)
+
+    def _batch(self, lo: int, hi: int, ws: Workspace | None = None) -> tuple[Array, Array]:
+        """Rows ``lo:hi`` of the epoch's order: ``X`` ``(m, d_in)`` and ``y`` ``(m, d_out)``.
+
+        Views into the epoch's buffers or, for a large training set, copies
+        into ``ws`` (fresh arrays without one).
+        """
+        if self._X_epoch is not None:
+            return self._X_epoch[lo:hi], self._y_epoch[lo:hi]
+        idx = self._order[lo:hi]
+        if ws is None:
+            return self.X[idx], self.y[idx]
+        return np.take(self.X, idx, axis=0, out=ws.X), np.take(self.y, idx, axis=0, out=ws.y)
 
     def _finish_epoch(self) -> EpochRecord:
         steps = max(self._acc_steps, 1)
@@ -181,21 +202,16 @@ class Trainer:
         self._reset_accumulators()
         return rec
 
-    def _train_batch(self, Xb: Array, yb: Array, fresh: bool = False) -> tuple[ForwardCache, Gradients]:
+    def _train_batch(self, Xb: Array, yb: Array, ws: Workspace | None = None) -> tuple[ForwardCache, Gradients]:
         """Forward, backward, update, and accumulate the epoch's statistics.
 
-        The caller holds ``np.errstate(all="ignore")``. With ``fresh`` the
-        gradients get their own arrays (a trace the caller keeps); otherwise
-        they reuse the trainer's buffer, overwritten by the next step.
+        The caller holds ``np.errstate(all="ignore")``. With a workspace
+        (``run_epochs``) every array is reused and overwritten by the next
+        step; without one the trace has arrays of its own (``step``).
         """
         model = self.model
-        if fresh:
-            cache = model._forward(Xb)
-            grads = model._backward(cache, yb)
-        else:
-            ws = model.workspace(Xb.shape[0])
-            cache = model._forward(Xb, ws)
-            grads = model._backward(cache, yb, self._grad_buffer, ws)
+        cache = model._forward(Xb, ws)
+        grads = model._backward(cache, yb, None if ws is None else self._grad_buffer, ws)
         self.optimizer.apply(model.params.flat, grads.flat)
         self.step_count += 1
         m = Xb.shape[0]
@@ -223,8 +239,7 @@ class Trainer:
             lo = self._cursor
             hi = min(lo + self.batch_size, self.n_train)
             idx = self._order[lo:hi]
-            # Copies: the epoch's buffers are refilled next epoch, the trace is kept.
-            Xb, yb = self._X_epoch[lo:hi].copy(), self._y_epoch[lo:hi].copy()
+            Xb, yb = self.X[idx], self.y[idx]  # copies: the trace is kept
         else:
             idx = self._check_indices(indices)
             Xb, yb = self.X[idx], self.y[idx]
@@ -232,7 +247,7 @@ class Trainer:
             cache = self.model.forward(Xb)
             return StepResult(self.step_count, idx, Xb, yb, cache, self.model.backward(cache, yb), False)
         with np.errstate(all="ignore"):  # divergence is reported, never raised
-            cache, grads = self._train_batch(Xb, yb, fresh=True)
+            cache, grads = self._train_batch(Xb, yb)
         finished = None
         if indices is None:
             self._cursor = hi
@@ -247,14 +262,15 @@ class Trainer:
             raise ValueError(f"count: must be a positive integer, got {count!r}")
         records = []
         bs, n = self.batch_size, self.n_train
-        train_batch = self._train_batch
+        workspace, batch, train_batch = self.model.workspace, self._batch, self._train_batch
         with np.errstate(all="ignore"):  # divergence is reported, never raised
             for _ in range(count):
                 if self._order is None:
                     self._start_epoch()
-                Xe, ye = self._X_epoch, self._y_epoch
                 for lo in range(self._cursor, n, bs):
-                    train_batch(Xe[lo:lo + bs], ye[lo:lo + bs])
+                    hi = min(lo + bs, n)
+                    ws = workspace(hi - lo)
+                    train_batch(*batch(lo, hi, ws), ws)
                 rec = self._finish_epoch()
                 records.append(rec)
                 if not rec.finite:

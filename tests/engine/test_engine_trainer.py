@@ -231,3 +231,21 @@ def test_bad_epoch_counts_are_refused(count) -> None:
 def test_layers_must_fit_the_dataset() -> None:
     with pytest.raises(ValueError, match=r"model.layers: the dataset has 2 features and 1 outputs"):
         make_trainer({"dataset": {"name": "xor"}, "model": {"layers": [3, 4, 1]}})
+
+
+def test_large_training_sets_gathered_per_minibatch_train_identically(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large training set is gathered one minibatch at a time instead of once
+    per epoch; the run, and saving mid-epoch, must not notice."""
+    import mlp_engine.training as training
+
+    cfg = {"dataset": {"name": "moons", "n_samples": 120}, "seed": 8, "optimizer": {"name": "adam", "batch_size": 10}}
+    per_epoch = make_trainer(cfg)
+    advance(per_epoch, 4, 2)
+    monkeypatch.setattr(training, "EPOCH_GATHER_BYTES", 0)
+    per_batch = make_trainer(cfg)
+    advance(per_batch, 4, 0)
+    per_batch = through_json(per_batch)
+    advance(per_batch, 0, 2)
+    assert per_batch._X_epoch is None
+    np.testing.assert_array_equal(per_batch.model.params.flat, per_epoch.model.params.flat)
+    assert per_batch.history.as_dict() == per_epoch.history.as_dict()
