@@ -21,6 +21,8 @@ POST     /api/sessions/{id}/predict                  ``{X}`` -> ``{y, finite}``
 GET      /api/sessions/{id}/data                     ``?max_points=2000``: points as the network sees them
 GET      /api/sessions/{id}/boundary                 ``?resolution=50`` (5..200): grid (2-D) or curve (1-D)
 GET      /api/sessions/{id}/outputs                  ``?split=test&max_points=2000&units=original``
+WS       /api/sessions/{id}/live                     live training frames (:mod:`server.live`)
+GET      /api/live                                   live connections open and playing
 GET      /api/lessons                                the seeds' experiments: ``[{name, title, summary}]``
 POST     /api/lessons/{name}                         ``{quick?}`` -> 201 ``{sessions: [{id, label}], measured}``
 GET      /                                           the page (``static/index.html``)
@@ -39,7 +41,8 @@ from fastapi.staticfiles import StaticFiles
 
 from . import __version__, errors
 from .guard import BodyGuard
-from .routes import ROUTERS, lessons
+from .live import LiveHub
+from .routes import ROUTERS, lessons, live
 from .sessions import SessionStore
 from .settings import Settings
 
@@ -54,10 +57,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="MLP Playground", version=__version__, description=DESCRIPTION)
     app.state.settings = settings
     app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds)
+    app.state.live = LiveHub()  # live training sockets: MLP_PLAYGROUND_MAX_LIVE_CONNECTIONS
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(lessons.router)
+    app.include_router(live.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})

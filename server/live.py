@@ -1,0 +1,367 @@
+"""Live training over a WebSocket: the messages, the outbox and the player.
+
+One connection drives one session (``WS /api/sessions/{id}/live``, see
+:mod:`server.routes.live`). The client sends JSON messages:
+
+* ``{"action": "play", "epochs_per_frame"?, "fps"?, "grid_every"?, "resolution"?, "max_elements"?}``
+  starts training (or, while playing, changes those options);
+* ``{"action": "pause"}`` stops after the frame under way;
+* ``{"action": "step", ...}`` pauses, then takes one backward pass (the body of
+  ``POST .../backward``) and answers its ``BackwardTrace``;
+* ``{"action": "set", "learning_rate"?, <the play options>?}`` changes the
+  learning rate (it becomes the session's configured rate, so ``reset`` keeps
+  it) or the frame options, playing or not.
+
+The server answers with JSON messages, each with a ``type``: ``hello`` (once,
+on connecting), ``frame``, ``playing``, ``paused``, ``trace``, ``set`` and
+``error`` (``detail`` names the field; the connection and the session carry on).
+
+How it runs. A frame is one :meth:`~server.sessions.Session.run` call: train
+``epochs_per_frame`` epochs and encode the frame, holding the session's lock
+for that frame only, so REST calls on the session interleave between frames
+and always see a consistent trainer. Frames are paced to ``fps``. The frame
+is posted to an :class:`Outbox` that holds at most one unsent frame: a new
+one replaces it (the newest state wins), so a client that reads slowly, or
+not at all, never grows a queue; the epochs it missed ride along in the next
+frame's ``new_epochs`` (up to :data:`TAIL_MAX` of them), so its loss chart
+stays complete. A pause is seen before the next frame starts, a disconnect
+cancels the player (an engine call under way finishes first).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, Field, ValidationError
+
+from mlp_engine import EpochRecord
+
+from . import views
+from .errors import validation_body
+from .schemas import DEFAULT_MAX_ELEMENTS, BackwardRequest, MaxElements, Request
+from .serialize import respond
+from .sessions import Session, SessionNotFound, SessionStore
+from .settings import LIMITS, _read
+
+MAX_FPS = 240.0
+TAIL_MAX = 1024
+"""Epoch records kept for a client that is behind; older ones are dropped (the history is in GET)."""
+MAX_PENDING = 32
+"""Answers (not frames) waiting for a client that does not read; older ones are dropped."""
+CLOSE_BUSY = 1013
+"""Close code when the server already has ``max_live_connections`` ("try again later")."""
+CLOSE_NOT_FOUND = 4404
+"""Close code when the session does not exist or has expired (the reason says which)."""
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """``MLP_PLAYGROUND_MAX_LIVE_CONNECTIONS`` (default 8): open live sockets the server
+    accepts at once; one more is accepted, told why, and closed with code 1013."""
+
+    max_live_connections: int = 8
+
+    @classmethod
+    def from_env(cls) -> "LiveSettings":
+        return _read(cls, os.environ)
+
+
+class LiveHub:
+    """Counts the live connections and how many of them are playing (all on the event loop)."""
+
+    def __init__(self, settings: LiveSettings | None = None) -> None:
+        self.max_connections = (settings or LiveSettings.from_env()).max_live_connections
+        self.connections = 0
+        self.playing = 0
+
+    def try_enter(self) -> bool:
+        if self.connections >= self.max_connections:
+            return False
+        self.connections += 1
+        return True
+
+    def leave(self) -> None:
+        self.connections -= 1
+
+    def status(self) -> dict[str, int]:
+        return {"connections": self.connections, "playing": self.playing,
+                "max_connections": self.max_connections}
+
+
+# --------------------------------------------------------------------------
+# Client messages
+# --------------------------------------------------------------------------
+class FrameOptions(Request):
+    """How frames are made; every field optional (unset keeps the current value)."""
+
+    epochs_per_frame: int | None = Field(None, ge=1, le=LIMITS.max_epochs_per_request,
+                                         description="epochs trained per frame (default 1)")
+    fps: float | None = Field(None, gt=0, le=MAX_FPS, allow_inf_nan=False,
+                              description="frames per second at most (default 30)")
+    grid_every: int | None = Field(None, ge=0, le=10_000,
+                                   description="a boundary grid every this many frames, 0 never (default 4)")
+    resolution: int | None = Field(None, ge=5, le=LIMITS.max_boundary_resolution,
+                                   description="of that grid (default 32)")
+    max_elements: MaxElements | None = Field(None, description="arrays larger are sent as summaries")
+
+
+class PlayMessage(FrameOptions):
+    action: Literal["play"]
+
+
+class PauseMessage(Request):
+    action: Literal["pause"]
+
+
+class StepMessage(BackwardRequest):
+    action: Literal["step"]
+
+
+class SetMessage(FrameOptions):
+    action: Literal["set"]
+    learning_rate: float | None = Field(None, gt=0, le=LIMITS.max_learning_rate, allow_inf_nan=False)
+
+
+MESSAGES: dict[str, type[BaseModel]] = {
+    "play": PlayMessage, "pause": PauseMessage, "step": StepMessage, "set": SetMessage}
+
+
+class BadMessage(ValueError):
+    """A client message the server cannot honour; ``body`` is the error answer."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__(body["detail"])
+        self.body = body
+
+
+def parse(text: str | bytes) -> BaseModel:
+    """The client message as its model; :class:`BadMessage` naming the field otherwise."""
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise BadMessage({"detail": f"message: invalid JSON ({exc})"}) from None
+    if not isinstance(obj, dict):
+        raise BadMessage({"detail": "message: must be a JSON object with an action"})
+    model = MESSAGES.get(obj.get("action"))  # type: ignore[arg-type]
+    if model is None:
+        raise BadMessage({"detail": f"action: must be one of {', '.join(MESSAGES)}; got {obj.get('action')!r}"})
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        raise BadMessage({**validation_body(exc.errors(include_url=False)), "action": obj["action"]}) from None
+
+
+@dataclass
+class FrameSettings:
+    """The options in force (see :class:`FrameOptions`)."""
+
+    epochs_per_frame: int = 1
+    fps: float = 30.0
+    grid_every: int = 4
+    resolution: int = 32
+    max_elements: int = DEFAULT_MAX_ELEMENTS
+
+    def update(self, options: FrameOptions) -> None:
+        for key, value in options.model_dump(exclude_none=True, exclude={"action", "learning_rate"}).items():
+            setattr(self, key, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# --------------------------------------------------------------------------
+# The outbox: answers in order, frames coalesced
+# --------------------------------------------------------------------------
+class Outbox:
+    """Messages waiting for the socket. Answers keep their order (at most
+    :data:`MAX_PENDING`); there is at most one frame, the newest."""
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[int, str]] = deque()  # (frame seq, or 0 for an answer; text)
+        self._ready = asyncio.Event()
+        self.closing: tuple[int, str] | None = None
+
+    def post(self, text: str, seq: int = 0) -> None:
+        """Queue an answer (``seq`` 0) or a frame (``seq`` > 0, replacing any unsent frame)."""
+        items = self._items
+        if seq:
+            for item in items:
+                if item[0]:
+                    items.remove(item)
+                    break
+        items.append((seq, text))
+        if len(items) > MAX_PENDING:
+            for item in items:
+                if not item[0]:
+                    items.remove(item)
+                    break
+        self._ready.set()
+
+    def post_json(self, payload: dict[str, Any]) -> None:
+        self.post(orjson.dumps(payload).decode())
+
+    def close(self, code: int, reason: str) -> None:
+        """Send what is queued, then close with ``code`` (the reason cut to the 123 bytes a close frame holds)."""
+        self.closing = (code, reason.encode()[:120].decode(errors="ignore"))
+        self._ready.set()
+
+    async def take(self) -> tuple[int, str] | None:
+        """The next message, waiting for one; ``None`` once closing and empty."""
+        while not self._items:
+            if self.closing:
+                return None
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popleft()
+
+
+# --------------------------------------------------------------------------
+# The player
+# --------------------------------------------------------------------------
+def _latest(history: Any) -> dict[str, Any]:
+    """The last finished epoch's losses and gradient norms (``None`` before the first)."""
+    if not history.train_loss:
+        return {"train_loss": None, "test_loss": None, "grad_norms": None}
+    return {"train_loss": history.train_loss[-1], "test_loss": history.test_loss[-1],
+            "grad_norms": history.grad_norms[-1]}
+
+
+def _epochs(records: list[EpochRecord]) -> dict[str, Any]:
+    """``new_epochs``: the records as per-epoch lists (like ``SessionState.history``), with their numbers."""
+    return {"epoch": [r.epoch for r in records], **views.history(
+        [r.train_loss for r in records], [r.test_loss for r in records], [r.grad_norms for r in records])}
+
+
+def set_learning_rate(session: Session, learning_rate: float) -> None:
+    """The optimizer's rate from now on, and the session's configured one (so reset and
+    export keep it). The caller holds the lock."""
+    session.trainer.optimizer.learning_rate = learning_rate
+    session.config["optimizer"]["learning_rate"] = learning_rate
+    session.trainer.config.setdefault("optimizer", {})["learning_rate"] = learning_rate
+
+
+class Player:
+    """Trains one session frame by frame while playing and posts each frame to the outbox."""
+
+    def __init__(self, session_id: str, store: SessionStore, outbox: Outbox, hub: LiveHub) -> None:
+        self.session_id = session_id
+        self.store = store
+        self.outbox = outbox
+        self.hub = hub
+        self.settings = FrameSettings()
+        self.playing = False
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._seq = 0
+        self._tail: deque[tuple[int, EpochRecord]] = deque(maxlen=TAIL_MAX)  # (frame seq, record)
+        self._sent = 0
+
+    def session(self) -> Session:
+        """The session, marked as used (a playing session never idles out)."""
+        return self.store.get(self.session_id)
+
+    def sent(self, seq: int) -> None:
+        """The sender took frame ``seq`` to send: its epochs need not ride along again."""
+        self._sent = seq
+
+    # -- the moves --------------------------------------------------------
+    def play(self, options: FrameOptions) -> None:
+        self.settings.update(options)
+        self.outbox.post_json({"type": "playing", **self.settings.as_dict()})
+        if self._task is None:
+            self.playing = True
+            self._wake.clear()
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def pause(self, reason: str = "pause") -> None:
+        """Stop after the frame under way and say where training stands."""
+        task = self._task
+        if task is not None:
+            self.playing = False
+            self._wake.set()
+            await task
+        session = self.session()
+        self.outbox.post_json({"type": "paused", "reason": reason, "epoch": session.trainer.epoch,
+                               "step": session.trainer.step_count})
+
+    async def set(self, message: SetMessage) -> None:
+        self.settings.update(message)
+        session = self.session()
+        if message.learning_rate is not None:
+            await session.run(lambda: set_learning_rate(session, message.learning_rate), cost=0)
+        self.outbox.post_json({"type": "set", "learning_rate": session.trainer.optimizer.learning_rate,
+                               **self.settings.as_dict()})
+
+    async def stop(self) -> None:
+        """The client left: cancel the loop (an engine call under way finishes first)."""
+        task, self.playing = self._task, False
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    # -- the loop ---------------------------------------------------------
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.hub.playing += 1
+        index = 0
+        due = loop.time()
+        try:
+            while self.playing:
+                session = self.session()
+                if not await self._frame(session, index):
+                    self.playing = False
+                    self._task = None
+                    await self.pause("diverged")
+                    return
+                index += 1
+                # Pace to fps without catching up after a slow frame.
+                due = max(due + 1.0 / self.settings.fps, loop.time())
+                try:
+                    await asyncio.wait_for(self._wake.wait(), due - loop.time())
+                except TimeoutError:
+                    pass
+        except SessionNotFound as exc:
+            self.playing = False
+            self.outbox.post_json({"type": "error", "detail": exc.detail})
+            self.outbox.close(CLOSE_NOT_FOUND, exc.detail)
+        finally:
+            self.hub.playing -= 1
+            self._task = None
+
+    async def _frame(self, session: Session, index: int) -> bool:
+        """Train one frame's epochs and post the frame; whether training is still finite."""
+        s = self.settings
+        self._seq += 1
+        seq = self._seq
+        while self._tail and self._tail[0][0] <= self._sent:
+            self._tail.popleft()
+        behind = [rec for _, rec in self._tail]
+        t = session.trainer
+        grid = s.grid_every > 0 and index % s.grid_every == 0 and t.model.layers[0] in (1, 2)
+        cost = t.model.n_params * (s.epochs_per_frame * (t.n_train + t.X_test.shape[0])
+                                   + (s.resolution ** 2 if grid else 0))
+
+        def work() -> tuple[str, list[EpochRecord], bool]:
+            t = session.trainer  # a reset meanwhile made a new one
+            records = t.run_epochs(s.epochs_per_frame)
+            finite = all(r.finite for r in records) and t.finite
+            frame: dict[str, Any] = {
+                "type": "frame", "seq": seq, "epoch": t.epoch, "step": t.step_count, "position": t.position,
+                "learning_rate": t.optimizer.learning_rate, **_latest(t.history),
+                "new_epochs": _epochs(behind + records), "params": views.params(t.model)}
+            if grid:
+                frame["boundary"] = views.boundary(session, s.resolution)
+            text = respond(frame, max_elements=s.max_elements, finite=finite).body.decode()
+            return text, records, finite
+
+        text, records, finite = await session.run(work, cost=cost)
+        self._tail.extend((seq, r) for r in records)
+        self.outbox.post(text, seq)
+        return finite

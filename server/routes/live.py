@@ -1,0 +1,124 @@
+"""``WS /api/sessions/{id}/live``: live training (protocol in :mod:`server.live`),
+and ``GET /api/live``: how many live connections are open and playing."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, Request, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from ..live import (
+    CLOSE_BUSY,
+    CLOSE_NOT_FOUND,
+    BadMessage,
+    FrameSettings,
+    LiveHub,
+    Outbox,
+    PauseMessage,
+    PlayMessage,
+    Player,
+    SetMessage,
+    parse,
+)
+from ..schemas import BackwardRequest
+from ..serialize import JSONBytes
+from ..sessions import SessionNotFound, SessionStore
+from . import training
+
+router = APIRouter(tags=["live"])
+
+
+@router.get("/api/live")
+async def live_status(request: Request) -> dict[str, int]:
+    """``{"connections", "playing", "max_connections"}`` (``MLP_PLAYGROUND_MAX_LIVE_CONNECTIONS``)."""
+    return request.app.state.live.status()
+
+
+@router.websocket("/api/sessions/{session_id}/live")
+async def live(websocket: WebSocket, session_id: str) -> None:
+    """Train the session while the client watches; see :mod:`server.live` for the messages."""
+    hub: LiveHub = websocket.app.state.live
+    store: SessionStore = websocket.app.state.store
+    # Accept first, then refuse with a code and reason: a browser sees neither on a refused handshake.
+    await websocket.accept()
+    if not hub.try_enter():
+        await websocket.close(CLOSE_BUSY, f"live: the server allows {hub.max_connections} live connections; "
+                                          "close one and retry")
+        return
+    try:
+        try:
+            session = store.get(session_id)
+        except SessionNotFound as exc:
+            await websocket.close(CLOSE_NOT_FOUND, exc.detail[:120])
+            return
+        await _serve(websocket, Player(session.id, store, Outbox(), hub))
+    finally:
+        hub.leave()
+
+
+async def _serve(websocket: WebSocket, player: Player) -> None:
+    """Read the client's messages one at a time while a second task sends what the outbox holds."""
+    outbox = player.outbox
+    t = player.session().trainer
+    outbox.post_json({"type": "hello", "session": player.session_id, "epoch": t.epoch, "step": t.step_count,
+                      "learning_rate": t.optimizer.learning_rate, "options": FrameSettings().as_dict(),
+                      "max_connections": player.hub.max_connections})
+    sender = asyncio.get_running_loop().create_task(_send(websocket, player))
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            try:
+                await _handle(player, message.get("text") or message.get("bytes") or b"")
+            except BadMessage as exc:
+                outbox.post_json({"type": "error", **exc.body})
+            except ValueError as exc:  # the engine's "field: why" (e.g. step indices out of range)
+                outbox.post_json({"type": "error", "detail": str(exc)})
+            except SessionNotFound as exc:
+                outbox.post_json({"type": "error", "detail": exc.detail})
+                outbox.close(CLOSE_NOT_FOUND, exc.detail)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await player.stop()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+
+
+async def _handle(player: Player, text: str | bytes) -> None:
+    message = parse(text)
+    if isinstance(message, PlayMessage):
+        player.play(message)
+    elif isinstance(message, PauseMessage):
+        await player.pause()
+    elif isinstance(message, SetMessage):
+        await player.set(message)
+    else:  # step: pause, then one backward pass answered as POST .../backward would
+        if player.playing:
+            await player.pause("step")
+        body = BackwardRequest.model_validate(message.model_dump(exclude={"action"}, exclude_unset=True))
+        trace: JSONBytes = await training.backward(player.session(), body)
+        player.outbox.post(_tagged("trace", trace.body))
+
+
+def _tagged(kind: str, body: bytes) -> str:
+    """An encoded JSON object with ``"type": kind`` put in front (no re-encoding)."""
+    return f'{{"type":"{kind}",' + body[1:].decode()
+
+
+async def _send(websocket: WebSocket, player: Player) -> None:
+    """Send the outbox in order; a send waits while the client is not reading (frames coalesce meanwhile)."""
+    outbox = player.outbox
+    try:
+        while (item := await outbox.take()) is not None:
+            seq, text = item
+            if seq:  # taken means delivered (or the connection dies): its epochs need not ride again
+                player.sent(seq)
+            await websocket.send_text(text)
+        code, reason = outbox.closing  # type: ignore[misc]
+        await websocket.close(code, reason)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the client has gone; the receiving side ends the connection
