@@ -108,3 +108,27 @@ export const lessons = () => request('GET', '/api/lessons');
 /** Run a lesson: {name, title, summary, quick, sessions: [{id, label}], measured, finite}. */
 export const startLesson = (name, quick = false) =>
   request('POST', `/api/lessons/${encodeURIComponent(name)}`, { body: { quick } });
+
+/**
+ * WS /api/sessions/{id}/live: live training. `onMessage` gets each server message parsed
+ * (`hello`, `frame`, `playing`, `paused`, `trace`, `set`, `error`), `onClose(code, reason)` the end
+ * (1013: too many live connections; 4404: no such session). Messages sent before the socket
+ * opens wait for it.
+ * @returns {{send: (message: object) => void, close: () => void}}
+ */
+export function liveSocket(id, { onMessage, onClose }) {
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  const ws = new WebSocket(`${scheme}://${window.location.host}${session(id)}/live`);
+  const waiting = [];
+  ws.onopen = () => waiting.splice(0).forEach((text) => ws.send(text));
+  ws.onmessage = (event) => onMessage(JSON.parse(event.data));
+  ws.onclose = (event) => onClose(event.code, event.reason);
+  return {
+    send(message) {
+      const text = JSON.stringify(message);
+      if (ws.readyState === WebSocket.CONNECTING) waiting.push(text);
+      else if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    },
+    close() { ws.close(); },
+  };
+}
