@@ -9,7 +9,7 @@ import { COLORS, axis, draw, layout, note } from './plot.js';
 const $ = (id) => document.getElementById(id);
 const FULL = 131072; // W[0] of the MNIST network (64 x 784) comes as lists
 const SLOW = { 'california-housing': 20, digits: 25 }; // seconds a full run takes on two cores, said while it runs
-const RUN_COLORS = ['#1d4ed8', '#d9480f', '#15803d', '#7e22ce', '#be123c', '#0e7490'];
+const RUN_COLORS = ['#1d4ed8', '#d9480f', '#15803d', '#7e22ce', '#111827', '#0e7490'];
 const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ESCAPES[c]);
 
@@ -38,10 +38,12 @@ const chartBox = (id, title, cls = '') => `<figure class="lesson-figure ${cls}">
  */
 function lines(el, series, { xTitle, yTitle, log = true, extra = {}, shapes = [] }) {
   const annotations = [];
+  const shown = series.flatMap((s) => s.y).filter((v) => v !== null && v > 0);
   const traces = [];
   series.forEach((s, i) => {
     const bad = s.y.findIndex((v) => v === null);
-    if (bad >= 0) annotations.push(note(`${s.name}: NaN (diverged) from ${xTitle} ${s.x[bad]}`, COLORS.bad, 0.97 - 0.1 * annotations.length));
+    // Top left: where a curve that blows up (rising to the right) leaves room.
+    if (bad >= 0) annotations.push({ ...note(`${s.name}: NaN (diverged)<br>from ${xTitle} ${s.x[bad]}`, COLORS.bad, 0.8 - 0.15 * annotations.length), x: 0.03, xanchor: 'left', align: 'left' });
     if (bad === 0) return;
     traces.push({
       type: 'scatter', mode: s.x.length > 40 ? 'lines' : 'lines+markers', name: s.name, x: s.x, y: s.y,
@@ -51,7 +53,7 @@ function lines(el, series, { xTitle, yTitle, log = true, extra = {}, shapes = []
   });
   return draw(el, traces, layout({
     xaxis: axis(xTitle, { zeroline: false }),
-    yaxis: axis(`${yTitle}${log ? ' (log)' : ''}`, { type: log ? 'log' : 'linear', exponentformat: 'power' }),
+    yaxis: axis(`${yTitle}${log ? ' (log)' : ''}`, { type: log ? 'log' : 'linear', exponentformat: 'power', ...(log && shown.length ? logTicks(shown) : {}) }),
     margin: { l: 70, r: 16, t: 40, b: 50 },
     annotations,
     shapes,
@@ -59,12 +61,26 @@ function lines(el, series, { xTitle, yTitle, log = true, extra = {}, shapes = []
   }));
 }
 
-/** Grouped bars: one group per x label, one bar per series. */
-function bars(el, x, series, { yTitle, log = false, xTitle = '' }) {
+/**
+ * A log axis over positive values: the range with a little room (Plotly's own clips a 1e152
+ * point), and ticks only at powers of ten when it spans a few (the 2..9 between them clutter).
+ */
+function logTicks(values) {
+  const lo = Math.log10(Math.min(...values));
+  const hi = Math.log10(Math.max(...values));
+  const pad = Math.max(0.1, (hi - lo) * 0.06);
+  return { range: [lo - pad, hi + pad], ...(hi - lo >= 1.5 ? { dtick: Math.ceil((hi - lo) / 6) } : {}) }; // at most ~7 ticks
+}
+
+/**
+ * Grouped bars: one group per x label, one bar per series.
+ * `labels(value)` is the text written above a bar (none without it).
+ */
+function bars(el, x, series, { yTitle, log = false, xTitle = '', labels = null }) {
   const traces = series.map((s, i) => ({
     type: 'bar', name: s.name, x, y: s.y, marker: { color: s.color || RUN_COLORS[i % RUN_COLORS.length] },
-    text: s.y.map((v) => (v === null ? 'NaN' : fmt(v, 3))), textposition: 'outside', cliponaxis: false,
-    textfont: { size: 13 }, hovertemplate: `${esc(s.name)}<br>%{x}: %{y:.4g}<extra></extra>`,
+    ...(labels ? { text: s.y.map(labels), textposition: 'outside', cliponaxis: false, textfont: { size: 14 } } : {}),
+    hovertemplate: `${esc(s.name)}<br>%{x}: %{y:.4g}<extra></extra>`,
   }));
   return draw(el, traces, layout({
     barmode: 'group',
@@ -89,12 +105,13 @@ const RENDER = {
     const m = a.measured;
     const names = { z0: 'z[0]', yhat: 'ŷ = a[1]', loss: 'L', delta1: 'delta[1]', dW1: 'dW[1]', db1: 'db[1]', delta0: 'delta[0]', dW0: 'dW[0]', db0: 'db[0]' };
     const text = (v) => (Array.isArray(v) ? `[${v.map(text).join(', ')}]` : fmt(v));
+    const cell = (v) => (Array.isArray(v) && Array.isArray(v[0]) ? v.map(text).join('<br>') : text(v)); // a matrix: a row per line
     const flat = (v) => (Array.isArray(v) ? v.flat(2) : [v]);
     const rows = Object.entries(names).map(([k, n]) => {
       const err = Math.max(...flat(m.seed[k]).map((s, i) => Math.abs(s - flat(m.computed[k])[i])));
-      return [`<code>${n}</code>`, `<code>${text(m.seed[k])}</code>`, `<code>${text(m.computed[k])}</code>`, fmt(err, 2)];
+      return [`<code>${n}</code>`, cell(m.seed[k]), cell(m.computed[k]), fmt(err, 2)];
     });
-    body.innerHTML = `<div class="lesson-cols">
+    body.innerHTML = `<div class="lesson-cols wide-left">
       <div>${table(['quantity', 'the seed', 'this engine', '|difference|'], rows)}</div>
       <div class="lesson-verdict">
         <p class="verdict ${m.matches ? 'pass' : 'fail'}">${m.matches ? '✓' : '✗'} every number matches the seed
@@ -166,23 +183,23 @@ const RENDER = {
     lines($('lesson-chart-a'), names.map((n) => ({ name: n, x: steps(m[n].train_loss_curve.length), y: m[n].train_loss_curve })),
       { xTitle: 'epoch', yTitle: 'loss' });
     const layers = m[names[0]].grad_norms.map((_, l) => `dW[${l}]`);
-    bars($('lesson-chart-b'), layers, names.map((n) => ({ name: n, y: m[n].grad_norms })), { yTitle: '‖dW[l]‖' });
+    bars($('lesson-chart-b'), layers, names.map((n) => ({ name: n, y: m[n].grad_norms })), { yTitle: '‖dW[l]‖', labels: (v) => (v === 0 ? '0' : '') });
   },
 
   'california-housing': async (body, a) => {
     const m = a.measured;
-    const models = [['engine', 'this engine: [8, 20, 10, 1] sigmoid, SGD 0.1'], ['sklearn_mlp', 'scikit-learn MLPRegressor (20, 10)'],
-      ['linear_regression', 'scikit-learn LinearRegression']];
+    const models = [['engine', 'this engine (sigmoid, SGD)'], ['sklearn_mlp', 'MLPRegressor (20, 10)'],
+      ['linear_regression', 'LinearRegression']];
     const rows = models.map(([k, label]) => [label, `<b>${fmt(m.test_mse[k], 3)}</b>`, fmt(m.seed_reported[k], 2)]);
     body.innerHTML = `<div class="lesson-cols">
-      <div>${table(['model', `test MSE, this run (${m.epochs} epochs)`, 'seed 003 reported'], rows,
-    `Test mean squared error in original units, ${esc(m.units)}: the median house value is in $100,000s.
+      <div>${table(['test MSE', 'this run', 'seed 003'], rows,
+    `Test mean squared error after ${m.epochs} epochs, in original units, ${esc(m.units)}: the median house value is in $100,000s.
       The networks beat the straight line; this engine and scikit-learn's MLP land close together, as in the seed.`)}</div>
       ${chartBox('lesson-chart-a', 'Test MSE: this run beside the seed')}</div>`;
-    bars($('lesson-chart-a'), ['this engine', 'MLPRegressor', 'LinearRegression'], [
+    bars($('lesson-chart-a'), ['this engine', 'sklearn MLP', 'linear'], [
       { name: 'this run', y: models.map(([k]) => m.test_mse[k]), color: COLORS.train },
       { name: 'seed 003', y: models.map(([k]) => m.seed_reported[k]), color: '#94a3b8' },
-    ], { yTitle: 'test MSE ($100k²)' });
+    ], { yTitle: 'test MSE ($100k²)', labels: (v) => fmt(v, 3) });
   },
 
   digits: async (body, a) => {
@@ -210,18 +227,23 @@ const RENDER = {
     body.innerHTML = `<div class="lesson-cols three">
       ${chartBox('lesson-chart-a', '1-D slice: loss along one direction')}
       ${chartBox('lesson-chart-b', '2-D slice, shallow (log₁₀ loss)')}
-      ${chartBox('lesson-chart-c', '2-D slice, deep (log₁₀ loss)')}</div>
+      ${chartBox('lesson-chart-c', '2-D slice, deep (same colours)')}</div>
       ${table(['network', 'layers', 'loss at the trained weights', 'rise half-way out (α = ±0.5)'], rows,
     "θ + α d₁ + β d₂ around the trained weights θ, each direction drawn at random and scaled neuron by neuron to the weights' own norm (filter normalisation, Li et al. 2018).")}`;
     lines($('lesson-chart-a'), nets.map((n) => ({ name: n, x: m.alpha, y: m[n].loss_1d })), { xTitle: 'α', yTitle: 'loss' });
+    const logs = Object.fromEntries(nets.map((n) => [n, m[n].loss_2d.map((row) => row.map((v) => (v === null || v <= 0 ? null : Math.log10(v))))]));
+    const all = nets.flatMap((n) => logs[n].flat()).filter((v) => v !== null);
+    const [zmin, zmax] = [Math.min(...all), Math.max(...all)];
     nets.forEach((n, i) => {
-      const z = m[n].loss_2d.map((row) => row.map((v) => (v === null ? null : Math.log10(v))));
       draw($(`lesson-chart-${'bc'[i]}`), [
-        { type: 'contour', x: m.grid, y: m.grid, z, colorscale: 'Viridis', ncontours: 18, line: { width: 1 },
-          colorbar: { thickness: 12, tickfont: { size: 12 } }, hovertemplate: 'α %{x:.2f}, β %{y:.2f}<br>log₁₀ loss %{z:.3f}<extra></extra>' },
+        { type: 'contour', x: m.grid, y: m.grid, z: logs[n], colorscale: 'Viridis', zmin, zmax, line: { width: 1 },
+          autocontour: false, contours: { start: zmin, end: zmax, size: (zmax - zmin) / 18 },
+          colorbar: { thickness: 10, tickformat: '.1f', tickfont: { size: 12 } }, // on both, so both plots get the same width
+          hovertemplate: 'α %{x:.2f}, β %{y:.2f}<br>log₁₀ loss %{z:.3f}<extra></extra>' },
         { type: 'scatter', mode: 'markers', x: [0], y: [0], marker: { symbol: 'x', size: 12, color: '#ffffff', line: { width: 2 } },
           name: 'trained weights', hoverinfo: 'name' },
-      ], layout({ showlegend: false, margin: { l: 50, r: 10, t: 10, b: 46 }, xaxis: axis('α'), yaxis: axis('β', { scaleanchor: 'x' }) }));
+      ], layout({ showlegend: false, margin: { l: 44, r: 4, t: 6, b: 44 }, xaxis: axis('α', { constrain: 'domain' }),
+        yaxis: axis('β', { scaleanchor: 'x', constrain: 'domain' }) }));
     });
   },
 
@@ -231,13 +253,16 @@ const RENDER = {
     const sc = m.softmax_cross_entropy;
     const t = m.three_layer;
     const rows = [
-      [`σ′(z) = σ(z)(1 − σ(z)) against central differences, z in [${s.z_range.join(', ')}], h = ${fmt(s.h)}`, 'max |difference|', fmt(s.max_abs_error, 2), yes(s.max_abs_error < 1e-9)],
-      ['softmax + cross-entropy: output delta = (p − y) / m', 'max |difference|', fmt(sc.delta_equals_p_minus_y_over_m, 2), yes(sc.delta_equals_p_minus_y_over_m < 1e-12)],
-      ['softmax + cross-entropy network [4, 5, 3]: gradient check', 'max relative error', fmt(sc.gradcheck_max_rel_error, 2), yes(sc.passed)],
-      [`${t.layers.length - 1}-layer network [${t.layers.join(', ')}]: backprop gradient check`, 'max relative error', fmt(t.gradcheck_max_rel_error, 2), yes(t.passed)],
+      [`σ′(z) = σ(z)(1 − σ(z)) against central differences, z in [${s.z_range.join(', ')}], h = ${fmt(s.h)}: largest |difference|`,
+        fmt(s.max_abs_error, 2), yes(s.max_abs_error < 1e-9)],
+      ['softmax + cross-entropy: the output delta is (p − y) / m; largest |difference|',
+        fmt(sc.delta_equals_p_minus_y_over_m, 2), yes(sc.delta_equals_p_minus_y_over_m < 1e-12)],
+      ['softmax + cross-entropy network [4, 5, 3], gradient check: largest relative error', fmt(sc.gradcheck_max_rel_error, 2), yes(sc.passed)],
+      [`${t.layers.length - 1}-layer network [${t.layers.join(', ')}], backprop's gradient check: largest relative error`,
+        fmt(t.gradcheck_max_rel_error, 2), yes(t.passed)],
     ];
     body.innerHTML = `<div class="lesson-cols wide-left">
-      <div>${table(['derivation', 'measured', 'value', 'holds'], rows,
+      <div>${table(['derivation', 'measured', 'holds'], rows,
     'Gradient check: every dW and db of backprop against (L(θ + ε) − L(θ − ε)) / 2ε. Open the 3-layer network in the playground and press Gradient check to run it yourself.')}</div>
       ${chartBox('lesson-chart-a', `Gradient check of the ${t.layers.length - 1}-layer network, per weight layer`)}</div>`;
     const layers = t.per_layer.map((_, l) => `layer ${l}`);
