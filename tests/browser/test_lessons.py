@@ -199,7 +199,7 @@ def test_a_lessons_sessions_stay_open_while_the_learner_moves_between_them(app):
     assert app.text("epoch-count") == "5"
 
 
-def test_an_unknown_state_of_the_server_is_said_not_hidden(app):
+def test_an_expired_lesson_session_is_said_not_hidden(app):
     """A lesson whose sessions expired (server restarted, store full) says so in the banner."""
     app.open()
     start_lesson(app, "derivations", quick=True)
