@@ -42,18 +42,6 @@ def try_import_torch() -> ModuleType | None:
     return torch
 
 
-def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def silence_convergence_warnings() -> None:
     """scikit-learn warns when it stops after ``max_iter`` epochs; here that is the plan."""
     from sklearn.exceptions import ConvergenceWarning
@@ -62,9 +50,11 @@ def silence_convergence_warnings() -> None:
 
 
 def median_seconds_interleaved(fns: dict[str, Callable[[], object]], repeats: int = 5,
-                               warmup: int = 1) -> dict[str, float]:
-    """Median wall time of each ``fn()``, timed in rounds (one call of each per round)
-    so that a change in machine load affects every contender alike."""
+                               warmup: int = 1, calls: int = 1) -> dict[str, float]:
+    """Seconds per call of each ``fn()``: the median of ``repeats`` samples, each
+    timing ``calls`` calls in a row (more calls per sample steady a short task).
+    Samples are taken in rounds, one of each contender per round, so that a
+    change in the machine's load touches every contender alike."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -72,8 +62,9 @@ def median_seconds_interleaved(fns: dict[str, Callable[[], object]], repeats: in
     for _ in range(repeats):
         for name, fn in fns.items():
             t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
+            for _ in range(calls):
+                fn()
+            times[name].append((time.perf_counter() - t0) / calls)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 

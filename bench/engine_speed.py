@@ -1,9 +1,10 @@
 """Seconds per training epoch of this engine against the usual alternatives.
 
 Every contender trains the same network, with the same data, batch size and
-plain SGD, one epoch per timed call; the times are the median of 5 calls,
-measured in rounds (one epoch of each contender per round) so that a change in
-the machine's load touches all of them alike. Reported as ratios of this
+plain SGD; seconds per epoch are the median of 5 samples, taken in rounds (one
+sample of each contender per round) so that a change in the machine's load
+touches all of them alike. A sample is one epoch, or for the short epochs of
+(b) five epochs in a row. Reported as ratios of this
 engine's time to the other's (below 1 means this engine is faster).
 
 (a) seed 003's workload: California housing, ``[8, 20, 10, 1]``, sigmoid
@@ -17,7 +18,10 @@ engine's time to the other's (below 1 means this engine is faster).
     batch 128, against ``MLPClassifier``; it also prints the achieved GFLOP/s
     next to NumPy's own matmul GFLOP/s on the same shapes in the same run.
 
-Usage: ``python bench/engine_speed.py [--repeats 5]``. The last line is
+An engine epoch is ``Trainer.run_epochs(1)``: it also computes each step's
+per-layer gradient norms and, at the end, the loss on the whole test set
+(the playground's history), which the others do not; (c) shows what that
+test-set evaluation costs. Usage: ``python bench/engine_speed.py [--repeats 5]``. The last line is
 ``a_vs_sklearn=... a_vs_seed=... b_vs_sklearn=... c_vs_sklearn=... c_matmul_fraction=...``.
 """
 from __future__ import annotations
@@ -29,7 +33,7 @@ import numpy as np
 
 from _common import (final_line, load_seed_nn, median_seconds_interleaved, print_table,
                      silence_convergence_warnings, try_import_torch)
-from mlp_engine import Dataset, load_dataset, make_trainer
+from mlp_engine import Dataset, Trainer, load_dataset, make_trainer
 
 Epoch = Callable[[], object]
 
@@ -37,15 +41,28 @@ Epoch = Callable[[], object]
 # --------------------------------------------------------------------------
 # One epoch of each contender
 # --------------------------------------------------------------------------
-def engine_epoch(data: Dataset, layers: list[int], activation: str, lr: float, batch: int,
-                 init: str = "he", dtype: str = "float64") -> Epoch:
-    trainer = make_trainer({
+def engine_trainer(data: Dataset, layers: list[int], activation: str, lr: float, batch: int,
+                   init: str = "he", dtype: str = "float64") -> Trainer:
+    return make_trainer({
         "dataset": data.spec,
         "model": {"layers": layers, "activation": activation, "init": init, "dtype": dtype},
         "optimizer": {"name": "sgd", "learning_rate": lr, "batch_size": batch},
         "seed": 0,
     }, data=data)
+
+
+def engine_epoch(data: Dataset, layers: list[int], activation: str, lr: float, batch: int,
+                 init: str = "he", dtype: str = "float64") -> Epoch:
+    """One epoch of ``run_epochs``: every minibatch step (loss, per-layer gradient
+    norms, update) and, at the end, the objective on the whole test set."""
+    trainer = engine_trainer(data, layers, activation, lr, batch, init, dtype)
     return lambda: trainer.run_epochs(1)
+
+
+def engine_test_eval(data: Dataset, layers: list[int]) -> Epoch:
+    """The part of an engine epoch that the others do not do: the test-set objective."""
+    trainer = engine_trainer(data, layers, "relu", 0.1, 128)
+    return lambda: trainer.model.objective(trainer.X_test, trainer.y_test)
 
 
 def seed_nn_epoch(data: Dataset, layers: list[int], lr: float, batch: int) -> Epoch:
@@ -191,7 +208,7 @@ def main() -> None:
            "scikit-learn MLPClassifier": sklearn_epoch(dig, lb, "relu", 0.1, 32)}
     if torch is not None:
         fns["PyTorch (float64)"] = torch_epoch(torch, dig, lb, "relu", 0.1, 32)
-    tb = median_seconds_interleaved(fns, reps)
+    tb = median_seconds_interleaved(fns, reps, calls=5)  # an epoch is ~10 ms: time 5 in a row
     _table(f"(b) digits [64, 128, 10], relu, softmax cross-entropy, SGD batch 32, "
            f"{dig.X_train.shape[0]} training rows", tb)
 
@@ -201,7 +218,8 @@ def main() -> None:
     fns = {"this engine": engine_epoch(mn, lc, "relu", 0.1, 128),
            "scikit-learn MLPClassifier": sklearn_epoch(mn, lc, "relu", 0.1, 128),
            "this engine, float32": engine_epoch(mn, lc, "relu", 0.1, 128, dtype="float32"),
-           "NumPy matmuls only (same shapes)": matmul_epoch(lc, n, 128)}
+           "NumPy matmuls only (same shapes)": matmul_epoch(lc, n, 128),
+           "(in the engine's epoch: test-set loss)": engine_test_eval(mn, lc)}
     if torch is not None:
         fns["PyTorch (float64)"] = torch_epoch(torch, mn, lc, "relu", 0.1, 128)
     tc = median_seconds_interleaved(fns, reps)
@@ -212,6 +230,8 @@ def main() -> None:
     matmul_gflops = flops / tc["NumPy matmuls only (same shapes)"] / 1e9
     print(f"achieved {engine_gflops:.3g} GFLOP/s in float64; NumPy matmul on the same shapes "
           f"{matmul_gflops:.3g} GFLOP/s; fraction {engine_gflops / matmul_gflops:.3g}")
+    print("\nAn engine epoch also evaluates the whole test set and every step's gradient norms"
+          " (the playground's history); scikit-learn's partial_fit epoch validates its input.")
     print()
     final_line(
         a_vs_sklearn=ta["this engine"] / ta["scikit-learn MLPRegressor"],
@@ -227,9 +247,10 @@ def _table(title: str, times: dict[str, float], flops: float | None = None) -> N
     headers = ["contender", "s/epoch", "engine / it"] + (["GFLOP/s"] if flops else [])
     rows = []
     for name, t in times.items():
-        row: list[object] = [name, t, mine / t]
+        part = name.startswith("(")  # a part of the engine's epoch, not a contender
+        row: list[object] = [name, t, "" if part else mine / t]
         if flops:
-            row.append(flops / t / 1e9)
+            row.append("" if part else flops / t / 1e9)
         rows.append(row)
     print_table(title, headers, rows)
 

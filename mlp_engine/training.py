@@ -12,6 +12,12 @@ norm (the mean of ``||dW[l]||_F`` over the epoch's steps).
 A non-finite loss (divergence) is reported through ``finite`` fields and
 stops :meth:`run_epochs`; nothing raises from inside NumPy.
 
+:meth:`run_epochs` is the hot path: it enters ``np.errstate`` once, and its
+steps write into preallocated arrays (a :class:`~.model.Workspace` per batch
+size, one gradient buffer), so that NumPy's per-call cost, not Python or the
+allocator, sets the pace. :meth:`step` hands back a trace whose arrays are
+its own.
+
 :func:`make_trainer` builds everything from one plain config dict shaped like
 the REST API's ``SessionConfig``; :meth:`Trainer.state_dict` and
 :meth:`Trainer.from_state` save and restore all of it so that training
