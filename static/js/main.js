@@ -3,6 +3,9 @@
 // the end); ← previous stage.
 import * as api from './api.js';
 import { fmt, fmtLoss, isSummary } from './format.js';
+import {
+  LivePlay, PLAY_OPTIONS, ViewRotation, absorbFrame, onlyLearningRateDiffers, whenShown,
+} from './live.js';
 import { stagesOf } from './stages.js';
 import { clone, fromHash, writeHash } from './state.js';
 import { lossCaption, renderGradNormChart, renderLossChart } from './views/charts.js';
@@ -31,9 +34,6 @@ const WORKED_EXAMPLE = {
 
 const FULL = 131072;          // arrays up to this many numbers come as lists (W[0] of 128x784 MNIST fits)
 const STAGE_MS = 750;         // one stage of the Step animation
-const PLAY_EPOCHS_PER_S = 20; // Play's pace when the server keeps up
-const PLAY_TRAIN_MS = 250;    // and the most training time one of its requests may take
-const PLAY_MAX_CHUNK = 50;
 
 const app = {
   options: null,
@@ -122,14 +122,14 @@ function lastEpochLoss() {
 
 /** Start a new session for `config` (deleting the old one), then replay `progress` from a link. */
 async function newSession(config, progress = {}) {
-  stopPlay();
+  await stopPlay();
   stopAnimation();
   await show(await api.createSession(config), progress, true);
 }
 
 /** Show an existing session (one a lesson made) as it stands. */
 async function openSession(id) {
-  stopPlay();
+  await stopPlay();
   stopAnimation();
   await show(await api.getSession(id, { maxElements: FULL }), {}, false);
 }
@@ -278,6 +278,14 @@ async function refreshOutput() {
   app.data = data;
   const boundary = NEEDS[mode].includes('boundary') ? await api.boundary(s.id, 50) : null;
   renderOutput(el, mode, { data, boundary, outputs, state: s });
+  showMetric(outputs, split);
+  const images = data.image_shape;
+  $('first-layer-panel').hidden = !images;
+  if (images) renderFirstLayer($('first-layer-chart'), app.params[0].W, images);
+}
+
+/** The output panel's headline metric and the status bar's accuracy or R². */
+function showMetric(outputs, split) {
   $('output-metric').textContent = outputMetric(outputs);
   const known = (v) => v !== null && v !== undefined;
   const accuracy = known(outputs.accuracy);
@@ -285,9 +293,6 @@ async function refreshOutput() {
   // R² needs two or more distinct targets; an undefined one is "–", only a diverged one is NaN.
   $('metric-value').textContent = accuracy ? `${fmt(outputs.accuracy * 100, 4)}%`
     : known(outputs.r2) ? fmt(outputs.r2, 4) : outputs.finite === false ? 'NaN' : '–';
-  const images = data.image_shape;
-  $('first-layer-panel').hidden = !images;
-  if (images) renderFirstLayer($('first-layer-chart'), app.params[0].W, images);
 }
 
 function fillHeatmapLayers() {
@@ -365,19 +370,19 @@ const afterTraining = async () => {
 };
 
 const step = (animate) => run(async () => {
-  stopPlay();
+  await stopPlay();
   await doStep(animate);
   await afterTraining();
 });
 
 const epoch = () => run(async () => {
-  stopPlay();
+  await stopPlay();
   await doEpochs(1);
   await afterTraining();
 });
 
 const reset = () => run(async () => {
-  stopPlay();
+  await stopPlay();
   stopAnimation();
   const state = await api.reset(app.session.id);
   absorb(state);
@@ -390,7 +395,7 @@ const reset = () => run(async () => {
 });
 
 const gradcheck = () => run(async () => {
-  stopPlay();
+  await stopPlay();
   const el = $('gradcheck-result');
   el.innerHTML = '<p class="hint">checking…</p>';
   const result = await api.gradcheck(app.session.id);
@@ -400,50 +405,124 @@ const gradcheck = () => run(async () => {
 
 const applyConfig = (config, progress) => run(() => newSession(config, progress));
 
-function stopPlay() {
-  if (!app.playing) return;
-  app.playing = false;
-  updateButtons();
+// Play trains over the server's live socket (live.js): each animation frame shows the newest
+// frame (counters at once, views in turn as time allows); Pause stops the server after the
+// frame under way, and the page then syncs with it.
+const live = new LivePlay({ receive: (frame) => absorbFrame(app, frame), draw: drawFrame, stopped: liveStopped });
+const liveOutput = { boundary: null, asked: 0 }; // the grid last drawn; when Play last asked for outputs
+const drawLiveBoundary = whenShown($('output-chart'), (el) => {
+  liveOutput.boundary = app.boundary;
+  renderOutput(el, outputMode(app.session), { data: app.data, boundary: app.boundary, state: app.session });
+});
+
+// The views Play redraws, in turn within a time budget per animation frame (see ViewRotation);
+// each answers false when it had nothing to draw (off screen, or no newer boundary grid).
+const liveViews = new ViewRotation([
+  whenShown($('network'), (el) => renderNetwork(el, {
+    layers: app.session.config.model.layers, params: app.params, trace: null, before: null, stage: null,
+    activation: app.session.config.model.activation, outputActivation: app.session.config.model.output_activation,
+  })),
+  whenShown($('loss-chart'), (el) => {
+    $('loss-last').textContent = lossCaption(app.history);
+    renderLossChart(el, app.history, $('loss-log').checked);
+  }),
+  whenShown($('grad-norm-chart'), (el) => renderGradNormChart(el, app.history.grad_norms)),
+  drawLiveOutput,
+  whenShown($('w-heatmap'), () => renderHeatmaps({ W: $('w-heatmap'), dW: $('dw-heatmap') }, app.heatLayer, app.params, null, '')),
+]);
+
+/** One animation frame of Play: the counters, then as many views as its time allows. */
+function drawFrame() {
+  app.lastLoss = lastEpochLoss();
+  renderStatus();
+  liveViews.draw();
 }
 
-async function playLoop() {
-  let chunk = 1;
-  const cap = Math.min(PLAY_MAX_CHUNK, app.options.limits?.max_epochs_per_request || PLAY_MAX_CHUNK);
-  while (app.playing) {
-    const t0 = performance.now();
-    let trainMs = 0;
-    // eslint-disable-next-line no-await-in-loop
-    await run(async () => {
-      if (!app.playing) return;
-      const t1 = performance.now();
-      await doEpochs(chunk, false);
-      trainMs = performance.now() - t1;
-      await afterTraining();
-    });
-    // Aim at PLAY_EPOCHS_PER_S of visible progress however slow drawing is, but never let
-    // training itself take longer than PLAY_TRAIN_MS per request (big data: one epoch a tick).
-    const tick = Math.max(1, performance.now() - t0) / 1000;
-    const perEpoch = Math.max(0.01, trainMs / chunk);
-    chunk = Math.max(1, Math.min(cap, Math.round(PLAY_EPOCHS_PER_S * tick), Math.floor(PLAY_TRAIN_MS / perEpoch)));
-    // eslint-disable-next-line no-await-in-loop
-    await new Promise((resolve) => { window.setTimeout(resolve, 40); });
+/** The output view during Play: the frames' boundary grid or curve; other views (and the
+ * accuracy or R²) from GET .../outputs once a second. */
+function drawLiveOutput() {
+  const s = app.session;
+  const mode = outputMode(s);
+  const split = s.n_test ? 'test' : 'train';
+  if (performance.now() - liveOutput.asked > 1000) {
+    liveOutput.asked = performance.now();
+    api.outputs(s.id, split, 500).then((outputs) => {
+      if (!app.playing || app.session.id !== s.id) return;
+      showMetric(outputs, split);
+      if (!NEEDS[mode].includes('boundary')) renderOutput($('output-chart'), mode, { outputs, state: s });
+    }).catch(() => {}); // the sync after Pause reports what went wrong
   }
-  // Paused: show the gradient the weights have now.
-  run(async () => {
-    await previewGrads();
-    renderCharts();
+  return !!app.boundary && app.boundary !== liveOutput.boundary && !!app.data && drawLiveBoundary();
+}
+
+async function startPlay() {
+  if (!app.playing) return; // paused before its turn came
+  stopAnimation();
+  app.trace = null;
+  app.before = null;
+  app.grads = null;
+  app.boundary = null;
+  renderStageViews();
+  liveOutput.asked = performance.now();
+  try {
+    await live.play(app.session.id, PLAY_OPTIONS);
+  } catch (err) {
+    app.playing = false;
+    updateButtons();
+    throw err;
+  }
+}
+
+/** Pause; resolves (with the server's `paused` message, or null) once the server has stopped. */
+function stopPlay() {
+  if (!app.playing) return Promise.resolve(null);
+  app.playing = false;
+  updateButtons();
+  return live.pause().catch(() => null);
+}
+
+/** After Play: the session as the server has it (history, full parameters), dW at the weights now. */
+async function afterPlay(paused) {
+  await syncState();
+  app.params = await fullParams(app.params);
+  app.lastLoss = lastEpochLoss();
+  if (paused?.reason === 'diverged' || app.session.finite === false) diverged(`at epoch ${app.session.epoch}`);
+  else await previewGrads();
+  await afterTraining();
+}
+
+/** The server ended Play by itself: training diverged, or the connection was refused or lost. */
+function liveStopped(why) {
+  if (why.reason === 'error') {
+    banner(`Live training: ${why.detail}`);
+    return;
+  }
+  app.playing = false;
+  updateButtons();
+  if (why.reason === 'closed') banner(`Live training stopped: ${why.detail}`);
+  run(() => afterPlay(why));
+}
+
+/** A new learning rate while playing: the server takes it between two frames and training goes on. */
+function changeRate(learningRate) {
+  live.setLearningRate(learningRate).then((answer) => {
+    app.session.config.optimizer.learning_rate = answer.learning_rate;
+    showConfig(app.session);
+  }).catch((err) => {
+    showConfig(app.session);
+    banner(`The learning rate was refused: ${err.message}`);
   });
 }
 
 function togglePlay() {
   if (app.playing) {
-    stopPlay();
+    const paused = stopPlay();
+    run(async () => afterPlay(await paused));
     return;
   }
-  stopAnimation();
   app.playing = true;
   updateButtons();
-  playLoop();
+  run(startPlay);
 }
 
 // ---------------------------------------------------------------- wiring
@@ -496,7 +575,8 @@ async function start() {
   await run(async () => {
     app.options = await api.options();
     initControls(app.options, {
-      onChange: (config) => applyConfig(config),
+      onChange: (config) => (app.playing && onlyLearningRateDiffers(app.session.config, config)
+        ? changeRate(config.optimizer.learning_rate) : applyConfig(config)),
       onPreset: () => applyConfig(clone(WORKED_EXAMPLE)),
       onError: (text) => banner(text),
     });

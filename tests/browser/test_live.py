@@ -1,0 +1,82 @@
+"""Play in the browser streams training over the live socket: the views move with every
+frame, Pause stops the epoch counter, and the learning rate changes without a new session."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+FRAMES = "Number(document.body.dataset.liveFrames || 0)"
+
+
+def train_losses(app) -> list[float]:
+    return next(t for t in app.chart("loss-chart") if t["name"] == "train")["y"]
+
+
+def live_sessions(page) -> list[str]:
+    """Record the session id of every live socket the page opens."""
+    ids: list[str] = []
+    page.on("websocket", lambda ws: ids.append(ws.url.rsplit("/", 2)[-2]))
+    return ids
+
+
+def test_play_for_3_s_draws_30_frames_lowers_the_xor_loss_and_pause_stops_the_counter(app, server_url):
+    sockets = live_sessions(app.page)
+    app.open()
+    assert app.by("dataset").input_value() == "xor"
+    network_before = app.page.evaluate("JSON.stringify(document.getElementById('network').data)")
+    app.click("play")
+    assert app.by("play").get_attribute("aria-pressed") == "true"
+    app.page.wait_for_timeout(1500)
+    # Mid-play: the output view shows the frames' coarse boundary grid, the diagram has moved.
+    grid = next(t for t in app.chart("output-chart") if t["type"] == "heatmap")
+    assert len(grid["z"]) == len(grid["z"][0]) == 32
+    assert app.page.evaluate("JSON.stringify(document.getElementById('network').data)") != network_before
+    app.page.wait_for_timeout(1500)
+    drawn = app.page.evaluate(FRAMES)
+    assert drawn >= 30, f"{drawn} frames drawn in 3 s"
+    app.shot("live-play.png")
+
+    app.by("play").click()
+    assert app.by("play").get_attribute("aria-pressed") == "false"
+    app.idle()
+    epoch, frames = app.text("epoch-count"), app.page.evaluate(FRAMES)
+    app.page.wait_for_timeout(1000)
+    assert app.text("epoch-count") == epoch and app.page.evaluate(FRAMES) == frames
+    losses = train_losses(app)
+    assert len(losses) == int(epoch) >= 30
+    assert losses[-1] < losses[0]
+    assert float(app.text("loss-value")) == pytest.approx(losses[-1], rel=1e-5)
+    # The page shows what the server has.
+    state = httpx.get(f"{server_url}api/sessions/{sockets[0]}", params={"include": "history"}).json()
+    assert state["epoch"] == int(epoch) and state["history"]["train_loss"] == pytest.approx(losses)
+    assert httpx.get(f"{server_url}api/live").json()["playing"] == 0
+
+
+def test_learning_rate_changes_while_playing_and_training_goes_on(app, server_url):
+    sockets = live_sessions(app.page)
+    app.open()
+    app.page.locator("body").press(" ")
+    app.page.wait_for_function("Number(document.querySelector('[data-testid=epoch-count]').textContent) >= 5")
+    app.enter("learning-rate", "0.3")
+    assert app.by("play").get_attribute("aria-pressed") == "true", "still playing"
+    app.page.wait_for_function("Number(document.querySelector('[data-testid=epoch-count]').textContent) >= 15")
+    app.click("play")  # (Space would type into the focused learning-rate field)
+    sid = sockets[0]
+    state = httpx.get(f"{server_url}api/sessions/{sid}").json()
+    assert state["config"]["optimizer"]["learning_rate"] == 0.3
+    assert state["epoch"] == int(app.text("epoch-count")) >= 15, "the same session went on training"
+    assert app.by("learning-rate").input_value() == "0.3"
+    assert len(set(sockets)) == 1
+
+
+def test_a_refused_learning_rate_is_said_and_play_goes_on(app, page_log):
+    app.open()
+    app.click("play")
+    app.enter("learning-rate", "-1")
+    assert "learning_rate" in app.text("error-banner")
+    before = int(app.text("epoch-count"))
+    app.page.wait_for_function(f"Number(document.querySelector('[data-testid=epoch-count]').textContent) > {before}")
+    app.click("play")
+    assert app.by("learning-rate").input_value() == "0.1"
