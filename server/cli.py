@@ -4,19 +4,29 @@ Prints exactly one line on standard output, ``http://HOST:PORT/``, once the
 server accepts connections (``--port 0`` picks a free port, so scripts and
 tests read the port from that line), then opens the browser unless
 ``--no-browser``. Logs go to standard error.
+
+``--workers N`` runs N uvicorn worker processes on one listening socket; they
+share sessions through the store (``--store``, or ``MLP_PLAYGROUND_STORE``;
+SQLite by default, never ``memory`` with several workers). The parent prints
+the URL line once, when a worker answers ``/api/health``.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import sys
 import threading
+import time
+import urllib.request
 import webbrowser
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from .main import create_app
+from .settings import Settings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,7 +36,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument("--log-level", default="warning", help="uvicorn's log level (default warning)")
-    return p.parse_args(argv)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes sharing the sessions through the store (default 1)")
+    p.add_argument("--store", default=None,
+                   help="where sessions are kept: a SQLite path, redis://HOST:PORT/DB or memory "
+                        "(default: MLP_PLAYGROUND_STORE, else ~/.local/share/mlp-playground/sessions.sqlite3)")
+    args = p.parse_args(argv)
+    if args.workers < 1:
+        p.error("--workers: must be at least 1")
+    return args
 
 
 def url_for(host: str, port: int) -> str:
@@ -53,8 +71,34 @@ class _Server(uvicorn.Server):
             threading.Thread(target=webbrowser.open, args=(self.url,), daemon=True).start()
 
 
+def _announce_when_up(url: str, browser: bool, timeout: float = 120.0) -> None:
+    """Print ``url`` once a worker answers its health check (several workers: the parent
+    never serves, so it asks like a client would)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "api/health", timeout=5) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        return  # the workers never came up; uvicorn has logged why
+    print(url, flush=True)
+    if browser:
+        webbrowser.open(url)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.store is not None:  # the workers read it from the environment they inherit
+        os.environ["MLP_PLAYGROUND_STORE"] = args.store
+    try:
+        store = Settings.from_env().store
+    except ValueError as exc:
+        sys.exit(f"mlp-playground: {exc}")
+    if args.workers > 1 and store in ("", "memory"):
+        sys.exit("mlp-playground: --workers needs a shared store (a SQLite path or a Redis URL), not memory")
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -66,9 +110,18 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         sys.exit(f"mlp-playground: cannot listen on {args.host}:{args.port}: {exc.strerror}")
     port = sock.getsockname()[1]
+    url = url_for(args.host, port)
+    if args.workers > 1:
+        # An import string and factory=True: each worker process builds its own app.
+        config = uvicorn.Config("server.main:create_app", factory=True, workers=args.workers,
+                                log_level=args.log_level, access_log=False)
+        supervisor = Multiprocess(config, sockets=[sock])  # installs signal handlers: main thread
+        threading.Thread(target=_announce_when_up, args=(url, not args.no_browser), daemon=True).start()
+        supervisor.run()
+        return
     # access_log off: it would write to stdout, which carries only the URL line.
     config = uvicorn.Config(create_app(), log_level=args.log_level, access_log=False)
-    server = _Server(config, url_for(args.host, port), browser=not args.no_browser)
+    server = _Server(config, url, browser=not args.no_browser)
     try:
         asyncio.run(server.serve(sockets=[sock]))
     except KeyboardInterrupt:

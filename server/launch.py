@@ -1,26 +1,40 @@
 """Start the playground as a child process and learn its URL (for tests and benchmarks).
 
 Runs ``python -m server --port 0 --no-browser`` and reads the one line the
-CLI prints on standard output once it accepts connections.
+CLI prints on standard output once it accepts connections. Unless the
+environment names a store (``MLP_PLAYGROUND_STORE``), each server gets a
+fresh SQLite store in a temporary folder, removed when it stops: tests and
+benchmarks never touch the user's sessions, nor each other's.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_TEMP_STORES: dict[int, str] = {}  # pid -> the temporary folder start() made for its store
 
 
-def start(env: dict[str, str] | None = None, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
-    """The running process and the URL it printed (``http://127.0.0.1:PORT/``)."""
-    proc = subprocess.Popen([sys.executable, "-m", "server", "--port", "0", "--no-browser"],
-                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
+def start(env: dict[str, str] | None = None, timeout: float = 60.0,
+          args: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+    """The running process and the URL it printed (``http://127.0.0.1:PORT/``);
+    ``args`` are more command-line options (``["--workers", "2"]``)."""
+    env = {**os.environ, **(env or {})}
+    tmp = None
+    if not env.get("MLP_PLAYGROUND_STORE"):
+        tmp = tempfile.mkdtemp(prefix="mlp-playground-")
+        env["MLP_PLAYGROUND_STORE"] = os.path.join(tmp, "sessions.sqlite3")
+    proc = subprocess.Popen([sys.executable, "-m", "server", "--port", "0", "--no-browser", *(args or [])],
+                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if tmp is not None:
+        _TEMP_STORES[proc.pid] = tmp
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
     reader.start()
@@ -33,13 +47,17 @@ def start(env: dict[str, str] | None = None, timeout: float = 60.0) -> tuple[sub
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Terminate the process (it was started by :func:`start`) and wait for it."""
+    """Terminate the process (it was started by :func:`start`), wait for it and remove
+    the temporary store :func:`start` made for it."""
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    tmp = _TEMP_STORES.pop(proc.pid, None)
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextmanager

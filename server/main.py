@@ -39,11 +39,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import __version__, errors
+from . import __version__, errors, security
 from .guard import BodyGuard
 from .live import LiveHub
 from .routes import ROUTERS, lessons, live
-from .sessions import SessionStore
+from .sessions import lifespan, open_store
 from .settings import Settings
 
 DESCRIPTION = """Step a NumPy multi-layer perceptron one backward pass or one epoch at a time
@@ -54,9 +54,10 @@ and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The FastAPI app with its routers, error translation, body guard and static files."""
     settings = settings or Settings.from_env()
-    app = FastAPI(title="MLP Playground", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="MLP Playground", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)  # saves pending session changes on shutdown
     app.state.settings = settings
-    app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds)
+    app.state.store = open_store(settings)  # memory, SQLite or Redis: MLP_PLAYGROUND_STORE
     app.state.live = LiveHub()  # live training sockets: MLP_PLAYGROUND_MAX_LIVE_CONNECTIONS
     errors.install(app)
     for router in ROUTERS:
@@ -66,4 +67,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})
+    security.install(app, settings, app.state.store)  # per-client limits, CORS, headers (outermost)
     return app

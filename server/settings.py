@@ -37,7 +37,28 @@ them (tests pass their own).
                                                       an Adam export of a large model is big)
 ``MLP_PLAYGROUND_MAX_JSON_DEPTH``          32         nesting of a JSON body; deeper gets 422
 ``MLP_PLAYGROUND_STATIC_DIR``              static/    the page's files (served at ``/`` and ``/static``)
+``MLP_PLAYGROUND_STORE``                   (below)    where sessions are kept: ``memory`` (lost on exit),
+                                                      a SQLite path (``sqlite:///PATH`` or ``PATH``), or
+                                                      ``redis://HOST:PORT/DB``. Default for the server:
+                                                      ``$XDG_DATA_HOME/mlp-playground/sessions.sqlite3``
+                                                      (``~/.local/share/...``); ``Settings()`` in code:
+                                                      ``memory``
+``MLP_PLAYGROUND_SAVE_INTERVAL_SECONDS``   1          live training saves at most this often (every
+                                                      other change is saved at once)
+``MLP_PLAYGROUND_LEASE_SECONDS``           10         a process that died holding a session's lease
+                                                      blocks it this long at most
+``MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT`` 50         sessions one client address may hold (429 beyond)
+``MLP_PLAYGROUND_SESSION_CREATIONS_PER_MINUTE`` 60    sessions one client address may create a minute
+``MLP_PLAYGROUND_UNLIMITED_CLIENTS``       loopback   comma-separated client addresses the two limits above
+                                                      skip: ``127.0.0.1,::1,testclient`` (the machine
+                                                      itself, and Starlette's in-process test client);
+                                                      set it empty to limit everyone
+``MLP_PLAYGROUND_CORS_ORIGINS``            (none)     comma-separated origins allowed to call the API
+                                                      from other sites (CORS is closed by default)
 =========================================  =========  ==================================================
+
+The server binds ``127.0.0.1`` unless ``--host`` says otherwise (:mod:`server.cli`);
+``docs/reliability.md`` explains the store, the limits and running several machines.
 
 The engine reads ``MLP_PLAYGROUND_DATA`` (the real-data folder) itself.
 """
@@ -45,7 +66,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -110,10 +131,35 @@ class Settings:
     max_import_bytes: int = 64 * 1024 * 1024
     max_json_depth: int = 32
     static_dir: str = field(default=str(PROJECT_ROOT / "static"))
+    store: str = "memory"
+    save_interval_seconds: float = 1.0
+    lease_seconds: float = 10.0
+    max_sessions_per_client: int = 50
+    session_creations_per_minute: int = 60
+    unlimited_clients: str = "127.0.0.1,::1,testclient"
+    cors_origins: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        return _read(cls, os.environ if env is None else env)
+        """The settings from ``MLP_PLAYGROUND_*`` variables; the store defaults to :func:`default_store`."""
+        env = os.environ if env is None else env
+        settings = _read(cls, env)
+        if not env.get(ENV_PREFIX + "STORE"):
+            settings = replace(settings, store=default_store(env))
+        return settings
+
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    def unlimited(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.unlimited_clients.split(",") if c.strip())
+
+
+def default_store(env: Mapping[str, str]) -> str:
+    """``$XDG_DATA_HOME/mlp-playground/sessions.sqlite3`` (``~/.local/share`` without it):
+    per user, outside the checkout, kept across restarts."""
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "mlp-playground" / "sessions.sqlite3")
 
 
 LIMITS = Limits.from_env()

@@ -1,0 +1,144 @@
+"""Abuse limits and security headers: one pure ASGI middleware, :class:`Security`.
+
+* **Who is asking.** It sets :data:`server.sessions.CLIENT` to the client's
+  address for the request (sessions are counted per client), and
+  :data:`server.sessions.LIVE_SESSION` for a live-training WebSocket (its
+  saves are debounced).
+* **Session creation** (``POST /api/sessions``, ``/api/sessions/import``,
+  ``/api/lessons/{name}``) gets ``429`` naming the limit when the client
+  already holds ``max_sessions_per_client`` sessions or created
+  ``session_creations_per_minute`` in the last minute (clients listed in
+  ``MLP_PLAYGROUND_UNLIMITED_CLIENTS``, by default the machine itself, are
+  not limited: behind a reverse proxy, let uvicorn read the client's address
+  from ``X-Forwarded-For``, see ``docs/reliability.md``).
+* **Other sites.** CORS is closed unless ``MLP_PLAYGROUND_CORS_ORIGINS`` lists
+  origins. Browsers still *send* cross-site form posts and open cross-site
+  WebSockets, so a request carrying an ``Origin`` that is neither this
+  server nor a listed origin is refused (``403``; a WebSocket is closed
+  before it is accepted) unless its method is ``GET``, ``HEAD`` or ``OPTIONS``.
+* **Headers** on every answer: ``X-Content-Type-Options: nosniff``,
+  ``Referrer-Policy: no-referrer``, and (except on ``/docs`` and ``/redoc``,
+  whose Swagger/ReDoc assets come from a CDN) a Content-Security-Policy
+  allowing only this server, with ``frame-ancestors 'none'`` and
+  ``X-Frame-Options: DENY``. Styles may be inline: Plotly writes ``<style>``
+  elements and the page sets ``style`` attributes; scripts may not.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+
+from .guard import ASGIApp, Message, Receive, Scope, Send
+from .serialize import JSONBytes
+from .sessions import CLIENT, LIVE_SESSION, SessionBusy, SessionStore
+from .settings import Settings
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+       "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+PAGE_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY")]
+NO_CSP = ("/docs", "/redoc")
+
+CREATES = re.compile(r"^/api/(sessions|sessions/import|lessons/[^/]+)$")
+LIVE = re.compile(r"^/api/sessions/([^/]+)/live$")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WINDOW_SECONDS = 60.0
+
+
+class Security:
+    """See the module docstring; ``store`` is the app's session store."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, store: SessionStore) -> None:
+        self.app = app
+        self.settings = settings
+        self.store = store
+        self.origins = set(settings.origins())
+        self.unlimited = settings.unlimited()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("local", 0))[0]
+        CLIENT.set(client)
+        path: str = scope["path"]
+        if scope["type"] == "websocket":
+            if not self._same_site(scope):
+                await send({"type": "websocket.close", "code": 1008, "reason": "origin: not allowed"})
+                return
+            live = LIVE.match(path)
+            LIVE_SESSION.set(live.group(1) if live else None)
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        if method not in SAFE_METHODS and not self._same_site(scope):
+            await _answer(send, 403, "origin: this server does not accept requests from other sites "
+                                     "(MLP_PLAYGROUND_CORS_ORIGINS lists the ones it does)")
+            return
+        if method == "POST" and client not in self.unlimited and CREATES.match(path):
+            refused = self._creation_refused(client)
+            if refused:
+                await _answer(send, 429, refused)
+                return
+        await self.app(scope, receive, _with_headers(send, path))
+
+    def _same_site(self, scope: Scope) -> bool:
+        """No ``Origin`` (not a browser, or same-origin GET), this server's own, or a listed one."""
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin")
+        if origin is None:
+            return True
+        origin_text = origin.decode("latin-1").rstrip("/")
+        if origin_text in self.origins:
+            return True
+        host = headers.get(b"host", b"").decode("latin-1")
+        return origin_text.split("://", 1)[-1] == host
+
+    def _creation_refused(self, client: str) -> str | None:
+        s = self.settings
+        held = self.store.count_client(client)
+        if held >= s.max_sessions_per_client:
+            return (f"sessions: {client} already holds {held} sessions; the limit is {s.max_sessions_per_client} "
+                    "per client (MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT); delete some first")
+        if not self.store.note_creation(client, WINDOW_SECONDS, s.session_creations_per_minute):
+            return (f"sessions: {client} created {s.session_creations_per_minute} sessions in the last minute, "
+                    "the limit (MLP_PLAYGROUND_SESSION_CREATIONS_PER_MINUTE); wait and retry")
+        return None
+
+
+def _with_headers(send: Send, path: str) -> Send:
+    extra = HEADERS if path.startswith(NO_CSP) else HEADERS + PAGE_HEADERS
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
+
+
+async def _answer(send: Send, status: int, detail: str) -> None:
+    body = orjson.dumps({"detail": detail})
+    headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 429:
+        headers.append((b"retry-after", b"60"))
+    await send({"type": "http.response.start", "status": status, "headers": headers + HEADERS + PAGE_HEADERS})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _on_busy(request: Request, exc: SessionBusy) -> JSONBytes:
+    return JSONBytes({"detail": exc.detail}, status_code=503, headers={"retry-after": "1"})
+
+
+def install(app: FastAPI, settings: Settings, store: SessionStore) -> None:
+    """Add the middleware (outermost, after the others), CORS when asked for, and the 503 for a busy session."""
+    app.add_exception_handler(SessionBusy, _on_busy)  # type: ignore[arg-type]
+    if settings.origins():
+        app.add_middleware(CORSMiddleware, allow_origins=settings.origins(), allow_methods=["*"],
+                           allow_headers=["*"], max_age=600)
+    app.add_middleware(Security, settings=settings, store=store)
