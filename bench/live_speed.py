@@ -25,7 +25,7 @@ import os
 import time
 
 import httpx
-from _common import final_line, median_seconds, print_table
+from _common import final_line, median_seconds_interleaved, print_table
 from websockets.sync.client import connect
 
 from mlp_engine import make_trainer
@@ -76,7 +76,7 @@ def play(url: str, pid: int, options: dict) -> tuple[float, float, int]:
 
 def main() -> None:
     trainer = make_trainer(CONFIG)
-    epoch_ms = 1000 * median_seconds(lambda: trainer.run_epochs(1), repeats=50, warmup=5)
+    epoch_ms = 1000 * median_seconds_interleaved({"epoch": lambda: trainer.run_epochs(1)}, repeats=50, warmup=5)["epoch"]
     proc, url = launch.start()
     try:
         results = {name: play(url, proc.pid, options) for name, options in RUNS.items()}

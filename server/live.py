@@ -44,7 +44,7 @@ from . import views
 from .errors import validation_body
 from .schemas import DEFAULT_MAX_ELEMENTS, BackwardRequest, MaxElements, Request
 from .serialize import respond
-from .sessions import Session, SessionNotFound, SessionStore
+from .sessions import INLINE_COST, Session, SessionNotFound, SessionStore
 from .settings import LIMITS, _read
 
 MAX_FPS = 240.0
@@ -236,6 +236,12 @@ def _epochs(records: list[EpochRecord]) -> dict[str, Any]:
         [r.train_loss for r in records], [r.test_loss for r in records], [r.grad_norms for r in records])}
 
 
+def extend_json(body: bytes, fields: dict[str, Any]) -> str:
+    """``body``, an encoded JSON object, with ``fields`` added at its end (without decoding it)."""
+    extra = orjson.dumps(fields, option=orjson.OPT_SERIALIZE_NUMPY)
+    return (body[:-1] + b"," + extra[1:]).decode() if extra != b"{}" else body.decode()
+
+
 def set_learning_rate(session: Session, learning_rate: float) -> None:
     """The optimizer's rate from now on, and the session's configured one (so reset and
     export keep it). The caller holds the lock."""
@@ -284,9 +290,11 @@ class Player:
             self.playing = False
             self._wake.set()
             await task
-        session = self.session()
-        self.outbox.post_json({"type": "paused", "reason": reason, "epoch": session.trainer.epoch,
-                               "step": session.trainer.step_count})
+        self._paused(self.session(), reason)
+
+    def _paused(self, session: Session, reason: str) -> None:
+        t = session.trainer
+        self.outbox.post_json({"type": "paused", "reason": reason, "epoch": t.epoch, "step": t.step_count})
 
     async def set(self, message: SetMessage) -> None:
         self.settings.update(message)
@@ -317,8 +325,7 @@ class Player:
                 session = self.session()
                 if not await self._frame(session, index):
                     self.playing = False
-                    self._task = None
-                    await self.pause("diverged")
+                    self._paused(session, "diverged")
                     return
                 index += 1
                 # Pace to fps without catching up after a slow frame.
@@ -333,35 +340,35 @@ class Player:
             self.outbox.close(CLOSE_NOT_FOUND, exc.detail)
         finally:
             self.hub.playing -= 1
-            self._task = None
+            if self._task is asyncio.current_task():  # (a new play may have started meanwhile)
+                self._task = None
 
     async def _frame(self, session: Session, index: int) -> bool:
         """Train one frame's epochs and post the frame; whether training is still finite."""
         s = self.settings
         self._seq += 1
         seq = self._seq
-        while self._tail and self._tail[0][0] <= self._sent:
-            self._tail.popleft()
-        behind = [rec for _, rec in self._tail]
         t = session.trainer
         grid = s.grid_every > 0 and index % s.grid_every == 0 and t.model.layers[0] in (1, 2)
-        cost = t.model.n_params * (s.epochs_per_frame * (t.n_train + t.X_test.shape[0])
-                                   + (s.resolution ** 2 if grid else 0))
 
-        def work() -> tuple[str, list[EpochRecord], bool]:
+        def work() -> tuple[bytes, list[EpochRecord], bool]:
             t = session.trainer  # a reset meanwhile made a new one
             records = t.run_epochs(s.epochs_per_frame)
             finite = all(r.finite for r in records) and t.finite
             frame: dict[str, Any] = {
                 "type": "frame", "seq": seq, "epoch": t.epoch, "step": t.step_count, "position": t.position,
-                "learning_rate": t.optimizer.learning_rate, **_latest(t.history),
-                "new_epochs": _epochs(behind + records), "params": views.params(t.model)}
+                "learning_rate": t.optimizer.learning_rate, **_latest(t.history), "params": views.params(t.model)}
             if grid:
                 frame["boundary"] = views.boundary(session, s.resolution)
-            text = respond(frame, max_elements=s.max_elements, finite=finite).body.decode()
-            return text, records, finite
+            return respond(frame, max_elements=s.max_elements, finite=finite).body, records, finite
 
-        text, records, finite = await session.run(work, cost=cost)
+        # A frame is at least one epoch, whose per-step Python overhead alone is more than the
+        # work Session.run does inline: say so, and it runs in the threadpool, off the event loop.
+        body, records, finite = await session.run(work, cost=INLINE_COST)
+        # The epochs the client has not been sent yet ride along; decided here on the event loop,
+        # where the sender takes frames, so none is sent twice or lost with a replaced frame.
         self._tail.extend((seq, r) for r in records)
-        self.outbox.post(text, seq)
+        while self._tail and self._tail[0][0] <= self._sent:
+            self._tail.popleft()
+        self.outbox.post(extend_json(body, {"new_epochs": _epochs([r for _, r in self._tail])}), seq)
         return finite

@@ -19,6 +19,7 @@ from ..live import (
     PlayMessage,
     Player,
     SetMessage,
+    extend_json,
     parse,
 )
 from ..schemas import BackwardRequest
@@ -101,12 +102,7 @@ async def _handle(player: Player, text: str | bytes) -> None:
             await player.pause("step")
         body = BackwardRequest.model_validate(message.model_dump(exclude={"action"}, exclude_unset=True))
         trace: JSONBytes = await training.backward(player.session(), body)
-        player.outbox.post(_tagged("trace", trace.body))
-
-
-def _tagged(kind: str, body: bytes) -> str:
-    """An encoded JSON object with ``"type": kind`` put in front (no re-encoding)."""
-    return f'{{"type":"{kind}",' + body[1:].decode()
+        player.outbox.post(extend_json(trace.body, {"type": "trace"}))
 
 
 async def _send(websocket: WebSocket, player: Player) -> None:
