@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
 
-.PHONY: run test install install-test chromium bench clean
+.PHONY: run test install install-test chromium services bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12 or python3 on PATH)"; exit 1; }
@@ -35,10 +35,18 @@ chromium:
 			chromium fonts-dejavu-core fonts-liberation >/dev/null; \
 	fi
 
+## Debian's redis-server for the Redis store tests (they start their own on loopback).
+services:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+		echo "Installing Debian's redis-server for the Redis store tests"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server >/dev/null; \
+	fi
+
 run: install
 	$(BIN)/mlp-playground $(ARGS)
 
-test: install-test chromium
+test: install-test chromium services
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: install-test

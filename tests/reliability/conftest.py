@@ -1,0 +1,63 @@
+"""Fixtures for the reliability tests: store URLs (a temporary SQLite file, a real
+``redis-server`` on a free loopback port), servers started on them, small HTTP helpers."""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A private ``redis-server`` on loopback, without persistence (``make test`` installs it)."""
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (make services installs it)")
+    port = free_port()
+    proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+    client = redis.Redis(port=port)
+    for _ in range(200):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("redis-server did not answer")
+    client.close()
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
+_DB = iter(range(1, 16))
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store of each kind (Redis: the next of its 15 spare databases, flushed)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "sessions.sqlite3")
+    base = request.getfixturevalue("redis_url")
+    import redis
+    db = next(_DB, None)
+    if db is None:  # more Redis tests than databases: reuse db 15
+        db = 15
+    url = base.rsplit("/", 1)[0] + f"/{db}"
+    redis.Redis.from_url(url).flushdb()
+    return url
