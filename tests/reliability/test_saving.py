@@ -1,0 +1,82 @@
+"""When the durable store saves: every REST change at once, live training at most once
+per interval (the lease kept meanwhile, released when another process asks), and
+everything pending on close."""
+from __future__ import annotations
+
+import time
+
+from server.sessions import LIVE_SESSION, Session, SessionStore
+from server.store import open_backend
+
+CONFIG = {"dataset": {"name": "xor", "n_samples": 16}, "optimizer": {"batch_size": 4}}
+
+
+def _store(path: str, interval: float) -> SessionStore:
+    return SessionStore(backend=open_backend(path), save_interval=interval, lease_seconds=30)
+
+
+def _wait_for(condition, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the wait"
+        time.sleep(0.01)
+
+
+def test_rest_changes_are_saved_at_once(store_url):
+    store = _store(store_url, 60)
+    s = store.add(Session.create(CONFIG))
+    for n in range(1, 4):
+        with s.lock:
+            s.trainer.step()
+        assert store.backend.load(s.id)[0] == n + 1  # version 1 was the creation
+    with s.lock:
+        pass  # reading changes nothing: no save
+    assert store.backend.load(s.id)[0] == 4
+    store.close()
+
+
+def test_live_changes_are_saved_debounced_and_on_close(store_url):
+    store = _store(store_url, 60)  # an interval longer than the test: only close saves
+    s = store.add(Session.create(CONFIG))
+    other = _store(store_url, 60)  # another process
+    cached = other.get(s.id)
+    token = LIVE_SESSION.set(s.id)
+    try:
+        with s.lock:
+            s.trainer.run_epochs(1)
+        with s.lock:
+            s.trainer.run_epochs(1)
+    finally:
+        LIVE_SESSION.reset(token)
+    assert store.backend.load(s.id)[0] == 1 and s.held  # not saved yet; the lease is kept
+    assert not other.backend.acquire(s.id, other.owner, 30, time.time()).acquired
+    # The other process's wish makes the saver write and let go well before the interval.
+    _wait_for(lambda: not s.held)
+    assert cached.trainer.epoch == 0  # its copy is stale...
+    with cached.lock:
+        assert cached.trainer.epoch == 2  # ...and brought up to date under the lease
+    other.close()
+    token = LIVE_SESSION.set(s.id)
+    try:
+        with s.lock:
+            s.trainer.run_epochs(1)
+    finally:
+        LIVE_SESSION.reset(token)
+    store.close()  # graceful shutdown writes the pending epoch
+    reopened = _store(store_url, 60)
+    assert reopened.get(s.id).trainer.epoch == 3
+    reopened.close()
+
+
+def test_live_saves_come_within_the_interval(store_url):
+    store = _store(store_url, 0.2)
+    s = store.add(Session.create(CONFIG))
+    token = LIVE_SESSION.set(s.id)
+    try:
+        with s.lock:
+            s.trainer.run_epochs(1)  # within 0.2 s of creation: deferred
+    finally:
+        LIVE_SESSION.reset(token)
+    _wait_for(lambda: store.backend.load(s.id)[0] == 2)
+    assert not s.held
+    store.close()
