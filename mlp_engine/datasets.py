@@ -21,7 +21,7 @@ import functools
 import gzip
 import os
 import tarfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,6 +29,8 @@ import numpy as np
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+
+from .features import check_features, transform
 
 Array = np.ndarray
 
@@ -77,6 +79,11 @@ class Dataset:
     y_std: Array | None = None
     image_shape: tuple[int, int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    features: list[str] | None = None
+    """Input feature transforms applied (see :mod:`.features`); ``None``: raw inputs."""
+    X_raw_train: Array | None = None
+    """The raw coordinates ``(m, d)`` before the feature transform (``None``: same as ``X_train``)."""
+    X_raw_test: Array | None = None
 
     @property
     def n_features(self) -> int:
@@ -89,6 +96,25 @@ class Dataset:
     @property
     def n_samples(self) -> int:
         return self.X_train.shape[0] + self.X_test.shape[0]
+
+    @property
+    def raw_train(self) -> Array:
+        """Training inputs before any feature transform (what the page plots)."""
+        return self.X_train if self.X_raw_train is None else self.X_raw_train
+
+    @property
+    def raw_test(self) -> Array:
+        return self.X_test if self.X_raw_test is None else self.X_raw_test
+
+    def with_features(self, features: list[str]) -> "Dataset":
+        """This dataset with its raw inputs ``(m, d)`` turned into ``features``
+        (``(m, len(features))``); the raw coordinates stay in ``raw_train``/``raw_test``."""
+        names = check_features(features, self.raw_train.shape[1])
+        if self.features == names:
+            return self
+        raw_tr, raw_te = self.raw_train, self.raw_test
+        return replace(self, X_train=transform(raw_tr, names), X_test=transform(raw_te, names),
+                       feature_names=names, features=names, X_raw_train=raw_tr, X_raw_test=raw_te)
 
     def to_original_units(self, y: Array) -> Array:
         """Undo the target standardisation of a regression output ``(m, n_outputs)``."""
@@ -305,6 +331,7 @@ def load_dataset(
     X: Any = None,
     y: Any = None,
     task: str | None = None,
+    standardize: bool | None = None,
 ) -> Dataset:
     """Generate or load a dataset and split it into train and test parts.
 
@@ -312,6 +339,9 @@ def load_dataset(
     data; a smaller number draws a seeded subsample). ``noise`` applies to toy
     data only. ``test_fraction`` defaults to 0.2 (0 for ``inline``). The split
     is ``train_test_split(..., random_state=seed)``, as seed 003 does it with 42.
+    ``task`` and ``standardize`` are for ``inline`` data: its task (default
+    regression) and whether to fit a ``StandardScaler`` on its training part
+    (inputs, and regression targets), as real data is (default false).
     """
     info = get_info(name)
     if test_fraction is None:
@@ -323,7 +353,9 @@ def load_dataset(
     spec = {"name": name, "n_samples": n_samples, "noise": float(noise),
             "test_fraction": float(test_fraction), "seed": int(seed)}
     if name == "inline":
-        return _inline(X, y, spec, task)
+        return _inline(X, y, spec, task, bool(standardize))
+    if standardize:
+        raise ValueError(f"dataset.standardize: only read when dataset.name is 'inline', not {name!r}")
     if X is not None or y is not None:
         raise ValueError(f"dataset.X: X and y are only read when dataset.name is 'inline', not {name!r}")
     rng = np.random.default_rng(seed)
@@ -378,16 +410,22 @@ def _can_stratify(labels: Array, test_fraction: float) -> bool:
 
 
 def _standardise(ds: Dataset) -> None:
-    """Seed 003's scaling: fit on the training part only, X and y alike."""
+    """Seed 003's scaling: fit on the training part only, X and y alike
+    (class labels are left as they are)."""
+    def scaled(scaler: StandardScaler, A: Array) -> Array:
+        return scaler.transform(A) if A.shape[0] else A  # inline data may have no test part
+
     sx = StandardScaler().fit(ds.X_train)
-    ds.X_train, ds.X_test = sx.transform(ds.X_train), sx.transform(ds.X_test)
-    sy = StandardScaler().fit(ds.y_train)
-    ds.y_train, ds.y_test = sy.transform(ds.y_train), sy.transform(ds.y_test)
-    ds.y_mean, ds.y_std = sy.mean_.copy(), sy.scale_.copy()
+    ds.X_train, ds.X_test = sx.transform(ds.X_train), scaled(sx, ds.X_test)
     ds.extra["x_mean"], ds.extra["x_std"] = sx.mean_.copy(), sx.scale_.copy()
+    if ds.task != "regression":
+        return
+    sy = StandardScaler().fit(ds.y_train)
+    ds.y_train, ds.y_test = sy.transform(ds.y_train), scaled(sy, ds.y_test)
+    ds.y_mean, ds.y_std = sy.mean_.copy(), sy.scale_.copy()
 
 
-def _inline(X: Any, y: Any, spec: dict[str, Any], task: str | None) -> Dataset:
+def _inline(X: Any, y: Any, spec: dict[str, Any], task: str | None, standardize: bool) -> Dataset:
     if X is None or y is None:
         raise ValueError("dataset.X: inline data needs both X and y")
     Xa = _finite_matrix(X, "dataset.X")
@@ -405,9 +443,15 @@ def _inline(X: Any, y: Any, spec: dict[str, Any], task: str | None) -> Dataset:
         X_tr, X_te, y_tr, y_te = train_test_split(Xa, ya, test_size=frac, random_state=seed)
     else:
         X_tr, X_te, y_tr, y_te = Xa, Xa[:0], ya, ya[:0]
-    spec = {**spec, "X": Xa.tolist(), "y": ya.tolist(), "task": task}
-    return Dataset("inline", task, DATASETS["inline"].description, X_tr, y_tr, X_te, y_te,
-                   [f"x{i + 1}" for i in range(Xa.shape[1])], spec)
+    class_names = None
+    if task == "classification" and np.isin(ya, (0.0, 1.0)).all():  # a 0/1 column or one-hot rows
+        class_names = ["0", "1"] if ya.shape[1] == 1 else [str(k) for k in range(ya.shape[1])]
+    spec = {**spec, "X": Xa.tolist(), "y": ya.tolist(), "task": task, "standardize": standardize}
+    ds = Dataset("inline", task, DATASETS["inline"].description, X_tr, y_tr, X_te, y_te,
+                 [f"x{i + 1}" for i in range(Xa.shape[1])], spec, class_names=class_names)
+    if standardize:
+        _standardise(ds)
+    return ds
 
 
 def _finite_matrix(value: Any, field: str, allow_vector: bool = False) -> Array:

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from mlp_engine import ACTIVATIONS, DATASETS, INITIALIZERS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
+from mlp_engine.features import FEATURES
+from mlp_engine.schedules import SCHEDULES
 
 from .settings import LIMITS
 
@@ -29,6 +31,8 @@ InitName = Literal[tuple(INITIALIZERS)]  # type: ignore[valid-type]
 OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
 DatasetName = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
 Task = Literal["regression", "classification"]
+FeatureName = Literal[tuple(FEATURES)]  # type: ignore[valid-type]
+ScheduleName = Literal[tuple(SCHEDULES)]  # type: ignore[valid-type]
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="seeds NumPy and scikit-learn's split")]
@@ -72,6 +76,11 @@ class DatasetConfig(Request):
     X: Rows | None = Field(None, description="inline only: (m, d_in), used exactly as given")
     y: Rows | None = Field(None, description="inline only: (m, d_out), or a list of m numbers")
     task: Task | None = Field(None, description="inline only; default regression")
+    standardize: bool | None = Field(
+        None, description="inline only: fit a StandardScaler on the training part (default false)")
+    features: Annotated[list[FeatureName], Field(min_length=1, max_length=len(FEATURES))] | None = Field(
+        None, description="1-D/2-D data only: input features, in the order of /api/options features; "
+                          "default the raw inputs ([x1, x2] or [x1]); the input size follows")
 
     @field_validator("y", mode="before")
     @classmethod
@@ -119,6 +128,19 @@ class ModelConfig(Request):
         return weights
 
 
+class ScheduleConfig(Request):
+    name: ScheduleName = Field("constant", description="constant, step (decay) or invscaling")
+    step_size: int | None = Field(None, ge=1, le=1_000_000, description="step: epochs between drops (10)")
+    gamma: float | None = Field(None, gt=0, le=1, allow_inf_nan=False, description="step: factor per drop (0.5)")
+    power_t: float | None = Field(None, ge=0, le=10, allow_inf_nan=False,
+                                  description="invscaling: lr0 / t ** power_t, t the update count (0.5)")
+
+
+class EarlyStoppingConfig(Request):
+    patience: int = Field(ge=1, le=1_000_000, description="epochs without improvement before stopping")
+    min_delta: float = Field(0.0, ge=0, allow_inf_nan=False, description="the least decrease that counts")
+
+
 class OptimizerConfig(Request):
     name: OptimizerName | None = Field(None, description="default sgd")
     learning_rate: float | None = Field(
@@ -131,6 +153,9 @@ class OptimizerConfig(Request):
     shuffle: bool | None = None
     clip_norm: float | None = Field(None, gt=0, le=1e9, allow_inf_nan=False,
                                     description="rescale the gradient when its global norm exceeds this")
+    schedule: ScheduleConfig | None = Field(None, description="learning-rate schedule; default constant")
+    early_stopping: EarlyStoppingConfig | None = Field(
+        None, description="stop when the test loss stops improving (needs a test split); default off")
 
 
 class SessionConfig(Request):
@@ -156,6 +181,36 @@ class EpochsRequest(Request):
     count: int = Field(1, ge=1, le=L.max_epochs_per_request)
     include: list[Literal["params"]] | None = Field(None, description="[] leaves params out; default all")
     max_elements: MaxElements = DEFAULT_MAX_ELEMENTS
+
+
+class ParamEdit(Request):
+    layer: int = Field(ge=0, le=L.max_layers, description="weight layer l")
+    name: Literal["W", "b"]
+    index: Annotated[list[Annotated[int, Field(ge=0, le=2**31)]], Field(min_length=1, max_length=2)] = Field(
+        description="[i, j] of W[l] (out, in), or [i] of b[l]")
+    value: Finite
+
+
+class UndoRequest(Request):
+    count: int = Field(1, ge=1, le=10_000, description="changes to take back")
+
+
+class CsvRequest(Request):
+    csv: str = Field(description="the file's text (',' separated; ';' or tab when unambiguous)")
+    target: str | int | None = Field(None, description="column name or index; default the last column")
+    task: Task | None = Field(None, description="default: classification for <= 10 distinct integers")
+    has_header: bool | None = Field(None, description="default: detected")
+
+
+class CsvResult(BaseModel):
+    X: list[list[float]]
+    y: list[list[float]]
+    feature_names: list[str]
+    target_name: str
+    task: Task
+    n_samples: int
+    n_features: int
+    class_names: list[str] | None
 
 
 class GradcheckRequest(Request):
@@ -221,6 +276,8 @@ class LimitsModel(BaseModel):
 
 
 class Options(BaseModel):
+    features: dict[str, list[str]] = Field(description="input features on offer per raw input width")
+    schedules: list[str]
     activations: list[str]
     output_activations: list[str]
     losses: list[str]
@@ -237,7 +294,19 @@ class LayerParams(BaseModel):
     b: Array
 
 
-class HistoryModel(BaseModel):
+class MetricLists(BaseModel):
+    """Per-epoch learning rate and metrics; a metric key is absent when not applicable."""
+
+    learning_rate: list[float | None] | None = None
+    train_accuracy: list[float | None] | None = None
+    test_accuracy: list[float | None] | None = None
+    train_rmse: list[float | None] | None = None
+    test_rmse: list[float | None] | None = None
+    train_r2: list[float | None] | None = None
+    test_r2: list[float | None] | None = None
+
+
+class HistoryModel(MetricLists):
     train_loss: list[float | None]
     test_loss: list[float | None]
     grad_norms: list[list[float | None]]
@@ -259,6 +328,11 @@ class SessionState(BaseModel):
     n_params: int
     dataset: DatasetItem
     class_names: list[str] | None
+    learning_rate: float = Field(description="the rate the next update uses")
+    stopped: bool = Field(description="early stopping has ended training")
+    stopped_epoch: int | None
+    undo_available: int = Field(description="changes POST .../undo can take back")
+    undo_depth: int = Field(description="snapshots kept; 0 when the model is too large to snapshot")
 
 
 class ForwardLayer(BaseModel):
@@ -302,7 +376,7 @@ class BackwardTrace(BaseModel):
     loss_name: str
 
 
-class EpochsResult(BaseModel):
+class EpochsResult(MetricLists):
     epoch: int
     step: int
     train_loss: list[float | None]
@@ -310,6 +384,8 @@ class EpochsResult(BaseModel):
     grad_norms: list[list[float | None]]
     params: list[LayerParams] | None = None
     finite: bool
+    stopped: bool = Field(description="early stopping has ended training (now or before)")
+    stopped_epoch: int | None
 
 
 class GradcheckLayer(BaseModel):
@@ -453,13 +529,44 @@ class Accumulators(BaseModel):
     samples: Count
     norms: list[float]
     steps: Count
+    correct: Count | None = None
+    sse: EncodedArray | None = None
 
 
-class StateHistory(BaseModel):
+class StateHistory(MetricLists):
     model_config = ConfigDict(extra="forbid")
     train_loss: list[float]
     test_loss: list[float | None]
     grad_norms: list[list[float]]
+
+
+class EarlyStoppingState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    best: float
+    bad_epochs: Count
+    stopped_epoch: Count | None
+
+
+class Snapshot(BaseModel):
+    """One undo snapshot: the state before a change."""
+
+    model_config = ConfigDict(extra="forbid")
+    params: EncodedArray
+    optimizer: OptimizerState
+    rng: RngState
+    epoch: Count
+    step: Count
+    order: int | None = Field(ge=-1, le=10_000, description="index into undo.orders; -1: the current order")
+    cursor: Count
+    accumulators: Accumulators
+    history_length: Count
+    early_stopping: EarlyStoppingState | None
+
+
+class UndoState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    orders: Annotated[list[EncodedArray], Field(max_length=10_000)]
+    snapshots: Annotated[list[Snapshot], Field(max_length=10_000)]
 
 
 class TrainerState(BaseModel):
@@ -477,6 +584,8 @@ class TrainerState(BaseModel):
     cursor: Count
     accumulators: Accumulators
     history: StateHistory
+    early_stopping: EarlyStoppingState | None = None
+    undo: UndoState | None = None
 
 
 EXPORT_FORMAT = "mlp-playground-session"

@@ -16,6 +16,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from mlp_engine import DATASETS, MLP, EpochRecord, GradCheckResult, StepResult, Trainer
+from mlp_engine.features import transform
+from mlp_engine.metrics import history_keys
 
 from .serialize import Verbatim
 from .sessions import Session
@@ -37,7 +39,12 @@ def dataset_item(session: Session) -> dict[str, Any]:
 
 def epoch_record(rec: EpochRecord) -> dict[str, Any]:
     return {"epoch": rec.epoch, "train_loss": rec.train_loss, "test_loss": rec.test_loss,
-            "grad_norms": rec.grad_norms}
+            "grad_norms": rec.grad_norms, "learning_rate": rec.learning_rate, **rec.metrics}
+
+
+def stopping(t: Trainer) -> dict[str, Any]:
+    """``stopped`` and ``stopped_epoch`` (early stopping)."""
+    return {"stopped": t.stopped, "stopped_epoch": t.stopped_epoch}
 
 
 def state(session: Session, include: Iterable[str]) -> dict[str, Any]:
@@ -48,24 +55,31 @@ def state(session: Session, include: Iterable[str]) -> dict[str, Any]:
         "task": session.data.task, "n_train": t.n_train, "n_test": int(t.X_test.shape[0]),
         "steps_per_epoch": t.steps_per_epoch, "position": t.position, "n_params": t.model.n_params,
         "dataset": dataset_item(session), "class_names": session.data.class_names,
+        "learning_rate": t.learning_rate, **stopping(t), "undo_available": t.undo_available,
+        "undo_depth": t.undo_depth,
     }
     if "params" in include:
         out["params"] = params(t.model)
     if "history" in include:
-        out["history"] = history(t.history.train_loss, t.history.test_loss, t.history.grad_norms)
+        h = t.history
+        out["history"] = history(h.train_loss, h.test_loss, h.grad_norms, h.learning_rate, h.metrics)
     return out
 
 
-def history(train_loss: list[float], test_loss: list[float | None], grad_norms: list[list[float]]
+def history(train_loss: list[float], test_loss: list[float | None], grad_norms: list[list[float]],
+            learning_rate: list[float] | None = None, metrics: dict[str, list[float | None]] | None = None
             ) -> dict[str, Any]:
     """Per-epoch lists as arrays, so that a long history is one NumPy call to check
-    and encode (a test loss list holding ``None``, no test set, stays a list)."""
+    and encode (a list holding ``None``, e.g. no test set, stays a list)."""
     def floats(values: list) -> Any:
-        return np.array(values, dtype=np.float64) if values else values
+        return values if not values or None in values else np.array(values, dtype=np.float64)
 
-    return {"train_loss": floats(train_loss),
-            "test_loss": test_loss if None in test_loss else floats(test_loss),
-            "grad_norms": floats(grad_norms)}
+    out = {"train_loss": floats(train_loss), "test_loss": floats(test_loss), "grad_norms": floats(grad_norms)}
+    if learning_rate is not None:
+        out["learning_rate"] = floats(learning_rate)
+    for key, values in (metrics or {}).items():
+        out[key] = floats(values)
+    return out
 
 
 def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[str, Any]:
@@ -77,7 +91,7 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[
         "step": result.step, "indices": result.indices, "loss": result.loss,
         "applied": result.applied, "epoch": trainer.epoch, "epoch_finished": rec is not None,
         "epoch_record": epoch_record(rec) if rec is not None else None, "position": trainer.position,
-        "learning_rate": trainer.optimizer.learning_rate, "layers": model.layers,
+        "learning_rate": result.learning_rate, "layers": model.layers,
         "activation": model.activation.name, "output_activation": model.output_activation.name,
         "loss_name": model.loss_fn.name,
     }
@@ -98,8 +112,10 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[
 
 def epochs(trainer: Trainer, records: list[EpochRecord], include: Iterable[str]) -> dict[str, Any]:
     """``EpochsResult``: one entry per epoch just trained."""
-    out: dict[str, Any] = {"epoch": trainer.epoch, "step": trainer.step_count, **history(
-        [r.train_loss for r in records], [r.test_loss for r in records], [r.grad_norms for r in records])}
+    keys = history_keys(trainer.task)
+    out: dict[str, Any] = {"epoch": trainer.epoch, "step": trainer.step_count, **stopping(trainer), **history(
+        [r.train_loss for r in records], [r.test_loss for r in records], [r.grad_norms for r in records],
+        [r.learning_rate for r in records], {k: [r.metrics.get(k) for r in records] for k in keys})}
     if "params" in include:
         out["params"] = params(trainer.model)
     return out
@@ -136,16 +152,20 @@ def _sample(n: int, max_points: int, seed: int) -> Array:
 
 
 def data_points(session: Session, max_points: int) -> dict[str, Any]:
-    """The dataset as the network sees it (after scaling), sampled for plotting."""
+    """The dataset after scaling but before any feature transform (the raw
+    coordinates ``x1, x2`` to plot), sampled for plotting."""
     t, data, seed = session.trainer, session.data, session.config["seed"]
 
     def split(X: Array, y: Array) -> dict[str, Array]:
         keep = _sample(X.shape[0], max_points, seed)
         return {"X": X[keep], "y": y[keep]}
 
-    return {"task": data.task, "feature_names": data.feature_names, "class_names": data.class_names,
+    raw = data.features is not None
+    return {"task": data.task, "class_names": data.class_names,
+            "feature_names": [f"x{k + 1}" for k in range(data.raw_train.shape[1])] if raw else data.feature_names,
             "image_shape": list(data.image_shape) if data.image_shape else None,
-            "train": split(t.X, t.y), "test": split(t.X_test, t.y_test)}
+            "train": split(data.raw_train if raw else t.X, t.y),
+            "test": split(data.raw_test if raw else t.X_test, t.y_test)}
 
 
 def _padded_range(column: Array) -> Array:
@@ -161,17 +181,23 @@ def boundary(session: Session, resolution: int) -> dict[str, Any]:
     Grid: ``z[i][j]`` is the output at ``(x[j], y[i])``: P(class 1) for a
     sigmoid output, the argmax class for softmax, the (first) value otherwise.
     """
-    t = session.trainer
-    d_in = t.model.layers[0]
+    t, data = session.trainer, session.data
+    features = data.features
+    X_tr, X_te = (data.raw_train, data.raw_test) if features is not None else (t.X, t.X_test)
+    d_in = X_tr.shape[1]
     if d_in not in (1, 2):
         raise ValueError(f"resolution: a boundary needs 1 or 2 input features; this session's "
                          f"network has {d_in} (model.layers[0])")
-    X_all = np.concatenate([t.X, t.X_test]) if t.X_test.shape[0] else t.X
+    X_all = np.concatenate([X_tr, X_te]) if X_te.shape[0] else X_tr
+
+    def predict(grid: Array) -> Array:  # grid points are raw coordinates; the network sees features
+        return t.model.predict(grid if features is None else transform(grid, features))
+
     axes = [np.linspace(*_padded_range(X_all[:, k]), resolution) for k in range(d_in)]
     if d_in == 1:
-        return {"kind": "curve", "x": axes[0], "y": t.model.predict(axes[0][:, None])}
+        return {"kind": "curve", "x": axes[0], "y": predict(axes[0][:, None])}
     xx, yy = np.meshgrid(axes[0], axes[1])  # xx[i, j] = x[j], yy[i, j] = y[i]
-    out = t.model.predict(np.column_stack([xx.ravel(), yy.ravel()]))
+    out = predict(np.column_stack([xx.ravel(), yy.ravel()]))
     if t.model.output_activation.name == "softmax":
         z = np.argmax(out, axis=1).astype(np.float64)
     else:

@@ -17,6 +17,9 @@ from mlp_engine import (
     make_trainer,
 )
 
+from mlp_engine.features import FEATURE_SETS
+from mlp_engine.schedules import SCHEDULES
+
 from .. import __version__
 from ..schemas import DatasetItem, Health, Options
 from ..serialize import JSONBytes
@@ -50,6 +53,7 @@ def _defaults() -> dict[str, Any]:
 def options() -> JSONBytes:
     """The valid choices (from the engine's registries), the limits and the default config."""
     return JSONBytes({
+        "features": {str(d): names for d, names in FEATURE_SETS.items()}, "schedules": list(SCHEDULES),
         "activations": list(ACTIVATIONS), "output_activations": list(OUTPUT_ACTIVATIONS),
         "losses": list(LOSSES), "valid_pairs": {k: list(v) for k, v in VALID_PAIRS.items()},
         "inits": list(INITIALIZERS), "optimizers": list(OPTIMIZERS), "datasets": list_datasets(),

@@ -1,0 +1,77 @@
+"""Per-epoch metrics beside the loss: accuracy, or RMSE and R^2.
+
+Training metrics are accumulated from the minibatches the epoch trains on,
+exactly as the train loss is (each output was computed anyway by the forward
+pass; no extra pass over the training set), so they describe the parameters
+as they moved through the epoch. Test metrics come from the output of the
+test-set pass that computes the test loss. Everything is in the network's
+units (a standardised target stays standardised).
+
+* classification: accuracy, the fraction of rows whose predicted class
+  (threshold 0.5 for one sigmoid column, argmax otherwise) is the true one;
+* regression: ``rmse = sqrt(mean over rows and outputs of (yhat - y)^2)`` and
+  ``r2 = mean over outputs of 1 - SSE_j / SST_j`` (scikit-learn's
+  ``r2_score``), ``None`` when a target column is constant.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Array = np.ndarray
+
+METRICS: dict[str, tuple[str, ...]] = {"classification": ("accuracy",), "regression": ("rmse", "r2")}
+"""The metrics of each task; history keys are ``train_<name>`` and ``test_<name>``."""
+
+
+def history_keys(task: str) -> list[str]:
+    return [f"{split}_{m}" for m in METRICS[task] for split in ("train", "test")]
+
+
+def correct(out: Array, y: Array) -> int:
+    """Rows of ``out`` ``(m, k)`` whose predicted class is ``y``'s."""
+    if y.shape[1] == 1:
+        return int(np.count_nonzero((out >= 0.5) == (y >= 0.5)))
+    return int(np.count_nonzero(out.argmax(axis=1) == y.argmax(axis=1)))
+
+
+def squared_errors(out: Array, y: Array) -> Array:
+    """``sum_i (out_ij - y_ij)^2`` per output ``j``: ``(k,)``."""
+    err = out - y
+    return np.einsum("ij,ij->j", err, err)
+
+
+def total_squares(y: Array) -> Array:
+    """``SST_j = sum_i (y_ij - mean_j)^2`` per output: ``(k,)``."""
+    return ((y - y.mean(axis=0)) ** 2).sum(axis=0) if y.shape[0] else np.zeros(y.shape[1])
+
+
+def from_sums(task: str, n: int, correct_count: int, sse: Array, sst_per_row: Array | None) -> dict[str, float | None]:
+    """The metrics over ``n`` rows from their sums. ``sst_per_row`` is ``SST_j / rows``
+    of the reference set (``None`` when a column is constant)."""
+    if task == "classification":
+        return {"accuracy": correct_count / n if n else None}
+    if not n:
+        return {"rmse": None, "r2": None}
+    with np.errstate(all="ignore"):
+        rmse = math.sqrt(float(sse.sum()) / (n * sse.size)) if np.isfinite(sse).all() else math.nan
+        r2 = None if sst_per_row is None else float(np.mean(1 - (sse / n) / sst_per_row))
+    return {"rmse": rmse, "r2": r2}
+
+
+def sst_per_row(y: Array) -> Array | None:
+    """``SST_j / m`` of a target set, or ``None`` when R^2 is undefined on it."""
+    if y.shape[0] < 2:
+        return None
+    sst = total_squares(y)
+    return sst / y.shape[0] if np.all(sst > 0) else None
+
+
+def evaluate(task: str, out: Array, y: Array) -> dict[str, float | None]:
+    """The metrics of whole-set outputs ``out`` against ``y`` (both ``(m, k)``)."""
+    n = y.shape[0]
+    if task == "classification":
+        return from_sums(task, n, correct(out, y) if n else 0, np.zeros(0), None)
+    with np.errstate(all="ignore"):
+        return from_sums(task, n, 0, squared_errors(out, y) if n else np.zeros(y.shape[1]), sst_per_row(y))
