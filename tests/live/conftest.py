@@ -11,7 +11,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from server import launch
 
-RECV_SECONDS = 30.0
+RECV_SECONDS = 60.0
 """How long a test waits for one message before it fails (a hang, not a timing assertion)."""
 
 
@@ -77,6 +77,17 @@ class Live:
             if m["type"] == "frame":
                 out.append(m)
         return out
+
+    def play(self, n: int, **options: Any) -> list[dict[str, Any]]:
+        """Send ``play`` and read its first ``n`` frames."""
+        self.send("play", **options)
+        return self.frames(n)
+
+    def pause(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Send ``pause``; the ``paused`` answer and the frames that came before it."""
+        self.send("pause")
+        paused, before = self.until("paused")
+        return paused, [m for m in before if m["type"] == "frame"]
 
     def close(self) -> None:
         self.ws.close()

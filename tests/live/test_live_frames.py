@@ -18,9 +18,8 @@ def test_frames_arrive_in_order_with_rising_epochs_and_the_state_of_the_session(
         playing, _ = live.until("playing")
         assert playing["epochs_per_frame"] == 2 and playing["grid_every"] == 3
         frames = live.frames(12)
-        live.send("pause")
-        paused, more = live.until("paused")
-    frames += [m for m in more if m["type"] == "frame"]
+        paused, more = live.pause()
+    frames += more
     seqs, epochs = [f["seq"] for f in frames], [f["epoch"] for f in frames]
     assert seqs == sorted(set(seqs)) and seqs[0] == 1
     assert all(b > a for a, b in zip(epochs, epochs[1:]))
@@ -44,32 +43,26 @@ def test_frames_arrive_in_order_with_rising_epochs_and_the_state_of_the_session(
 def test_pause_stops_the_frames_and_play_resumes_where_it_was(server):
     sid = server.session(XOR_8_8)
     with server.live(sid) as live:
-        live.send("play", fps=60)
-        live.frames(5)
-        live.send("pause")
-        paused, _ = live.until("paused")
+        live.play(5, fps=60)
+        paused, _ = live.pause()
         assert paused["reason"] == "pause"
         with pytest.raises(TimeoutError):  # nothing more comes while paused
             live.recv(timeout=1.0)
         assert server.state(sid)["epoch"] == paused["epoch"]
         assert server.status()["playing"] == 0
-        live.send("play")
-        resumed = live.frames(3)
-        live.send("pause")
-        live.until("paused")
+        resumed = live.play(3)
+        live.pause()
     assert resumed[0]["epoch"] == paused["epoch"] + 1
     assert resumed[0]["new_epochs"]["epoch"] == [paused["epoch"] + 1]
 
 
 def test_one_dimensional_data_gets_a_curve_and_wide_data_no_boundary(server):
     with server.live(server.session({"dataset": {"name": "sine"}})) as live:
-        live.send("play", grid_every=1, resolution=20)
-        curve = live.frames(1)[0]["boundary"]
+        curve = live.play(1, grid_every=1, resolution=20)[0]["boundary"]
         live.send("pause")
     assert curve["kind"] == "curve" and len(curve["x"]) == 20 and len(curve["y"]) == 20
     with server.live(server.session({"dataset": {"name": "diabetes"}})) as live:
-        live.send("play", grid_every=1)
-        frame = live.frames(1)[0]
+        frame = live.play(1, grid_every=1)[0]
         live.send("pause")
     assert "boundary" not in frame and frame["epoch"] == 1
 
@@ -77,8 +70,7 @@ def test_one_dimensional_data_gets_a_curve_and_wide_data_no_boundary(server):
 def test_large_layers_come_as_summaries_below_max_elements(server):
     sid = server.session({"model": {"layers": [2, 64, 64, 1]}})
     with server.live(sid) as live:
-        live.send("play", max_elements=1000, grid_every=0)
-        params = live.frames(1)[0]["params"]
+        params = live.play(1, max_elements=1000, grid_every=0)[0]["params"]
         live.send("pause")
     assert params[1]["W"]["summary"] is True and params[1]["W"]["shape"] == [64, 64]
     assert len(params[0]["W"]) == 64 and len(params[1]["b"]) == 64
@@ -87,8 +79,7 @@ def test_large_layers_come_as_summaries_below_max_elements(server):
 def test_step_pauses_and_answers_one_backward_trace(server):
     sid = server.session(XOR_8_8)
     with server.live(sid) as live:
-        live.send("play", fps=60)
-        live.frames(2)
+        live.play(2, fps=60)
         live.send("step")
         paused, _ = live.until("paused")
         trace, _ = live.until("trace")
@@ -101,13 +92,11 @@ def test_step_pauses_and_answers_one_backward_trace(server):
 def test_learning_rate_changes_while_playing_and_sticks(server):
     sid = server.session(XOR_8_8)
     with server.live(sid) as live:
-        live.send("play", fps=60)
-        live.frames(2)
+        live.play(2, fps=60)
         live.send("set", learning_rate=0.5, fps=90)
         answer, _ = live.until("set")
         later = live.frames(2)
-        live.send("pause")
-        live.until("paused")
+        live.pause()
     assert answer["learning_rate"] == 0.5 and answer["fps"] == 90
     assert all(f["learning_rate"] == 0.5 for f in later)
     assert server.state(sid)["config"]["optimizer"]["learning_rate"] == 0.5
@@ -134,8 +123,7 @@ BAD = [
 def test_bad_messages_answer_an_error_naming_the_field_and_the_connection_lives_on(server):
     sid = server.session(XOR_8_8)
     with server.live(sid) as live:
-        live.send("play", fps=30)
-        live.frames(1)
+        live.play(1, fps=30)
         for body, detail in BAD:
             live.ws.send(json.dumps(body))
             error, _ = live.until("error")
@@ -182,8 +170,7 @@ def test_unknown_session_closes_with_4404_and_the_reason(server):
 def test_deleting_the_session_while_playing_closes_the_socket(server):
     sid = server.session(XOR_8_8)
     with server.live(sid) as live:
-        live.send("play", fps=60)
-        live.frames(2)
+        live.play(2, fps=60)
         assert server.http.delete(f"/api/sessions/{sid}").status_code == 204
         with pytest.raises(ConnectionClosed) as info:
             live.until("never")

@@ -34,8 +34,7 @@ def test_two_clients_on_two_sessions_both_progress(server):
         assert server.status()["playing"] == 2 and server.status()["connections"] == 2
         paused = []
         for live in (live_a, live_b):
-            live.send("pause")
-            paused.append(live.until("paused")[0])
+            paused.append(live.pause()[0])
     for frames, per_frame in ((frames_a, 1), (frames_b, 3)):
         epochs = [f["epoch"] for f in frames]
         assert all(y - x == per_frame for x, y in zip(epochs, epochs[1:]))
@@ -49,10 +48,8 @@ def test_a_client_that_reads_nothing_leaves_the_server_memory_flat(server):
     sid = server.session({"dataset": {"name": "xor", "n_samples": 40}, "model": {"layers": [2, 384, 384, 1]}})
     play = {"fps": 60, "grid_every": 0, "max_elements": 1_000_000}
     with server.live(sid, compression=None) as warm:  # the first frames allocate what later ones reuse
-        warm.send("play", **play)
-        warm.frames(3)
-        warm.send("pause")
-        warm.until("paused")
+        warm.play(3, **play)
+        warm.pause()
     epoch_before = server.state(sid)["epoch"]
     before = server.rss_kib()
     with server.live(sid, max_queue=1, compression=None) as live:
@@ -61,9 +58,7 @@ def test_a_client_that_reads_nothing_leaves_the_server_memory_flat(server):
         after = server.rss_kib()
         assert after - before < RSS_GROWTH_KIB, f"RSS grew {(after - before) / 1024:.1f} MiB"
         playing = server.state(sid)["epoch"]
-        live.send("pause")
-        paused, backlog = live.until("paused")
-    frames = [m for m in backlog if m["type"] == "frame"]
+        paused, frames = live.pause()
     # Training went on meanwhile; frames were dropped (the newest replaced them), yet
     # every epoch reached the client in some frame's new_epochs.
     assert playing > epoch_before + len(frames)
@@ -75,8 +70,7 @@ def test_a_client_that_reads_nothing_leaves_the_server_memory_flat(server):
 def test_a_disconnect_ends_the_training_task(server):
     sid = server.session()
     live = server.live(sid)
-    live.send("play", fps=60)
-    live.frames(3)
+    live.play(3, fps=60)
     assert server.status()["playing"] == 1
     live.close()
     wait_for(lambda: server.status() == {"connections": 0, "playing": 0, "max_connections": 8},
@@ -89,8 +83,7 @@ def test_a_disconnect_ends_the_training_task(server):
 def test_a_dropped_connection_without_a_close_handshake_ends_training_too(server):
     sid = server.session()
     live = server.live(sid)
-    live.send("play", fps=60)
-    live.frames(3)
+    live.play(3, fps=60)
     live.ws.socket.shutdown(socket.SHUT_RDWR)  # the network goes away: no close frame
     wait_for(lambda: server.status()["playing"] == 0, "the server noticed the dropped connection")
     epoch = server.state(sid)["epoch"]
@@ -137,8 +130,7 @@ def test_rest_calls_on_a_playing_session_see_consistent_states(server):
         frames = live.frames(60)
         stop.set()
         worker.result()
-        live.send("pause")
-        live.until("paused")
+        live.pause()
     steps = [m["step"] for m in seen]
     assert len(seen) > 10 and steps == sorted(steps)
     # Every state, frame and trace is whole: 23 steps of 7 rows make an epoch of 160 rows,
