@@ -227,6 +227,8 @@ class Trainer:
         self.undo_limit = _env_int(UNDO_MAX_PARAMS_ENV, DEFAULT_UNDO_MAX_PARAMS)
         self.undo_depth = depth if model.n_params <= self.undo_limit else 0
         self._undo: deque[dict[str, Any]] = deque(maxlen=max(self.undo_depth, 1))
+        self.revision = 0
+        """Counts edits and undos: changes that leave the step count where it was."""
         self._reset_accumulators()
 
     # -- epoch bookkeeping --------------------------------------------------
@@ -365,21 +367,21 @@ class Trainer:
         With ``apply=False`` nothing changes: the trace is a preview. The
         result's arrays are its own (later steps do not overwrite them).
         """
+        if indices is not None:
+            idx = self._check_indices(indices)
+        if apply:
+            self._snapshot()  # before drawing a new epoch's order: undo puts that draw back too
         if indices is None:
             if self._order is None:
                 self._start_epoch()
             lo = self._cursor
             hi = min(lo + self.batch_size, self.n_train)
             idx = self._order[lo:hi]
-            Xb, yb = self.X[idx], self.y[idx]  # copies: the trace is kept
-        else:
-            idx = self._check_indices(indices)
-            Xb, yb = self.X[idx], self.y[idx]
+        Xb, yb = self.X[idx], self.y[idx]  # copies: the trace is kept
         if not apply:
             cache = self.model.forward(Xb)
             return StepResult(self.step_count, idx, Xb, yb, cache, self.model.backward(cache, yb), False,
                               learning_rate=self.learning_rate)
-        self._snapshot()
         with np.errstate(all="ignore"):  # divergence is reported, never raised
             cache, grads = self._train_batch(Xb, yb)
         rate = self.optimizer.learning_rate
@@ -484,6 +486,7 @@ class Trainer:
             raise ValueError(f"value: must be a finite number, got {value!r}")
         self._snapshot()
         target[idx] = value
+        self.revision += 1
 
     @property
     def undo_available(self) -> int:
@@ -526,6 +529,7 @@ class Trainer:
         self.history.truncate(snap["history_length"])
         if self.early_stopping is not None and snap["early_stopping"] is not None:
             self.early_stopping.load_state_dict(snap["early_stopping"])
+        self.revision += 1
 
     def _accumulators(self) -> dict[str, Any]:
         return {"loss": self._acc_loss, "samples": self._acc_samples, "norms": list(self._acc_norms),
