@@ -1,9 +1,7 @@
 """Abuse limits and security headers: one pure ASGI middleware, :class:`Security`.
 
 * **Who is asking.** It sets :data:`server.sessions.CLIENT` to the client's
-  address for the request (sessions are counted per client), and
-  :data:`server.sessions.LIVE_SESSION` for a live-training WebSocket (its
-  saves are debounced).
+  address for the request (sessions are counted per client).
 * **Session creation** (``POST /api/sessions``, ``/api/sessions/import``,
   ``/api/lessons/{name}``) gets ``429`` naming the limit when the client
   already holds ``max_sessions_per_client`` sessions or created
@@ -34,7 +32,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from .guard import ASGIApp, Message, Receive, Scope, Send
 from .serialize import JSONBytes
-from .sessions import CLIENT, LIVE_SESSION, SessionBusy, SessionStore
+from .sessions import CLIENT, SessionBusy, SessionStore
 from .settings import Settings
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -45,7 +43,6 @@ PAGE_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options",
 NO_CSP = ("/docs", "/redoc")
 
 CREATES = re.compile(r"^/api/(sessions|sessions/import|lessons/[^/]+)$")
-LIVE = re.compile(r"^/api/sessions/([^/]+)/live$")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WINDOW_SECONDS = 60.0
 
@@ -71,8 +68,6 @@ class Security:
             if not self._same_site(scope):
                 await send({"type": "websocket.close", "code": 1008, "reason": "origin: not allowed"})
                 return
-            live = LIVE.match(path)
-            LIVE_SESSION.set(live.group(1) if live else None)
             await self.app(scope, receive, send)
             return
         method = scope["method"]

@@ -26,12 +26,19 @@ was. The sessions in memory are then a cache, and ``session.lock`` is a
 :class:`DurableLock`: entering it also takes the session's lease in the
 backend (so no two processes ever step one session at once) and reloads the
 state when another process saved a newer version; leaving it saves the state
-when the trainer changed and gives the lease up. Changes made by live
-training (a WebSocket, marked by :data:`LIVE_SESSION`) are saved at most once
-per ``save_interval``: the process keeps the lease meanwhile, and a
-background thread saves and releases it when the interval is up or another
-process asks for the session. A graceful shutdown saves everything; a
-``kill -9`` loses at most the last interval.
+when the trainer changed and gives the lease up.
+
+Saves are write-behind with a bound: a change is saved before the answer
+when the session's last save is at least ``save_interval`` old (an isolated
+click), and otherwise (a burst: live training, a script stepping in a loop)
+at most ``save_interval`` later, by a background thread. Meanwhile the
+process keeps the lease, so the stored version is never behind a change
+another process could see; when another process asks for the session, the
+thread saves and lets go within a tick (10 ms). Encoding the state is the
+cost (``Trainer.state_dict()`` is exact JSON, linear in the parameters and
+the history), so a burst pays it once per interval, not once per step. A
+graceful shutdown saves everything; a ``kill -9`` loses at most the last
+interval.
 """
 from __future__ import annotations
 
@@ -60,9 +67,6 @@ INLINE_COST = 100_000
 
 T = TypeVar("T")
 
-LIVE_SESSION: ContextVar[str | None] = ContextVar("LIVE_SESSION", default=None)
-"""The session a live-training WebSocket drives, set for the connection by
-:class:`server.security.Security`: its changes are saved debounced."""
 CLIENT: ContextVar[str] = ContextVar("CLIENT", default="local")
 """The address of the client making the request (sessions are counted per client)."""
 
@@ -263,7 +267,7 @@ class SessionStore:
         self._creations: dict[str, deque[float]] = {}
         self._lock = threading.Lock()  # guards the dicts and sets, never held during engine work
         self._active: set[Session] = set()  # entered (lock held) right now
-        self._dirty: set[Session] = set()  # changed by live training, lease kept, save due
+        self._dirty: set[Session] = set()  # changed, save deferred (lease kept), due within the interval
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
         if backend is not None:
@@ -467,15 +471,14 @@ class SessionStore:
         session.version, session.mark = version, fingerprint(trainer)
 
     def _leave(self, session: Session) -> None:
-        """Save what changed and give the lease up, or, for live training within the
-        save interval, keep both for the saver thread. The caller holds the thread lock."""
+        """Save what changed and give the lease up, or, within ``save_interval`` of the
+        last save, keep both for the saver thread. The caller holds the thread lock."""
         assert self.backend is not None
         mark = fingerprint(session.trainer)
         with self._lock:
             self._active.discard(session)
             changed = mark != session.mark or session in self._dirty
-            if changed and LIVE_SESSION.get() == session.id and \
-                    time.monotonic() - session.saved_at < self.save_interval:
+            if changed and time.monotonic() - session.saved_at < self.save_interval:
                 self._dirty.add(session)
                 return
         if changed:
@@ -498,10 +501,10 @@ class SessionStore:
         session.version, session.mark, session.saved_at = version, mark, time.monotonic()
 
     def _flush_loop(self) -> None:
-        """Save live training's pending changes when due or wanted elsewhere; renew the
+        """Save deferred changes when due or wanted by another process; renew the
         leases of sessions in use (a long request may outlast ``lease_seconds``)."""
         assert self.backend is not None
-        tick = min(0.05, self.save_interval / 4)
+        tick = min(0.01, self.save_interval / 4)
         renewed = time.monotonic()
         while not self._stop.wait(tick):
             try:
@@ -536,6 +539,6 @@ def open_store(settings: Settings) -> SessionStore:
 
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
-    """The app's lifespan: on shutdown, save what live training has not saved yet."""
+    """The app's lifespan: on shutdown, save the changes not saved yet."""
     yield
     await run_in_threadpool(app.state.store.close)

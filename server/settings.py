@@ -43,8 +43,9 @@ them (tests pass their own).
                                                       ``$XDG_DATA_HOME/mlp-playground/sessions.sqlite3``
                                                       (``~/.local/share/...``); ``Settings()`` in code:
                                                       ``memory``
-``MLP_PLAYGROUND_SAVE_INTERVAL_SECONDS``   1          live training saves at most this often (every
-                                                      other change is saved at once)
+``MLP_PLAYGROUND_SAVE_INTERVAL_SECONDS``   1          every change is stored within this; an isolated
+                                                      one before its answer (bursts, such as live
+                                                      training, save once per interval)
 ``MLP_PLAYGROUND_LEASE_SECONDS``           10         a process that died holding a session's lease
                                                       blocks it this long at most
 ``MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT`` 50         sessions one client address may hold (429 beyond)

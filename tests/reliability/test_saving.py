@@ -1,11 +1,11 @@
-"""When the durable store saves: every REST change at once, live training at most once
-per interval (the lease kept meanwhile, released when another process asks), and
-everything pending on close."""
+"""When the durable store saves: an isolated change before its answer, a burst once
+per interval (the lease kept meanwhile, released at once when another process asks
+for the session), and everything pending on close."""
 from __future__ import annotations
 
 import time
 
-from server.sessions import LIVE_SESSION, Session, SessionStore
+from server.sessions import Session, SessionStore
 from server.store import open_backend
 
 CONFIG = {"dataset": {"name": "xor", "n_samples": 16}, "optimizer": {"batch_size": 4}}
@@ -22,8 +22,8 @@ def _wait_for(condition, seconds: float = 30.0) -> None:
         time.sleep(0.01)
 
 
-def test_rest_changes_are_saved_at_once(store_url):
-    store = _store(store_url, 60)
+def test_isolated_changes_are_saved_before_the_answer(store_url):
+    store = _store(store_url, 0.0)  # every change is "isolated": its last save is >= 0 s old
     s = store.add(Session.create(CONFIG))
     for n in range(1, 4):
         with s.lock:
@@ -35,19 +35,15 @@ def test_rest_changes_are_saved_at_once(store_url):
     store.close()
 
 
-def test_live_changes_are_saved_debounced_and_on_close(store_url):
-    store = _store(store_url, 60)  # an interval longer than the test: only close saves
+def test_a_burst_is_saved_when_wanted_elsewhere_and_on_close(store_url):
+    store = _store(store_url, 60)  # an interval longer than the test: only a wish or close saves
     s = store.add(Session.create(CONFIG))
     other = _store(store_url, 60)  # another process
     cached = other.get(s.id)
-    token = LIVE_SESSION.set(s.id)
-    try:
-        with s.lock:
-            s.trainer.run_epochs(1)
-        with s.lock:
-            s.trainer.run_epochs(1)
-    finally:
-        LIVE_SESSION.reset(token)
+    with s.lock:
+        s.trainer.run_epochs(1)
+    with s.lock:
+        s.trainer.run_epochs(1)
     assert store.backend.load(s.id)[0] == 1 and s.held  # not saved yet; the lease is kept
     assert not other.backend.acquire(s.id, other.owner, 30, time.time()).acquired
     # The other process's wish makes the saver write and let go well before the interval.
@@ -56,27 +52,20 @@ def test_live_changes_are_saved_debounced_and_on_close(store_url):
     with cached.lock:
         assert cached.trainer.epoch == 2  # ...and brought up to date under the lease
     other.close()
-    token = LIVE_SESSION.set(s.id)
-    try:
-        with s.lock:
-            s.trainer.run_epochs(1)
-    finally:
-        LIVE_SESSION.reset(token)
+    with s.lock:
+        s.trainer.run_epochs(1)
+    assert s.held
     store.close()  # graceful shutdown writes the pending epoch
     reopened = _store(store_url, 60)
     assert reopened.get(s.id).trainer.epoch == 3
     reopened.close()
 
 
-def test_live_saves_come_within_the_interval(store_url):
+def test_a_deferred_save_comes_within_the_interval(store_url):
     store = _store(store_url, 0.2)
     s = store.add(Session.create(CONFIG))
-    token = LIVE_SESSION.set(s.id)
-    try:
-        with s.lock:
-            s.trainer.run_epochs(1)  # within 0.2 s of creation: deferred
-    finally:
-        LIVE_SESSION.reset(token)
+    with s.lock:
+        s.trainer.run_epochs(1)  # within 0.2 s of creation: deferred
     _wait_for(lambda: store.backend.load(s.id)[0] == 2)
     assert not s.held
     store.close()
