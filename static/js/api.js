@@ -102,6 +102,22 @@ export const boundary = (id, resolution = 50) => request('GET', `${session(id)}/
 export const outputs = (id, split = 'test', maxPoints = 2000) =>
   request('GET', `${session(id)}/outputs`, { query: { split, max_points: maxPoints } });
 
+/** Set one parameter: `{layer, name: 'W'|'b', index: [i, j] or [i], value}`; answers the SessionState. */
+export const editParam = (id, edit) => request('PATCH', `${session(id)}/params`, { body: edit });
+
+/** Step back `count` changes (Step, Epoch, an edit); answers the SessionState as it was. 409 when nothing is held. */
+export const undo = (id, count = 1) => request('POST', `${session(id)}/undo`, { body: { count } });
+
+/**
+ * Parse a CSV table on the server: `{csv, target, task, has_header}` ->
+ * `{X, y, feature_names, target_name, task, n_samples, n_features, class_names}`, ready as an inline dataset.
+ */
+export const parseCsv = (body) => request('POST', '/api/datasets/csv', { body });
+
+/** Where the browser downloads the session as JSON (the export document) and the HTML report. */
+export const exportUrl = (id) => `${session(id)}/export`;
+export const reportUrl = (id) => `${session(id)}/report`;
+
 /** The seeds' experiments as lessons: [{name, title, summary}] in order. */
 export const lessons = () => request('GET', '/api/lessons');
 

@@ -25,9 +25,8 @@ export function absorbFrame(app, frame) {
   const e = frame.new_epochs;
   e.epoch.forEach((n, i) => {
     if (n !== h.train_loss.length + 1) return; // had it, or a gap (the sync after Pause fills it)
-    h.train_loss.push(e.train_loss[i]);
-    h.test_loss.push(e.test_loss[i]);
-    h.grad_norms.push(e.grad_norms[i]);
+    // train/test loss, grad norms, and whatever per-epoch series the history has (metrics, learning rate)
+    for (const [key, values] of Object.entries(e)) if (key !== 'epoch' && Array.isArray(h[key])) h[key].push(values[i]);
   });
   if (!frame.params.some((p) => isSummary(p.W) || isSummary(p.b))) app.params = frame.params;
   if (frame.boundary) app.boundary = { ...frame.boundary, finite: frame.finite };

@@ -6,13 +6,19 @@ import { fmt, fmtLoss, isSummary } from './format.js';
 import {
   LivePlay, PLAY_OPTIONS, ViewRotation, absorbFrame, onlyLearningRateDiffers, whenShown,
 } from './live.js';
+import { applyHide } from './classroom.js';
 import { stagesOf } from './stages.js';
 import { clone, fromHash, writeHash } from './state.js';
 import { lossCaption, renderGradNormChart, renderLossChart } from './views/charts.js';
 import { initControls, showConfig } from './views/controls.js';
+import { initCsv, tableConfig } from './views/csv.js';
+import { initDownloads, linkDownloads } from './views/downloads.js';
+import { chartCoords, drawnConfig, nearest, pointsOf } from './views/draw.js';
+import { initParamEditor } from './views/editor.js';
 import { renderGradcheck } from './views/gradcheck.js';
 import { renderHeatmaps } from './views/heatmaps.js';
 import { initLessons } from './views/lessons.js';
+import { metricsCaption, metricsKind, renderLearningRateChart, renderMetricsChart } from './views/metrics.js';
 import { renderNetwork } from './views/network.js';
 import { NEEDS, TITLES, outputMetric, outputMode, renderFirstLayer, renderOutput } from './views/output.js';
 import { message } from './views/plot.js';
@@ -32,6 +38,7 @@ const WORKED_EXAMPLE = {
   seed: 0,
 };
 
+const LINK_NUMBERS = 4000;    // an inline table bigger than this is left out of the link (a CSV upload)
 const FULL = 131072;          // arrays up to this many numbers come as lists (W[0] of 128x784 MNIST fits)
 const STAGE_MS = 750;         // one stage of the Step animation
 
@@ -52,6 +59,8 @@ const app = {
   heatLayer: 0,
   hash: '',
   owned: false,           // whether this page made the session (a lesson's is kept when we move on)
+  hide: [],               // classroom mode: the controls the link hides
+  drawing: false,         // draw mode on the output view
 };
 
 // ---------------------------------------------------------------- the action queue
@@ -151,6 +160,9 @@ async function show(state, progress, owned) {
   clearBanner();
   $('gradcheck-result').innerHTML = GRADCHECK_HINT;
   showConfig(app.session);
+  applyHide(app.hide); // the feature toggles were drawn anew
+  linkDownloads(state.id);
+  document.body.dataset.session = state.id;
   fillHeatmapLayers();
   if (progress.steps > 0) await replay(Number(progress.steps), progress.stage);
   renderAll();
@@ -234,6 +246,8 @@ function renderStatus() {
   }
   const test = app.history.test_loss;
   $('test-loss-value').textContent = test.length && s.n_test !== 0 ? fmtLoss(test[test.length - 1]) : '–';
+  $('stopped-box').hidden = !s.stopped;
+  $('stopped-value').textContent = s.stopped ? `epoch ${s.stopped_epoch}` : '';
 }
 
 function currentStage() {
@@ -255,7 +269,26 @@ function renderCharts() {
   renderLossChart($('loss-chart'), app.history, $('loss-log').checked);
   $('loss-last').textContent = lossCaption(app.history);
   renderGradNormChart($('grad-norm-chart'), app.history.grad_norms);
+  renderMetrics();
   renderHeatmaps({ W: $('w-heatmap'), dW: $('dw-heatmap') }, app.heatLayer, app.params, app.grads, app.gradsLabel);
+}
+
+/** The metrics and learning-rate charts, shown once the server's history carries them. */
+function renderMetrics() {
+  const h = app.history;
+  const metrics = $('metrics-chart').closest('.panel');
+  metrics.hidden = !metricsKind(h);
+  if (!metrics.hidden) {
+    renderMetricsChart($('metrics-chart'), h);
+    $('metrics-last').textContent = metricsCaption(h);
+  }
+  const rates = $('lr-chart').closest('.panel');
+  rates.hidden = !Array.isArray(h.learning_rate);
+  if (!rates.hidden) {
+    renderLearningRateChart($('lr-chart'), h.learning_rate);
+    const last = h.learning_rate[h.learning_rate.length - 1];
+    $('lr-last').textContent = last === undefined ? '' : `η now ${fmt(app.session.learning_rate ?? last, 4)}`;
+  }
 }
 
 function renderAll() {
@@ -277,11 +310,28 @@ async function refreshOutput() {
   ]);
   app.data = data;
   const boundary = NEEDS[mode].includes('boundary') ? await api.boundary(s.id, 50) : null;
-  renderOutput(el, mode, { data, boundary, outputs, state: s });
+  renderOutput(el, mode, { data, boundary, outputs, state: s, view: outputView() });
+  showOutputTools(mode);
   showMetric(outputs, split);
   const images = data.image_shape;
   $('first-layer-panel').hidden = !images;
   if (images) renderFirstLayer($('first-layer-chart'), app.params[0].W, images);
+}
+
+/** The output view's toggles as they stand. */
+const outputView = () => ({ showTest: $('show-test').checked, discretize: $('discretize').checked });
+
+/** The toggles that mean something for this view; drawing only on a 2-D classification view. */
+function showOutputTools(mode) {
+  const points = mode === 'boundary' || mode === 'curve';
+  $('show-test-label').hidden = !points;
+  $('discretize-label').hidden = mode !== 'boundary' || app.session.config.model.output_activation === 'softmax';
+  $('btn-draw').hidden = mode !== 'boundary';
+  if (mode !== 'boundary') app.drawing = false;
+  $('btn-draw').setAttribute('aria-pressed', String(app.drawing));
+  $('btn-draw').classList.toggle('on', app.drawing);
+  $('draw-bar').hidden = !app.drawing;
+  $('output-chart').classList.toggle('drawing', app.drawing);
 }
 
 /** The output panel's headline metric and the status bar's accuracy or R². */
@@ -304,7 +354,13 @@ function fillHeatmapLayers() {
 
 function writeHashNow() {
   if (!app.session) return;
-  app.hash = writeHash(app.session.config, { steps: app.session.step, stage: app.trace ? app.stageIndex : null });
+  let config = app.session.config;
+  const ds = config.dataset;
+  if (ds.name === 'inline' && Array.isArray(ds.X) && ds.X.length * (ds.X[0]?.length ?? 1) > LINK_NUMBERS) {
+    // An uploaded table would make a link of megabytes: the link keeps the rest of the run.
+    config = { ...config, dataset: { ...ds, X: undefined, y: undefined } };
+  }
+  app.hash = writeHash(config, { steps: app.session.step, stage: app.trace ? app.stageIndex : null }, app.hide);
 }
 
 function updateButtons() {
@@ -315,6 +371,11 @@ function updateButtons() {
   const n = app.trace ? stagesOf(app.trace).length : 0;
   $('stage-prev').disabled = !app.trace || app.stageIndex === 0;
   $('stage-next').title = !app.trace || app.stageIndex >= n - 1 ? 'Take a new Step (→)' : 'Next stage (→)';
+  const undo = $('btn-undo');
+  const held = app.session?.undo_available;
+  undo.hidden = held === undefined; // a server without undo
+  undo.disabled = !held || app.playing;
+  undo.title = held ? `Step back before the last Step, Epoch or weight edit (${held} held)` : 'Nothing to undo yet';
 }
 
 // ---------------------------------------------------------------- stages and the Step animation
@@ -404,6 +465,62 @@ const gradcheck = () => run(async () => {
 });
 
 const applyConfig = (config, progress) => run(() => newSession(config, progress));
+
+/** The session's parameters, trace and views after the server changed them (undo, an edit). */
+async function showChanged(state) {
+  absorb(state);
+  await syncState();
+  app.params = await fullParams(state.params);
+  app.trace = null;
+  app.before = null;
+  app.grads = null;
+  app.lastLoss = lastEpochLoss();
+  await afterTraining();
+}
+
+const undo = () => run(async () => {
+  await stopPlay();
+  stopAnimation();
+  await showChanged(await api.undo(app.session.id));
+});
+
+const editParam = (edit) => run(async () => {
+  await stopPlay();
+  stopAnimation();
+  await showChanged(await api.editParam(app.session.id, edit));
+});
+
+/** A click on the output view in draw mode: add a point (shift: the other class) or remove the nearest (alt). */
+function drawClick(event) {
+  if (!app.drawing || !app.data) return;
+  const at = chartCoords($('output-chart'), event);
+  if (!at) return;
+  run(async () => {
+    await stopPlay();
+    const points = pointsOf(app.session, app.data);
+    if (event.altKey || $('draw-remove').checked) {
+      const i = nearest(points, at);
+      if (i < 0) return;
+      points.X.splice(i, 1);
+      points.y.splice(i, 1);
+    } else {
+      const chosen = Number($('draw-class').value);
+      points.X.push(at);
+      points.y.push(event.shiftKey ? 1 - chosen : chosen);
+    }
+    if (!points.X.length) {
+      banner('Keep at least one point: a dataset cannot be empty.', 'diverged');
+      return;
+    }
+    await newSession(drawnConfig(app.session, await fullParams(app.params), points));
+  });
+}
+
+const clearDrawing = () => run(async () => {
+  await stopPlay();
+  // One point at the centre: the server needs a non-empty table; click to add the rest.
+  await newSession(drawnConfig(app.session, await fullParams(app.params), { X: [[0, 0]], y: [Number($('draw-class').value)] }));
+});
 
 // Play trains over the server's live socket (live.js): each animation frame shows the newest
 // frame (counters at once, views in turn as time allows); Pause stops the server after the
@@ -534,6 +651,18 @@ function wire() {
   $('btn-gradcheck').addEventListener('click', gradcheck);
   $('btn-worked').addEventListener('click', () => applyConfig(clone(WORKED_EXAMPLE)));
   $('btn-help').addEventListener('click', () => $('help').showModal());
+  $('btn-undo').addEventListener('click', undo);
+  initDownloads(() => app.session?.id ?? null, showError);
+  initCsv({ run, train: (table) => newSession(tableConfig(app.session.config, table)) });
+  const redrawOutput = () => run(refreshOutput);
+  $('show-test').addEventListener('change', redrawOutput);
+  $('discretize').addEventListener('change', redrawOutput);
+  $('btn-draw').addEventListener('click', () => {
+    app.drawing = !app.drawing;
+    showOutputTools(outputMode(app.session));
+  });
+  $('output-chart').addEventListener('click', drawClick);
+  $('draw-clear').addEventListener('click', clearDrawing);
   initLessons({ run, open: (id) => run(() => openSession(id)) });
   $('banner-close').addEventListener('click', clearBanner);
   $('stage-next').addEventListener('click', nextStage);
@@ -561,7 +690,9 @@ function wire() {
   });
   window.addEventListener('hashchange', () => {
     if (window.location.hash === app.hash) return;
-    const { config, progress } = fromHash(window.location.hash);
+    const { config, progress, hide } = fromHash(window.location.hash);
+    app.hide = hide;
+    applyHide(hide);
     if (config) applyConfig(config, progress);
   });
   window.addEventListener('pagehide', () => {
@@ -580,7 +711,9 @@ async function start() {
       onPreset: () => applyConfig(clone(WORKED_EXAMPLE)),
       onError: (text) => banner(text),
     });
-    const { config, progress } = fromHash(window.location.hash);
+    const { config, progress, hide } = fromHash(window.location.hash);
+    app.hide = hide;
+    const unknown = applyHide(hide);
     try {
       await newSession(config || app.options.defaults, progress);
     } catch (err) {
@@ -591,6 +724,8 @@ async function start() {
       await newSession(app.options.defaults);
       banner(`This link's configuration was refused; showing the defaults. ${text}`);
     }
+    if (unknown.length) banner(`This link hides controls the page does not have: ${unknown.join(', ')} (see ? for the names).`, 'diverged');
+    if (app.session) initParamEditor($('network'), { params: () => app.params, apply: editParam });
   });
   if (!app.session) {
     for (const id of ['network', 'loss-chart', 'grad-norm-chart', 'output-chart']) message($(id), 'no session: see the message above');

@@ -3,8 +3,10 @@
 // Keys are the SessionConfig's dotted paths (every field the server resolved, so nothing is left
 // to a default that could change); values are JSON (plain text for strings). `progress.steps` is
 // how many training steps were taken, and `progress.stage` which stage of the last Step is shown.
+// `hide=dataset,optimizer` (classroom mode) names controls the page hides; it is kept as it is.
 
 const PROGRESS = 'progress';
+const HIDE = 'hide';
 // Characters JSON needs that are safe to leave readable in a fragment.
 const READABLE = { '%5B': '[', '%5D': ']', '%2C': ',', '%3A': ':' };
 
@@ -46,23 +48,26 @@ function setPath(obj, path, value) {
  * The hash for a config and the run's progress.
  * @param {object} config a SessionConfig (ideally the server's resolved one)
  * @param {{steps?: number, stage?: number|null}} progress
+ * @param {string[]} hide classroom mode: the names of the hidden controls
  */
-export function toHash(config, progress = {}) {
+export function toHash(config, progress = {}, hide = []) {
   const pairs = flatten(config, '', []);
   if (progress.steps) pairs.push([`${PROGRESS}.steps`, progress.steps]);
   if (progress.stage != null) pairs.push([`${PROGRESS}.stage`, progress.stage]);
+  if (hide.length) pairs.push([HIDE, hide.join(',')]);
   return pairs.map(([k, v]) => `${k}=${encodeValue(v)}`).join('&');
 }
 
 /**
- * Parse a hash (with or without the leading '#') back into {config, progress}.
+ * Parse a hash (with or without the leading '#') back into {config, progress, hide}.
  * An empty hash gives config null. Malformed pairs are skipped (the server validates the rest).
  */
 export function fromHash(hash) {
   const text = (hash || '').replace(/^#/, '');
-  if (!text) return { config: null, progress: {} };
+  if (!text) return { config: null, progress: {}, hide: [] };
   const config = {};
   const progress = {};
+  let hide = [];
   for (const pair of text.split('&')) {
     const eq = pair.indexOf('=');
     if (eq <= 0) continue;
@@ -73,15 +78,16 @@ export function fromHash(hash) {
     } catch {
       continue;
     }
-    if (key.startsWith(`${PROGRESS}.`)) progress[key.slice(PROGRESS.length + 1)] = value;
+    if (key === HIDE) hide = String(value).split(',').map((n) => n.trim()).filter(Boolean);
+    else if (key.startsWith(`${PROGRESS}.`)) progress[key.slice(PROGRESS.length + 1)] = value;
     else setPath(config, key, value);
   }
-  return { config: Object.keys(config).length ? config : null, progress };
+  return { config: Object.keys(config).length ? config : null, progress, hide };
 }
 
 /** Write the hash without adding a history entry (and without firing hashchange). */
-export function writeHash(config, progress) {
-  const hash = `#${toHash(config, progress)}`;
+export function writeHash(config, progress, hide = []) {
+  const hash = `#${toHash(config, progress, hide)}`;
   if (window.location.hash !== hash) window.history.replaceState(null, '', hash);
   return hash;
 }

@@ -11,6 +11,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,7 +37,11 @@ STARTUP_SECONDS = 60
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
-    """Start ``python -m server --port 0 --no-browser`` and yield the URL it prints."""
+    """Start ``python -m server --port 0 --no-browser`` and yield the URL it prints
+    (or use the running server ``MLP_PLAYGROUND_TEST_URL`` names)."""
+    if os.environ.get("MLP_PLAYGROUND_TEST_URL"):
+        yield os.environ["MLP_PLAYGROUND_TEST_URL"]
+        return
     proc = subprocess.Popen(
         [sys.executable, "-m", "server", "--port", "0", "--no-browser"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -150,10 +155,19 @@ class Playground:
         self.idle()
         return self
 
+    def wait_for(self, expression: str, arg: object = None, timeout: float = 30.0) -> None:
+        """Poll a JS expression (or arrow function of ``arg``) until it is truthy. Unlike
+        ``page.wait_for_function`` this works under the page's CSP (no 'unsafe-eval')."""
+        deadline = time.monotonic() + timeout
+        is_function = expression.lstrip().startswith(("(", "async", "function")) or "=>" in expression.split("\n", 1)[0]
+        while not (self.page.evaluate(expression, arg) if is_function else self.page.evaluate(expression)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still false after {timeout}s: {expression}")
+            time.sleep(0.05)
+
     def idle(self) -> None:
         """Wait until every queued action has finished and no Step animation is running."""
-        self.page.wait_for_function(
-            "document.body.dataset.busy === '0' && document.body.dataset.animating !== '1'")
+        self.wait_for("document.body.dataset.busy === '0' && document.body.dataset.animating !== '1'")
 
     def by(self, testid: str):
         return self.page.get_by_test_id(testid)
@@ -185,8 +199,7 @@ class Playground:
     def stage(self, stage_id: str) -> None:
         """Show one stage of the step-through (forward-0, loss, backward-1, update, ...)."""
         self.page.locator(f'[data-testid="trace"] [data-stage="{stage_id}"]').click()
-        self.page.wait_for_function(
-            "id => document.getElementById('trace-body').dataset.stage === id", arg=stage_id)
+        self.wait_for("id => document.getElementById('trace-body').dataset.stage === id", stage_id)
 
     def quantity(self, name: str) -> list[str]:
         """The numbers the step-through shows for one quantity (e.g. "dW[0]"), as text."""

@@ -1,6 +1,7 @@
 // The sidebar: every setting of a SessionConfig. Controls show the server's resolved config;
 // a change builds the next config from it and hands it to `onChange` (which starts a new session).
 import { clone } from '../state.js';
+import { featuresFor, renderFeatures } from './features.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -161,6 +162,65 @@ function wire() {
   optimizerField('ctl-l2', 'l2');
   optimizerField('ctl-momentum', 'momentum');
   $('ctl-seed').addEventListener('change', (e) => emit((c) => { c.seed = Math.round(numberOf(e.target) ?? 0); }));
+  wireSchedule();
+}
+
+/** Learning-rate schedule and early stopping (optimizer.schedule, optimizer.early_stopping). */
+function wireSchedule() {
+  $('ctl-schedule').addEventListener('change', (e) => emit((c) => { c.optimizer.schedule = { name: e.target.value }; }));
+  const scheduleField = (id, key, integer = false) => $(id).addEventListener('change', (e) => emit((c) => {
+    const v = numberOf(e.target);
+    if (v === null) delete c.optimizer.schedule[key];
+    else c.optimizer.schedule[key] = integer ? Math.round(v) : v;
+  }));
+  scheduleField('ctl-step-size', 'step_size', true);
+  scheduleField('ctl-gamma', 'gamma');
+  scheduleField('ctl-power-t', 'power_t');
+  $('ctl-early').addEventListener('change', (e) => emit((c) => {
+    c.optimizer.early_stopping = e.target.checked
+      ? { patience: Math.max(1, Math.round(numberOf($('ctl-patience')) ?? 5)), min_delta: numberOf($('ctl-min-delta')) ?? 0 }
+      : null;
+  }));
+  const earlyField = (id, key, integer = false) => $(id).addEventListener('change', (e) => {
+    if (!state.config.optimizer.early_stopping) return; // kept for when the box is ticked
+    emit((c) => {
+      const v = numberOf(e.target);
+      c.optimizer.early_stopping[key] = v === null ? v : integer ? Math.round(v) : v;
+    });
+  });
+  earlyField('ctl-patience', 'patience', true);
+  earlyField('ctl-min-delta', 'min_delta');
+}
+
+/** Features toggled: the input layer follows (the old weights no longer fit). */
+function setFeatures(features) {
+  emit((c) => {
+    c.dataset.features = features;
+    c.model.layers[0] = features.length;
+    dropWeights(c);
+  });
+}
+
+function showSchedule(o) {
+  // Shown only when the server knows schedules (its resolved config carries the field).
+  const known = o.schedule !== undefined;
+  $('schedule-block').hidden = !known;
+  if (!known) return;
+  const sched = o.schedule || { name: 'constant' };
+  setValue('ctl-schedule', sched.name);
+  $('schedule-step-fields').hidden = sched.name !== 'step';
+  $('schedule-power-field').hidden = sched.name !== 'invscaling';
+  setValue('ctl-step-size', sched.step_size);
+  setValue('ctl-gamma', sched.gamma);
+  setValue('ctl-power-t', sched.power_t);
+  const early = o.early_stopping;
+  $('ctl-early').checked = !!early;
+  $('early-fields').hidden = !early;
+  if (early) {
+    setValue('ctl-patience', early.patience);
+    setValue('ctl-min-delta', early.min_delta);
+  }
+  if (sched.name !== 'constant' || early) $('schedule-block').open = true;
 }
 
 /**
@@ -223,4 +283,6 @@ export function showConfig(session) {
   setValue('ctl-momentum', o.momentum);
   $('momentum-label').hidden = o.name !== 'momentum';
   setValue('ctl-seed', c.seed);
+  showSchedule(o);
+  renderFeatures($('features-block'), featuresFor(opts, session), setFeatures);
 }

@@ -78,7 +78,7 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
   const smallNet = maxSlots <= LABEL_SLOTS;
 
   // ---- links, bucketed by (layer, sign, width) so one trace draws many segments ----
-  const hover = { x: [], y: [], text: [] };
+  const hover = { x: [], y: [], text: [], ids: [] }; // ids: [l, i, j] of each link, for the click-to-edit
   const sources = layers.slice(0, -1).map((_, l) => linkSource(l, stage, trace, params, before));
   const weightScale = maxAbs(sources.flatMap((s) => (s.name !== 'dW' && Array.isArray(s.M) && !isSummary(s.M) ? s.M.flat() : [])));
   const linkCount = Math.max(...layers.slice(0, -1).map((n, l) => shown[l].idx.length * shown[l + 1].idx.length));
@@ -100,6 +100,7 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
         bucket.y.push(a.y, b.y, null);
         hover.x.push((a.x + b.x) / 2);
         hover.y.push((a.y + b.y) / 2);
+        hover.ids.push([l, i, j]);
         const detail = known ? `${name}[${l}][${i}][${j}] = ${fmt(v)}` : `${name}[${l}] is too large to send in full`;
         hover.text.push(`${detail}<br>from ${layerName(l, L, activation, outputActivation)} #${j} to #${i}`);
         if (smallNet && linkCount <= EDGE_LABELS && known) {
@@ -117,10 +118,10 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
     }
   }
   traces.push({ type: 'scatter', mode: 'markers', x: hover.x, y: hover.y, hovertext: hover.text, hoverinfo: 'text',
-    marker: { size: 10, color: 'rgba(0,0,0,0)' }, showlegend: false, name: 'links' });
+    customdata: hover.ids, marker: { size: 14, color: 'rgba(0,0,0,0)' }, showlegend: false, name: 'links' });
 
   // ---- nodes ----
-  const node = { x: [], y: [], color: [], text: [], line: [] };
+  const node = { x: [], y: [], color: [], text: [], line: [], ids: [] }; // ids: [k, i], for the click-to-edit
   const nodeSize = Math.max(14, Math.min(34, 300 / maxSlots));
   for (let k = 0; k <= L; k += 1) {
     const shownK = shown[k];
@@ -130,6 +131,7 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
       const p = pos(k, slot);
       node.x.push(p.x);
       node.y.push(p.y);
+      node.ids.push([k, i]);
       const v = lit && lit.values ? lit.values[i] : undefined;
       node.color.push(v === undefined ? '#e5e7eb' : v === null ? COLORS.bad : Math.max(-1, Math.min(1, v / scale)));
       node.line.push(lit?.kind === 'delta' ? COLORS.neg : COLORS.ink);
@@ -161,13 +163,15 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
   const numeric = node.color.map((c) => (typeof c === 'number' ? c : 0));
   traces.push({
     type: 'scatter', mode: 'markers', x: node.x, y: node.y, hovertext: node.text, hoverinfo: 'text', showlegend: false, name: 'neurons',
+    customdata: node.ids,
     marker: { size: nodeSize, color: numeric, colorscale: DIVERGING, cmin: -1, cmax: 1, line: { width: 2, color: node.line } },
   });
   // Unlit and NaN nodes are drawn over with flat colours (a colorscale cannot say "unknown").
   const flat = node.color.map((c, i) => (typeof c === 'number' ? null : i)).filter((i) => i !== null);
   if (flat.length) {
     traces.push({ type: 'scatter', mode: 'markers', x: flat.map((i) => node.x[i]), y: flat.map((i) => node.y[i]),
-      hovertext: flat.map((i) => node.text[i]), hoverinfo: 'text', showlegend: false,
+      hovertext: flat.map((i) => node.text[i]), hoverinfo: 'text', showlegend: false, name: 'neurons',
+      customdata: flat.map((i) => node.ids[i]),
       marker: { size: nodeSize, color: flat.map((i) => node.color[i]), line: { width: 2, color: COLORS.ink } } });
   }
 
@@ -195,6 +199,6 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
     const m = trace.indices.length;
     parts.push(`${m > 1 ? `sample 1 of ${m}` : 'the sample'} (training row ${trace.indices[0]})`);
     if (stage.kind === 'backward') parts.push(`links: dW[${stage.l}], neurons: delta`);
-  } else parts.push('hover a neuron or a link for its numbers');
+  } else parts.push('hover a neuron or a link for its numbers; click one to edit its bias or weight');
   return parts.join(' · ');
 }

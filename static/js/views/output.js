@@ -3,14 +3,14 @@
 // classification), and for image data the first layer's weights as images.
 import { fmt, isSummary } from '../format.js';
 import { CLASS_COLORS, COLORS, DIVERGING, PROBABILITY, axis, draw, layout, message } from './plot.js';
+import { rawInputs } from './features.js';
 
 /**
  * Which output view suits a session.
  * @returns {'boundary'|'curve'|'scatter'|'confusion'}
  */
 export function outputMode(state) {
-  const layers = state.config.model.layers;
-  const nIn = layers[0];
+  const nIn = rawInputs(state); // the plots are in the raw coordinates, whatever the input features
   if (state.task === 'classification') return nIn === 2 ? 'boundary' : 'confusion';
   return nIn === 1 ? 'curve' : 'scatter';
 }
@@ -48,37 +48,47 @@ function pointTraces(split, name, symbol, classNames) {
   }));
 }
 
-function renderBoundary(el, { data, boundary, state }) {
+/** The output view's toggles: test points drawn or not, the output as 0/1 or as a probability. */
+const DEFAULT_VIEW = { showTest: true, discretize: false };
+
+function renderBoundary(el, { data, boundary, state, view = DEFAULT_VIEW }) {
   if (boundary.finite === false) return message(el, 'the output is NaN (diverged)<br>lower the learning rate<br>and press Reset', COLORS.bad);
   const softmax = state.config.model.output_activation === 'softmax';
+  if (!softmax && view.discretize) {
+    // TF Playground's "Discretize output": each grid point takes the class the network would say.
+    const z = boundary.z.map((row) => row.map((p) => (p === null ? null : p >= 0.5 ? 1 : 0)));
+    boundary = { ...boundary, z };
+  }
   const grid = softmax
     ? { type: 'heatmap', x: boundary.x, y: boundary.y, z: boundary.z, colorscale: CLASS_COLORS.slice(0, 2).map((c, i) => [i, c]),
       opacity: 0.35, showscale: false, hovertemplate: 'x1 %{x:.2f}, x2 %{y:.2f}<br>class %{z}<extra></extra>' }
     : { type: 'heatmap', x: boundary.x, y: boundary.y, z: boundary.z, colorscale: PROBABILITY, zmin: 0, zmax: 1, zsmooth: 'best',
       colorbar: { thickness: 12, len: 0.8, title: { text: 'P(1)', font: { size: 12 } }, tickfont: { size: 11 } },
       hovertemplate: 'x1 %{x:.2f}, x2 %{y:.2f}<br>output %{z:.3f}<extra></extra>' };
+  if (!softmax && view.discretize) Object.assign(grid, { zsmooth: false, name: 'discretized' });
   const traces = [grid];
   if (!softmax) {
     traces.push({ type: 'contour', x: boundary.x, y: boundary.y, z: boundary.z, showscale: false, hoverinfo: 'skip',
       contours: { start: 0.5, end: 0.5, size: 1, coloring: 'lines' }, line: { color: COLORS.ink, width: 2.5 }, name: 'output = 0.5' });
   }
   traces.push(...pointTraces(data.train, 'train', 'circle', data.class_names));
-  if (data.test?.X?.length) traces.push(...pointTraces(data.test, 'test', 'diamond-open', data.class_names));
+  if (view.showTest && data.test?.X?.length) traces.push(...pointTraces(data.test, 'test', 'diamond-open', data.class_names));
   return draw(el, traces, layout({
     showlegend: false,
+    dragmode: false, // a click belongs to the draw mode, never to a zoom box
     margin: { l: 48, r: 8, t: 10, b: 44 },
     xaxis: axis('x1', { range: [boundary.x[0], boundary.x[boundary.x.length - 1]] }),
     yaxis: axis('x2', { range: [boundary.y[0], boundary.y[boundary.y.length - 1]] }),
   }));
 }
 
-function renderCurve(el, { data, boundary }) {
+function renderCurve(el, { data, boundary, view = DEFAULT_VIEW }) {
   if (boundary.finite === false) return message(el, 'the output is NaN (diverged)', COLORS.bad);
   const traces = [
     { type: 'scatter', mode: 'markers', name: 'train', x: data.train.X.map((r) => r[0]), y: data.train.y.map((r) => r[0]),
       marker: { size: 7, color: COLORS.train, opacity: 0.75 } },
   ];
-  if (data.test?.X?.length) {
+  if (view.showTest && data.test?.X?.length) {
     traces.push({ type: 'scatter', mode: 'markers', name: 'test', x: data.test.X.map((r) => r[0]), y: data.test.y.map((r) => r[0]),
       marker: { size: 8, symbol: 'diamond-open', color: COLORS.test, line: { width: 2 } } });
   }

@@ -1,0 +1,78 @@
+// Click a link (a weight W[l][i][j]) or a neuron (its bias b[l][i]) in the network diagram to
+// type a new value: a small form opens beside the click; Enter applies it through the API
+// (PATCH .../params), Escape or ✕ closes it. TF Playground #35, #198.
+import { fmt, isSummary } from '../format.js';
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * What a click on the diagram edits, from the clicked point's customdata.
+ * Links carry [l, i, j] (W[l] is out × in: i the neuron it feeds, j the one it comes from);
+ * neurons carry [k, i], and neuron i of node layer k > 0 owns b[k − 1][i].
+ * @returns {{layer: number, name: 'W'|'b', index: number[]}|null}
+ */
+export function editOf(point) {
+  const ids = point?.customdata;
+  if (!Array.isArray(ids)) return null;
+  if (point.data.name === 'links') return { layer: ids[0], name: 'W', index: [ids[1], ids[2]] };
+  if (point.data.name === 'neurons' && ids[0] > 0) return { layer: ids[0] - 1, name: 'b', index: [ids[1]] };
+  return null;
+}
+
+function valueOf(params, { layer, name, index }) {
+  const M = params?.[layer]?.[name];
+  if (!Array.isArray(M) || isSummary(M)) return null;
+  return name === 'W' ? M[index[0]][index[1]] : M[index[0]];
+}
+
+/**
+ * Wire the editor to the diagram.
+ * @param {HTMLElement} diagram the Plotly div of the network
+ * @param {{params: () => object[], apply: (edit: object) => Promise<unknown>}} hooks
+ *   `params()` the parameters on screen; `apply({layer, name, index, value})` sends the edit
+ */
+export function initParamEditor(diagram, { params, apply }) {
+  const form = $('param-editor');
+  const input = $('param-value');
+  let edit = null;
+  const close = () => {
+    form.hidden = true;
+    edit = null;
+  };
+  diagram.on('plotly_click', (ev) => {
+    const point = ev.points?.[0];
+    const next = editOf(point);
+    if (!next) return;
+    edit = next;
+    const label = next.name === 'W' ? `W[${next.layer}][${next.index[0]}][${next.index[1]}]` : `b[${next.layer}][${next.index[0]}]`;
+    $('param-name').textContent = `${label} =`;
+    const v = valueOf(params(), next);
+    input.value = v === null ? '' : String(v);
+    input.title = v === null ? '' : `now ${fmt(v)}`;
+    // Beside the click, inside the panel.
+    const panel = form.offsetParent || form.parentElement;
+    const box = panel.getBoundingClientRect();
+    const x = Math.min(ev.event.clientX - box.left + 12, box.width - 260);
+    form.style.left = `${Math.max(4, x)}px`;
+    form.style.top = `${Math.max(40, ev.event.clientY - box.top - 18)}px`;
+    form.dataset.edit = label;
+    form.hidden = false;
+    input.focus();
+    input.select();
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const value = Number(input.value);
+    if (!edit || input.value.trim() === '' || !Number.isFinite(value)) return;
+    const what = edit;
+    close();
+    apply({ ...what, value });
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      close();
+    }
+  });
+  $('param-cancel').addEventListener('click', close);
+}
