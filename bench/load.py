@@ -6,8 +6,9 @@ come, for ``SECONDS`` seconds, on its own keep-alive connection; all users run
 at once from one asyncio client. The server runs as ``mlp-playground
 --workers N`` on a fresh SQLite store (every step is saved), once with one
 worker and once with two. Reported per run: requests per second, p50 and p99
-latency, errors (any answer other than 200/201, or a failed request; must be
-0), and the peak resident memory of the server's processes together.
+latency of the steps (and the slowest of the 50 simultaneous creations),
+errors (any answer other than 200/201, or a failed request; must be 0), and
+the peak resident memory of the server's processes together.
 
 Then, on the one-worker server: sessions are created up to twice the session
 cap (``MLP_PLAYGROUND_MAX_SESSIONS``, set to 200 here), so the peak memory is
@@ -36,6 +37,7 @@ from server import launch  # noqa: E402
 USERS = 50
 SECONDS = float(os.environ.get("LOAD_SECONDS", "8"))
 CAP = 200
+WARMUP_SECONDS = 8.0
 CONFIG = {"dataset": {"name": "xor", "n_samples": 64}, "model": {"layers": [2, 8, 8, 1]},
           "optimizer": {"name": "adam", "batch_size": 8}}
 STEP = {"include": []}
@@ -68,15 +70,19 @@ class Sampler(threading.Thread):
             self.peak = max(self.peak, rss_mb(self.pid))
 
 
-async def user(url: str, until: float, latencies: list[float], errors: list[str]) -> None:
+async def user(url: str, start: asyncio.Event, until: list[float], creations: list[float],
+               latencies: list[float], errors: list[str]) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=60) as c:
         try:
+            t0 = time.perf_counter()
             r = await c.post("/api/sessions", json=CONFIG)
+            creations.append(time.perf_counter() - t0)
             if r.status_code != 201:
                 errors.append(f"create {r.status_code}: {r.text[:200]}")
                 return
             sid = r.json()["id"]
-            while time.monotonic() < until:
+            await start.wait()  # every user steps in the same window
+            while time.monotonic() < until[0]:
                 t0 = time.perf_counter()
                 r = await c.post(f"/api/sessions/{sid}/backward", json=STEP)
                 latencies.append(time.perf_counter() - t0)
@@ -86,12 +92,21 @@ async def user(url: str, until: float, latencies: list[float], errors: list[str]
             errors.append(f"{type(exc).__name__}: {exc}")
 
 
-async def load(url: str) -> tuple[list[float], list[str], float]:
+async def load(url: str) -> tuple[list[float], list[float], list[str], float]:
+    """Every user creates its session (all at once: a class opening the page), then all
+    step for ``SECONDS``: the creation and step latencies, errors, steps per second."""
+    creations: list[float] = []
     latencies: list[float] = []
     errors: list[str] = []
+    start, until = asyncio.Event(), [0.0]
+    users = [asyncio.ensure_future(user(url, start, until, creations, latencies, errors)) for _ in range(USERS)]
+    while len(creations) < USERS:
+        await asyncio.sleep(0.01)
     t0 = time.monotonic()
-    await asyncio.gather(*(user(url, t0 + SECONDS, latencies, errors) for _ in range(USERS)))
-    return latencies, errors, time.monotonic() - t0
+    until[0] = t0 + SECONDS
+    start.set()
+    await asyncio.gather(*users)
+    return creations, latencies, errors, len(latencies) / (time.monotonic() - t0)
 
 
 async def fill(url: str, count: int) -> list[str]:
@@ -109,10 +124,12 @@ async def fill(url: str, count: int) -> list[str]:
 def run(workers: int) -> dict[str, float]:
     env = {"MLP_PLAYGROUND_MAX_SESSIONS": str(CAP)}
     proc, url = launch.start(env, args=["--workers", str(workers)])
+    # The URL comes once the first worker answers; give the others time to finish importing.
+    time.sleep(WARMUP_SECONDS * (workers - 1))
     sampler = Sampler(proc.pid)
     sampler.start()
     try:
-        latencies, errors, elapsed = asyncio.run(load(url))
+        creations, latencies, errors, rps = asyncio.run(load(url))
         if workers == 1:
             errors += asyncio.run(fill(url, 2 * CAP))
     finally:
@@ -122,9 +139,10 @@ def run(workers: int) -> dict[str, float]:
     for e in errors[:5]:
         print("  error:", e)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    out = {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50_ms": 1000 * q[49],
+    out = {"requests": len(latencies), "rps": rps, "p50_ms": 1000 * q[49],
            "p99_ms": 1000 * q[98], "errors": len(errors), "peak_mb": sampler.peak}
-    print(f"workers={workers}: {out['requests']} steps in {elapsed:.1f} s, {out['rps']:.0f} req/s, "
+    print(f"workers={workers}: 50 creations at once, slowest {1000 * max(creations):.0f} ms; "
+          f"{out['requests']} steps, {out['rps']:.0f} req/s, "
           f"p50 {out['p50_ms']:.1f} ms, p99 {out['p99_ms']:.1f} ms, errors {out['errors']}, "
           f"peak {out['peak_mb']:.0f} MiB" + (f" (after filling to twice the cap of {CAP} sessions)"
                                               if workers == 1 else ""), flush=True)
