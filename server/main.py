@@ -21,6 +21,10 @@ POST     /api/sessions/{id}/predict                  ``{X}`` -> ``{y, finite}``
 GET      /api/sessions/{id}/data                     ``?max_points=2000``: points as the network sees them
 GET      /api/sessions/{id}/boundary                 ``?resolution=50`` (5..200): grid (2-D) or curve (1-D)
 GET      /api/sessions/{id}/outputs                  ``?split=test&max_points=2000&units=original``
+PATCH    /api/sessions/{id}/params                   ``{layer, name: W|b, index, value}`` -> ``SessionState``
+POST     /api/sessions/{id}/undo                     ``{count?}`` -> ``SessionState`` before the last changes
+GET      /api/sessions/{id}/report                   self-contained HTML report (plotly), as a download
+POST     /api/datasets/csv                           ``{csv, target?, task?, has_header?}`` -> inline ``X``, ``y``
 WS       /api/sessions/{id}/live                     live training frames (:mod:`server.live`)
 GET      /api/live                                   live connections open and playing
 GET      /api/lessons                                the seeds' experiments: ``[{name, title, summary}]``
