@@ -2,12 +2,23 @@
 frame, Pause stops the epoch counter, and the learning rate changes without a new session."""
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
 pytestmark = pytest.mark.browser
 
 FRAMES = "Number(document.body.dataset.liveFrames || 0)"
+EPOCH = "Number(document.querySelector('[data-testid=epoch-count]').textContent)"
+
+
+def wait_for_epoch(app, at_least: int, limit: float = 60.0) -> None:
+    """Poll the epoch counter (page.wait_for_function would need 'unsafe-eval', which the CSP forbids)."""
+    deadline = time.monotonic() + limit
+    while app.page.evaluate(EPOCH) < at_least:
+        assert time.monotonic() < deadline, f"the epoch counter never reached {at_least}"
+        time.sleep(0.05)
 
 
 def train_losses(app) -> list[float]:
@@ -36,6 +47,9 @@ def test_play_for_3_s_draws_30_frames_lowers_the_xor_loss_and_pause_stops_the_co
     app.page.wait_for_timeout(1500)
     drawn = app.page.evaluate(FRAMES)
     assert drawn >= 30, f"{drawn} frames drawn in 3 s"
+    # The charts redraw in turn (every frame on a fast machine): each visible view at least once.
+    assert app.page.evaluate("Number(document.body.dataset.liveViews)") >= 4
+    assert len(train_losses(app)) > 1
     app.shot("live-play.png")
 
     app.by("play").click()
@@ -58,10 +72,10 @@ def test_learning_rate_changes_while_playing_and_training_goes_on(app, server_ur
     sockets = live_sessions(app.page)
     app.open()
     app.page.locator("body").press(" ")
-    app.page.wait_for_function("Number(document.querySelector('[data-testid=epoch-count]').textContent) >= 5")
+    wait_for_epoch(app, 5)
     app.enter("learning-rate", "0.3")
     assert app.by("play").get_attribute("aria-pressed") == "true", "still playing"
-    app.page.wait_for_function("Number(document.querySelector('[data-testid=epoch-count]').textContent) >= 15")
+    wait_for_epoch(app, 15)
     app.click("play")  # (Space would type into the focused learning-rate field)
     sid = sockets[0]
     state = httpx.get(f"{server_url}api/sessions/{sid}").json()
@@ -77,6 +91,6 @@ def test_a_refused_learning_rate_is_said_and_play_goes_on(app, page_log):
     app.enter("learning-rate", "-1")
     assert "learning_rate" in app.text("error-banner")
     before = int(app.text("epoch-count"))
-    app.page.wait_for_function(f"Number(document.querySelector('[data-testid=epoch-count]').textContent) > {before}")
+    wait_for_epoch(app, before + 1)
     app.click("play")
     assert app.by("learning-rate").input_value() == "0.1"
