@@ -621,15 +621,16 @@ function liveStopped(why) {
 }
 
 /** A new learning rate while playing: the server takes it between two frames and training goes on. */
-function changeRate(learningRate) {
-  live.setLearningRate(learningRate).then((answer) => {
+const changeRate = (config) => run(async () => {
+  if (!app.playing) return newSession(config); // paused meanwhile: like any other change
+  try {
+    const answer = await live.setLearningRate(config.optimizer.learning_rate);
     app.session.config.optimizer.learning_rate = answer.learning_rate;
-    showConfig(app.session);
-  }).catch((err) => {
-    showConfig(app.session);
+  } catch (err) {
     banner(`The learning rate was refused: ${err.message}`);
-  });
-}
+  }
+  return showConfig(app.session);
+});
 
 function togglePlay() {
   if (app.playing) {
@@ -707,7 +708,7 @@ async function start() {
     app.options = await api.options();
     initControls(app.options, {
       onChange: (config) => (app.playing && onlyLearningRateDiffers(app.session.config, config)
-        ? changeRate(config.optimizer.learning_rate) : applyConfig(config)),
+        ? changeRate(config) : applyConfig(config)),
       onPreset: () => applyConfig(clone(WORKED_EXAMPLE)),
       onError: (text) => banner(text),
     });
