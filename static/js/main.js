@@ -638,6 +638,10 @@ function togglePlay() {
     run(async () => afterPlay(await paused));
     return;
   }
+  if (app.session?.stopped) {
+    banner(`Early stopping ended this run at epoch ${app.session.stopped_epoch}: the test loss stopped improving. Reset trains again.`, 'diverged');
+    return;
+  }
   app.playing = true;
   updateButtons();
   run(startPlay);

@@ -47,7 +47,7 @@ export function renderMetricsChart(el, history) {
   return draw(el, data, layout({
     xaxis: axis('epoch', { rangemode: 'tozero' }),
     yaxis: axis('RMSE (scaled)', { rangemode: 'tozero' }),
-    yaxis2: axis('R²', { overlaying: 'y', side: 'right', range: [Math.min(0, ...history.train_r2.filter((v) => v !== null)), 1.02], showgrid: false }),
+    yaxis2: axis('R²', { overlaying: 'y', side: 'right', range: [Math.min(0, ...history.train_r2.filter((v) => v !== null)), 1.02], showgrid: false, tickformat: '.2f', nticks: 6 }),
     margin: { l: 64, r: 56, t: 36, b: 48 },
   }));
 }
