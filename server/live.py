@@ -323,9 +323,10 @@ class Player:
         try:
             while self.playing:
                 session = self.session()
-                if not await self._frame(session, index):
+                ended = await self._frame(session, index)
+                if ended is not None:  # diverged, or early stopping ended the run
                     self.playing = False
-                    self._paused(session, "diverged")
+                    self._paused(session, ended)
                     return
                 index += 1
                 # Pace to fps without catching up after a slow frame.
@@ -343,32 +344,34 @@ class Player:
             if self._task is asyncio.current_task():  # (a new play may have started meanwhile)
                 self._task = None
 
-    async def _frame(self, session: Session, index: int) -> bool:
-        """Train one frame's epochs and post the frame; whether training is still finite."""
+    async def _frame(self, session: Session, index: int) -> str | None:
+        """Train one frame's epochs and post the frame; why play must end ("diverged",
+        "early_stopping"), or None to go on."""
         s = self.settings
         self._seq += 1
         seq = self._seq
         t = session.trainer
         grid = s.grid_every > 0 and index % s.grid_every == 0 and t.model.layers[0] in (1, 2)
 
-        def work() -> tuple[bytes, list[EpochRecord], bool]:
+        def work() -> tuple[bytes, list[EpochRecord], bool, bool]:
             t = session.trainer  # a reset meanwhile made a new one
             records = t.run_epochs(s.epochs_per_frame)
             finite = all(r.finite for r in records) and t.finite
             frame: dict[str, Any] = {
                 "type": "frame", "seq": seq, "epoch": t.epoch, "step": t.step_count, "position": t.position,
+                "stopped": t.stopped,
                 "learning_rate": t.optimizer.learning_rate, **_latest(t.history), "params": views.params(t.model)}
             if grid:
                 frame["boundary"] = views.boundary(session, s.resolution)
-            return respond(frame, max_elements=s.max_elements, finite=finite).body, records, finite
+            return respond(frame, max_elements=s.max_elements, finite=finite).body, records, finite, t.stopped
 
         # A frame is at least one epoch, whose per-step Python overhead alone is more than the
         # work Session.run does inline: say so, and it runs in the threadpool, off the event loop.
-        body, records, finite = await session.run(work, cost=INLINE_COST)
+        body, records, finite, stopped = await session.run(work, cost=INLINE_COST)
         # The epochs the client has not been sent yet ride along; decided here on the event loop,
         # where the sender takes frames, so none is sent twice or lost with a replaced frame.
         self._tail.extend((seq, r) for r in records)
         while self._tail and self._tail[0][0] <= self._sent:
             self._tail.popleft()
         self.outbox.post(extend_json(body, {"new_epochs": _epochs([r for _, r in self._tail])}), seq)
-        return finite
+        return "diverged" if not finite else ("early_stopping" if stopped else None)

@@ -605,6 +605,9 @@ async function afterPlay(paused) {
   app.lastLoss = lastEpochLoss();
   if (paused?.reason === 'diverged' || app.session.finite === false) diverged(`at epoch ${app.session.epoch}`);
   else await previewGrads();
+  if (paused?.reason === 'early_stopping') {
+    banner(`Early stopping ended this run at epoch ${app.session.stopped_epoch}: the test loss stopped improving. Reset trains again.`, 'diverged');
+  }
   await afterTraining();
 }
 

@@ -87,6 +87,6 @@ def test_editing_the_hash_loads_that_configuration(app):
     url = app.page.url.replace("model.activation=relu", "model.activation=sigmoid")
     assert url != app.page.url
     app.page.evaluate("u => { window.location.hash = u.split('#')[1]; }", url)
-    app.page.wait_for_function("document.querySelector('[data-testid=activation]').value === 'sigmoid'")
+    app.wait_for("document.querySelector('[data-testid=activation]').value === 'sigmoid'")
     app.idle()
     assert app.text("epoch-count") == "0"

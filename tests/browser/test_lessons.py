@@ -48,9 +48,8 @@ def start_lesson(app: Playground, name: str, quick: bool = False) -> None:
         app.click("lessons-open")
     app.by("lesson-quick").set_checked(quick)
     app.by(f"lesson-{name}").click()
-    app.page.wait_for_function(
-        "name => document.querySelector('[data-testid=lesson-result]').dataset.lesson === name",
-        arg=name, timeout=LESSON_SECONDS * 1000)
+    app.wait_for("name => document.querySelector('[data-testid=lesson-result]').dataset.lesson === name",
+                 name, timeout=LESSON_SECONDS)
     app.idle()
 
 

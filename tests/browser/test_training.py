@@ -73,7 +73,7 @@ def test_space_plays_and_pauses(app):
     app.open()
     app.page.locator("body").press(" ")
     assert app.by("play").get_attribute("aria-pressed") == "true"
-    app.page.wait_for_function("Number(document.querySelector('[data-testid=epoch-count]').textContent) >= 3")
+    app.wait_for("Number(document.querySelector('[data-testid=epoch-count]').textContent) >= 3")
     app.page.locator("body").press(" ")
     app.idle()
     assert app.by("play").get_attribute("aria-pressed") == "false"

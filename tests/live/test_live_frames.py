@@ -157,6 +157,20 @@ def test_divergence_is_reported_and_pauses(server):
     assert server.http.get(f"/api/sessions/{sid}").json()["finite"] is False
 
 
+def test_early_stopping_ends_play_with_its_reason(server):
+    # A learning rate this large makes the test loss worse at once; patience 1 stops after epoch 2.
+    sid = server.session({"dataset": {"name": "xor"}, "model": {"layers": [2, 8, 8, 1]},
+                          "optimizer": {"learning_rate": 5.0, "early_stopping": {"patience": 1}}})
+    with server.live(sid) as live:
+        live.send("play", fps=120, grid_every=0)
+        paused, before = live.until("paused")
+    frames = [m for m in before if m["type"] == "frame"]
+    state = server.state(sid)
+    assert paused["reason"] == "early_stopping"
+    assert frames[-1]["stopped"] is True and all(f["stopped"] is False for f in frames[:-1])
+    assert state["stopped"] is True and state["epoch"] == frames[-1]["epoch"] == state["stopped_epoch"]
+
+
 def test_unknown_session_closes_with_4404_and_the_reason(server):
     ws_url = server.url.replace("http://", "ws://") + "api/sessions/nope/live"
     from websockets.sync.client import connect
