@@ -32,6 +32,9 @@ def test_isolated_changes_are_saved_before_the_answer(store_url):
     with s.lock:
         pass  # reading changes nothing: no save
     assert store.backend.load(s.id)[0] == 4
+    with s.lock:
+        s.trainer.model.W[0][0, 0] += 1.0  # an edited weight, no step: still a change
+    assert store.backend.load(s.id)[0] == 5
     store.close()
 
 
