@@ -41,6 +41,7 @@ see :mod:`server.settings`.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from threadpoolctl import threadpool_limits
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__, errors, security
@@ -58,6 +59,9 @@ and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The FastAPI app with its routers, error translation, body guard and static files."""
     settings = settings or Settings.from_env()
+    if settings.blas_threads > 0:
+        # Process-wide; requests already run in parallel, so one BLAS thread each is fastest.
+        threadpool_limits(limits=settings.blas_threads, user_api="blas")
     app = FastAPI(title="MLP Playground", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)  # saves pending session changes on shutdown
     app.state.settings = settings

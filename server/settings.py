@@ -56,6 +56,10 @@ them (tests pass their own).
                                                       set it empty to limit everyone
 ``MLP_PLAYGROUND_CORS_ORIGINS``            (none)     comma-separated origins allowed to call the API
                                                       from other sites (CORS is closed by default)
+``MLP_PLAYGROUND_BLAS_THREADS``            1          threads NumPy's BLAS may use per process (0: its
+                                                      own default). One keeps many small sessions fast:
+                                                      threaded BLAS on small matrices under load is
+                                                      many times slower, and requests run in parallel
 =========================================  =========  ==================================================
 
 The server binds ``127.0.0.1`` unless ``--host`` says otherwise (:mod:`server.cli`);
@@ -139,6 +143,7 @@ class Settings:
     session_creations_per_minute: int = 60
     unlimited_clients: str = "127.0.0.1,::1,testclient"
     cors_origins: str = ""
+    blas_threads: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
