@@ -1,4 +1,5 @@
-"""Keep the whole test run away from the user's own files.
+"""Shared by every test: the run keeps away from the user's files, and the API
+tests get an in-process client on a memory store.
 
 Servers that name no store keep their sessions in ``$XDG_DATA_HOME/mlp-playground/``
 (``~/.local/share`` by default). Pointing ``XDG_DATA_HOME`` at a temporary folder for
@@ -10,6 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from typing import Any, Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server.main import create_app
+from server.settings import Settings
 
 _TMP = tempfile.mkdtemp(prefix="mlp-playground-tests-")
 
@@ -20,3 +28,22 @@ def pytest_configure(config) -> None:
 
 def pytest_unconfigure(config) -> None:
     shutil.rmtree(_TMP, ignore_errors=True)
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """The app in-process, on a memory store (``Settings()`` reads no environment)."""
+    with TestClient(create_app(Settings())) as c:
+        yield c
+
+
+@pytest.fixture
+def new_session(client: TestClient) -> Callable[..., dict[str, Any]]:
+    """``new_session(config)`` -> the 201 ``SessionState``."""
+
+    def make(config: dict[str, Any] | None = None) -> dict[str, Any]:
+        r = client.post("/api/sessions", json=config or {})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    return make

@@ -1,29 +1,10 @@
-"""Fixtures for issue 8's API tests: an in-process client on a memory store."""
+"""Fixtures for issue 8's API tests (``client`` and ``new_session`` come from tests/conftest.py)."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 from fastapi.testclient import TestClient
-
-from server.main import create_app
-from server.settings import Settings
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings())) as c:
-        yield c
-
-
-@pytest.fixture
-def new_session(client: TestClient) -> Callable[..., dict[str, Any]]:
-    def make(config: dict[str, Any] | None = None) -> dict[str, Any]:
-        r = client.post("/api/sessions", json=config or {})
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    return make
 
 
 @pytest.fixture

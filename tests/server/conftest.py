@@ -1,15 +1,13 @@
-"""Shared fixtures for the server tests: an in-process client and a real uvicorn process."""
+"""Shared fixtures for the server tests: the worked example and a real uvicorn process
+(``client`` and ``new_session`` come from tests/conftest.py)."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 
 from server import launch
-from server.main import create_app
-from server.settings import Settings
 
 # The seeds' worked example (CONTRACT.md): x = [1, 2], y = [1], ReLU, linear output, mse.
 WORKED_CONFIG: dict[str, Any] = {
@@ -23,24 +21,6 @@ WORKED_CONFIG: dict[str, Any] = {
 @pytest.fixture
 def worked_config() -> dict[str, Any]:
     return copy.deepcopy(WORKED_CONFIG)
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings())) as c:
-        yield c
-
-
-@pytest.fixture
-def new_session(client: TestClient) -> Callable[..., dict[str, Any]]:
-    """``new_session(config)`` -> the 201 ``SessionState``."""
-
-    def make(config: dict[str, Any] | None = None) -> dict[str, Any]:
-        r = client.post("/api/sessions", json=config or {})
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    return make
 
 
 @pytest.fixture(scope="module")
