@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -47,3 +49,23 @@ def new_session(client: TestClient) -> Callable[..., dict[str, Any]]:
         return r.json()
 
     return make
+
+
+def _find_shared_datasets() -> None:
+    """Real data lives in ``../shared/datasets`` beside the project. A clone made elsewhere
+    (``git clone . $(mktemp -d)``) has no such neighbour: use the one beside the repository
+    it was cloned from, so the suite reads the same files. An explicit
+    ``MLP_PLAYGROUND_DATA`` always wins."""
+    from mlp_engine.datasets import DATA_ENV, data_folder
+
+    if os.environ.get(DATA_ENV) or data_folder().is_dir():
+        return
+    root = Path(__file__).resolve().parent.parent
+    origin = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=root,
+                            capture_output=True, text=True).stdout.strip()
+    candidate = Path(origin).parent / "shared" / "datasets" if origin and "://" not in origin else None
+    if candidate is not None and candidate.is_dir():
+        os.environ[DATA_ENV] = str(candidate)
+
+
+_find_shared_datasets()
