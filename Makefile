@@ -50,7 +50,7 @@ test: install-test chromium services
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: install-test
-	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in bench/[!_]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts *.egg-info
