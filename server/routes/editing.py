@@ -7,39 +7,26 @@ Both answer the ``SessionState``.
 
 Saving: like every training route these run under ``session.lock``, which
 with a durable store saves the trainer on release when
-:func:`server.sessions.fingerprint` changed. An edit, or an undo back to the
-same step count, leaves the fingerprint's counters as they were, so the
-route hands the session a shallow copy of the trainer (same arrays, new
-identity): the fingerprint changes and the store saves the change.
+:func:`server.sessions.fingerprint` changed; it includes a checksum of the
+parameters, so an edit or an undo is seen like any step.
 """
 from __future__ import annotations
-
-import copy
 
 from fastapi import APIRouter, HTTPException
 
 from ..deps import SessionDep
 from ..schemas import ParamEdit, SessionState, UndoRequest
 from ..serialize import JSONBytes
-from ..sessions import Session, fingerprint
 from .sessions import _state
 
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["editing"])
-
-
-def _changed(session: Session, before: object) -> None:
-    """Make sure the store sees that the trainer changed (see the module docstring)."""
-    if fingerprint(session.trainer) == before:
-        session.trainer = copy.copy(session.trainer)
 
 
 @router.patch("/params", response_model=SessionState)
 def edit_params(session: SessionDep, body: ParamEdit) -> JSONBytes:
     """Set ``W[layer][i, j]`` or ``b[layer][i]`` to ``value``; undoable."""
     with session.lock:
-        before = fingerprint(session.trainer)
         session.trainer.edit_param(body.layer, body.name, body.index, body.value)
-        _changed(session, before)
         return _state(session)
 
 
@@ -56,7 +43,5 @@ def undo(session: SessionDep, body: UndoRequest | None = None) -> JSONBytes:
             raise HTTPException(409, f"undo: nothing to undo{why}")
         if count > held:
             raise HTTPException(409, f"count: {count} changes asked, only {held} can be undone")
-        before = fingerprint(t)
         t.undo(count)
-        _changed(session, before)
         return _state(session)
