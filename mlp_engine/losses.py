@@ -13,7 +13,7 @@ their values are computed from the logits ``z`` so that they stay finite when
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -39,7 +39,7 @@ class Loss:
     name: str
     value_and_delta: Callable[[Array, Array, Array, Activation], tuple[float, Array]]
     formula: str
-    delta_formula: dict[str, str]
+    delta_formula: dict[str, str] = field(hash=False)  # a dict: kept out of the hash
 
     def value(self, z: Array, a: Array, y: Array, out: Activation) -> float:
         """The batch-mean loss alone (no L2 term)."""

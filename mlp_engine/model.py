@@ -129,6 +129,10 @@ class Gradients:
     ``act_prime[l]`` is ``act'(z[l])`` ``(m, layers[l+1])``, the factor that
     ``delta[l]`` was multiplied by on its way back, for every hidden layer;
     ``None`` for the output layer, whose delta comes from the loss.
+    :meth:`MLP.backward` and a trainer's ``step`` hand back arrays of their
+    own; inside the training loop they are its workspace's, overwritten by
+    the next step (and a linear hidden layer's ``act_prime``, all ones, is
+    not made there).
     """
 
     __slots__ = ("delta", "act_prime", "flat", "dW", "db", "grad_norm", "loss")

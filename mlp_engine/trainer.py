@@ -26,7 +26,6 @@ config dict.
 """
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Any, Sequence
 
