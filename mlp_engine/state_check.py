@@ -157,8 +157,8 @@ def _optimizer(raw: Any, field: str, trainer: "Trainer") -> dict[str, Any]:
         return None if s[key] is None else _array(s[key], f"{field}.{key}", "f", (n,), dtype)
 
     out: dict[str, Any] = {
-        "name": name, "learning_rate": _float(s["learning_rate"], f"{field}.learning_rate", finite=True,
-                                              lo=0.0, open_lo=True),
+        # >= 0, not > 0: a step schedule's rate may underflow to 0 after many drops.
+        "name": name, "learning_rate": _float(s["learning_rate"], f"{field}.learning_rate", finite=True, lo=0.0),
         "clip_norm": None if s["clip_norm"] is None else _float(
             s["clip_norm"], f"{field}.clip_norm", finite=True, lo=0.0, open_lo=True),
         "t": _int(s["t"], f"{field}.t")}

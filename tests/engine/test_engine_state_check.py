@@ -90,7 +90,7 @@ def test_a_snapshot_whose_epoch_does_not_match_its_history_is_refused() -> None:
     (["version"], 2, "state.version"),
     (["optimizer", "m", "shape"], [3], "state.optimizer.m.shape"),
     (["optimizer", "name"], "sgd", "state.optimizer.name"),
-    (["optimizer", "learning_rate"], 0, "state.optimizer.learning_rate"),
+    (["optimizer", "learning_rate"], -0.1, "state.optimizer.learning_rate"),
     (["order", "data", 0], 10**6, "state.order"),
     (["rng", "bit_generator"], "MT19937", "state.rng.bit_generator"),
     (["rng", "state", "inc"], {"__int__": "not a number"}, "state.rng.state.inc"),
@@ -193,3 +193,11 @@ def test_no_mutation_loads_a_state_that_fails_later() -> None:
             _exercise(t)
             loaded += 1
     assert loaded and refused
+
+
+def test_a_learning_rate_decayed_to_zero_saves_and_loads() -> None:
+    t = make_trainer({"dataset": {"name": "xor", "n_samples": 20}, "optimizer": {
+        "batch_size": 20, "schedule": {"name": "step", "step_size": 1, "gamma": 1e-200}}})
+    t.run_epochs(3)
+    assert t.optimizer.learning_rate == 0.0
+    _exercise(Trainer.from_state(json.loads(json.dumps(t.state_dict()))))
