@@ -61,9 +61,9 @@ def _float(raw: Any, field: str, *, finite: bool = False, lo: float | None = Non
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (finite and not math.isfinite(value)):
         raise StateError(field, f"must be a {'finite ' if finite else ''}number, got {_show(raw)}")
     value = float(value)
+    bounds = ([] if lo is None else [f"{'>' if open_lo else '>='} {lo}"]) + ([] if hi is None else [f"< {hi}"])
     if (lo is not None and not (value > lo if open_lo else value >= lo)) or (hi is not None and not value < hi):
-        low = "none" if lo is None else f"{'(' if open_lo else '['}{lo}"
-        raise StateError(field, f"must be in {low}, {'inf' if hi is None else hi}), got {_show(raw)}")
+        raise StateError(field, f"must be {' and '.join(bounds)}, got {_show(raw)}")
     return value
 
 
@@ -102,8 +102,10 @@ def _array(raw: Any, field: str, kind: str, shape: tuple[int, ...], dtype: np.dt
     converted to ``dtype`` (default: kept)."""
     _dict(raw, field, {"__array__", "shape", "data"})
     try:
+        if not isinstance(raw["__array__"], str):  # np.dtype(None) would be float64
+            raise TypeError
         got = np.dtype(raw["__array__"])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError):
         raise StateError(f"{field}.__array__", f"not a dtype: {_show(raw['__array__'])}") from None
     if got.kind not in ("f" if kind == "f" else "iu"):
         want = "a float" if kind == "f" else "an integer"
