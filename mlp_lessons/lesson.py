@@ -37,7 +37,6 @@ class Lesson:
         return {"name": self.name, "title": self.title, "summary": self.summary}
 
 
-
 def trained(config: dict[str, Any], epochs: int) -> Trainer:
     """A trainer built from ``config`` after ``epochs`` epochs."""
     trainer = make_trainer(config)
