@@ -191,8 +191,6 @@ def digits(quick: bool) -> LessonRun:
     return LessonRun(runs, measured)
 
 
-
-
 def loss_landscape(quick: bool) -> LessonRun:
     n1, n2 = (21, 11) if quick else (41, 25)
     alphas = np.linspace(-1.0, 1.0, n1)
