@@ -16,7 +16,10 @@ from .init import INITIALIZERS
 from .losses import LOSSES, VALID_PAIRS, Loss
 from .model import MLP, ForwardCache, Gradients, Params
 from .optimizers import OPTIMIZERS, Adam, Momentum, Optimizer, SGD, make_optimizer
-from .training import EpochRecord, History, StepResult, Trainer, make_trainer, resolve_config
+from .factory import make_trainer, resolve_config
+from .records import EpochRecord, History, StepResult
+from .state_check import StateError, check_state
+from .trainer import Trainer
 
 __version__ = "0.1.0"
 
@@ -25,5 +28,6 @@ __all__ = [
     "list_datasets", "load_dataset", "GradCheckResult", "gradient_check", "relative_error",
     "INITIALIZERS", "LOSSES", "VALID_PAIRS", "Loss", "MLP", "ForwardCache", "Gradients", "Params",
     "OPTIMIZERS", "Adam", "Momentum", "Optimizer", "SGD", "make_optimizer", "EpochRecord",
-    "History", "StepResult", "Trainer", "make_trainer", "resolve_config", "__version__",
+    "History", "StepResult", "Trainer", "make_trainer", "resolve_config", "StateError", "check_state",
+    "__version__",
 ]

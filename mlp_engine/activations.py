@@ -28,13 +28,15 @@ class Activation:
 
     ``f(z, out=None)`` maps ``(m, n) -> (m, n)``; ``df(z, a, out=None)``
     returns ``da/dz`` of the same shape, given the cached ``z`` and ``a`` of
-    the forward pass.
+    the forward pass. ``formula`` and ``derivative`` say ``f`` and ``df`` in
+    plain text, as ``df`` computes it (including its value at a kink).
     """
 
     name: str
     f: Callable[..., Array]
     df: Callable[..., Array]
     formula: str
+    derivative: str
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r}: {self.formula})"
@@ -104,11 +106,12 @@ def _linear_df(z: Array, a: Array, out: Array | None = None) -> Array:
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act
     for act in (
-        Activation("relu", _relu, _relu_df, "max(0, z)"),
-        Activation("leaky_relu", _leaky_relu, _leaky_relu_df, f"max({LEAKY_SLOPE} z, z)"),
-        Activation("sigmoid", _sigmoid, _sigmoid_df, "1 / (1 + exp(-z))"),
-        Activation("tanh", _tanh, _tanh_df, "tanh(z)"),
-        Activation("linear", _linear, _linear_df, "z"),
+        Activation("relu", _relu, _relu_df, "max(0, z)", "1 if z > 0 else 0"),
+        Activation("leaky_relu", _leaky_relu, _leaky_relu_df, f"max({LEAKY_SLOPE} z, z)",
+                   f"1 if z > 0 else {LEAKY_SLOPE}"),
+        Activation("sigmoid", _sigmoid, _sigmoid_df, "1 / (1 + exp(-z))", "a (1 - a)"),
+        Activation("tanh", _tanh, _tanh_df, "tanh(z)", "1 - a^2"),
+        Activation("linear", _linear, _linear_df, "z", "1"),
     )
 }
 """Hidden-layer activations, by the name the API accepts."""
@@ -130,7 +133,9 @@ def _softmax_df(z: Array, a: Array, out: Array | None = None) -> Array:
 OUTPUT_ACTIVATIONS: dict[str, Activation] = {
     "linear": ACTIVATIONS["linear"],
     "sigmoid": ACTIVATIONS["sigmoid"],
-    "softmax": Activation("softmax", _softmax, _softmax_df, "exp(z_j) / sum_k exp(z_k)"),
+    "softmax": Activation("softmax", _softmax, _softmax_df, "exp(z_j) / sum_k exp(z_k)",
+                          "da_j/dz_k = a_j (1[j = k] - a_k), not elementwise: cross_entropy folds it "
+                          "into its output delta"),
 }
 """Output-layer activations, by the name the API accepts."""
 

@@ -13,7 +13,7 @@ their values are computed from the logits ``z`` so that they stay finite when
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -31,11 +31,15 @@ class Loss:
     output activation (the prediction) and the target; ``out`` is the output
     activation. ``objective`` is the batch-mean loss (a Python float) and
     ``delta`` is ``dObjective/dz``, shape ``(m, d_out)``, including ``1/m``.
+    ``formula`` is the objective as computed (the mean over the batch's
+    ``m`` rows ``i``; ``yhat`` or ``p`` is the output activation ``a``) and
+    ``delta_formula`` the output delta, per output activation it pairs with.
     """
 
     name: str
     value_and_delta: Callable[[Array, Array, Array, Activation], tuple[float, Array]]
     formula: str
+    delta_formula: dict[str, str] = field(hash=False)  # a dict: kept out of the hash
 
     def value(self, z: Array, a: Array, y: Array, out: Activation) -> float:
         """The batch-mean loss alone (no L2 term)."""
@@ -93,10 +97,11 @@ def _logsumexp_rows(z: Array) -> Array:
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("mse", _mse, "1/2 sum_j (yhat_j - y_j)^2"),
-        Loss("cross_entropy", _cross_entropy, "-sum_j y_j log p_j"),
+        Loss("mse", _mse, "1/m sum_i 1/2 sum_j (yhat_ij - y_ij)^2",
+             {"linear": "(yhat - y) / m", "sigmoid": "(yhat - y) yhat (1 - yhat) / m"}),
+        Loss("cross_entropy", _cross_entropy, "-1/m sum_i sum_j y_ij log p_ij", {"softmax": "(p - y) / m"}),
         Loss("binary_cross_entropy", _binary_cross_entropy,
-             "-sum_j [y_j log p_j + (1 - y_j) log(1 - p_j)]"),
+             "-1/m sum_i sum_j [y_ij log p_ij + (1 - y_ij) log(1 - p_ij)]", {"sigmoid": "(p - y) / m"}),
     )
 }
 """Losses, by the name the API accepts."""

@@ -29,11 +29,48 @@ def history_keys(task: str) -> list[str]:
     return [f"{split}_{m}" for m in METRICS[task] for split in ("train", "test")]
 
 
+THRESHOLD = 0.5
+"""One sigmoid column predicts class 1 where ``out >= THRESHOLD``."""
+
+
+def predict_classes(out: Array) -> Array:
+    """The predicted class of each row of ``out`` ``(m, k)``: ``(m,)`` int64.
+
+    One column (a sigmoid's P(class 1)): ``1`` where ``out >= 0.5``, else ``0``;
+    several columns (softmax, or one-hot targets): the argmax. The same rule
+    turns one-hot or 0/1 targets into class indices."""
+    if out.shape[1] == 1:
+        return (out[:, 0] >= THRESHOLD).astype(np.int64)
+    return np.argmax(out, axis=1)
+
+
 def correct(out: Array, y: Array) -> int:
     """Rows of ``out`` ``(m, k)`` whose predicted class is ``y``'s."""
-    if y.shape[1] == 1:
-        return int(np.count_nonzero((out >= 0.5) == (y >= 0.5)))
-    return int(np.count_nonzero(out.argmax(axis=1) == y.argmax(axis=1)))
+    return int(np.count_nonzero(predict_classes(out) == predict_classes(y)))
+
+
+def accuracy(out: Array, y: Array) -> float | None:
+    """The fraction of rows of ``out`` ``(m, k)`` whose predicted class is ``y``'s
+    (``None`` for no rows)."""
+    return correct(out, y) / y.shape[0] if y.shape[0] else None
+
+
+def confusion_matrix(truth_classes: Array, pred_classes: Array, k: int) -> Array:
+    """``C[i, j]``: rows of true class ``i`` predicted as ``j``; ``(k, k)`` int64
+    from two ``(m,)`` class-index arrays (as :func:`predict_classes` makes)."""
+    return np.bincount(truth_classes * k + pred_classes, minlength=k * k).reshape(k, k)
+
+
+def rmse(out: Array, y: Array) -> float | None:
+    """``sqrt(mean over rows and outputs of (out - y)^2)``, ``None`` for no rows
+    (NaN when the outputs are not finite)."""
+    return evaluate("regression", out, y)["rmse"]
+
+
+def r2(out: Array, y: Array) -> float | None:
+    """``mean over outputs j of 1 - SSE_j / SST_j``; ``None`` when undefined
+    (fewer than two rows, or a constant target column)."""
+    return evaluate("regression", out, y)["r2"]
 
 
 def squared_errors(out: Array, y: Array) -> Array:

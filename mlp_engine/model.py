@@ -126,12 +126,21 @@ class Gradients:
     ``db[l]`` like ``b[l]`` (views into ``flat``, laid out as in
     :class:`Params`). ``grad_norm[l]`` is ``||dW[l]||_F``. ``loss`` is the
     batch objective (mean loss plus the L2 term) at the parameters used.
+    ``act_prime[l]`` is ``act'(z[l])`` ``(m, layers[l+1])``, the factor that
+    ``delta[l]`` was multiplied by on its way back, for every hidden layer;
+    ``None`` for the output layer, whose delta comes from the loss.
+    :meth:`MLP.backward` and a trainer's ``step`` hand back arrays of their
+    own; inside the training loop they are its workspace's, overwritten by
+    the next step (and a linear hidden layer's ``act_prime``, all ones, is
+    not made there).
     """
 
-    __slots__ = ("delta", "flat", "dW", "db", "grad_norm", "loss")
+    __slots__ = ("delta", "act_prime", "flat", "dW", "db", "grad_norm", "loss")
 
-    def __init__(self, delta: list[Array], grads: Params, grad_norm: list[float], loss: float) -> None:
+    def __init__(self, delta: list[Array], grads: Params, grad_norm: list[float], loss: float,
+                 act_prime: list[Array | None] | None = None) -> None:
         self.delta = delta
+        self.act_prime = act_prime if act_prime is not None else [None] * len(delta)
         self.flat = grads.flat
         self.dW, self.db = grads.W, grads.b
         self.grad_norm = grad_norm
@@ -331,6 +340,7 @@ class MLP:
         d_out, df_out = (self._no_buffers, self._no_buffers) if ws is None else (ws.delta, ws.df)
         inputs = [cache.X, *cache.a[:-1]]  # a[l-1], the input of layer l
         delta: list[Array] = [None] * L  # type: ignore[list-item]
+        act_prime: list[Array | None] = [None] * L
         loss, d = self.loss_fn.value_and_delta(cache.z[-1], cache.a[-1], y, self.output_activation)
         ones = np.ones(d.shape[0], dtype=d.dtype) if ws is None else ws.ones
         df = self._df_hidden
@@ -343,16 +353,18 @@ class MLP:
             if l:
                 # Back through W.T, then through sigma' of the layer below.
                 d = np.dot(d, W[l], out=d_out[l - 1])
-                if df is not None:  # linear's f' is 1
-                    d *= df(cache.z[l - 1], inputs[l], out=df_out[l - 1])
+                if df is not None:  # linear's f' is 1: the hot path skips the multiply
+                    d *= (fp := df(cache.z[l - 1], inputs[l], out=df_out[l - 1]))
+                elif ws is None:  # a trace still shows the 1 it multiplied by
+                    fp = self.activation.df(cache.z[l - 1], inputs[l])
+                else:
+                    fp = None
+                act_prime[l - 1] = fp
         if self.l2:
-            # The penalty (l2/2) sum ||W||^2 adds l2 W to every dW: one
-            # expression over all the weights, a contiguous slice.
-            w, gw = self.params.weights_flat, grads.weights_flat
-            loss += 0.5 * self.l2 * float(np.vdot(w, w))
-            gw += np.multiply(w, self.l2, out=None if ws is None else ws.sq)
+            loss += self.penalty()
+            self._add_penalty_gradient(grads, ws)
         norms = [math.sqrt(float(np.vdot(g, g))) for g in grads.W]  # ||dW[l]||_F
-        return Gradients(delta, grads, norms, float(loss))
+        return Gradients(delta, grads, norms, float(loss), act_prime)
 
     def workspace(self, m: int, backward: bool = True) -> Workspace:
         """The (cached) :class:`Workspace` for batches of ``m`` rows."""
@@ -377,10 +389,21 @@ class MLP:
     def _objective(self, X: Array, y: Array, ws: Workspace | None = None) -> float:
         cache = self._forward(X, ws)
         loss = self.loss_fn.value(cache.z[-1], cache.a[-1], y, self.output_activation)
+        return float(loss + self.penalty())
+
+    def penalty(self) -> float:
+        """The L2 term of the objective, ``(l2/2) sum_l ||W[l]||_F^2`` (biases are not penalised)."""
+        if not self.l2:
+            return 0.0
+        w = self.params.weights_flat
+        return 0.5 * self.l2 * float(np.vdot(w, w))
+
+    def _add_penalty_gradient(self, grads: Params, ws: Workspace | None = None) -> None:
+        """Add the penalty's gradient ``l2 W[l]`` to every ``dW[l]`` in ``grads``:
+        one expression over all the weights, a contiguous slice."""
         if self.l2:
-            w = self.params.weights_flat
-            loss += 0.5 * self.l2 * float(np.vdot(w, w))
-        return float(loss)
+            grads.weights_flat[...] += np.multiply(self.params.weights_flat, self.l2,
+                                                   out=None if ws is None else ws.sq)
 
     def config(self) -> dict:
         """The constructor arguments (without parameters), JSON-safe."""

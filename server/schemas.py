@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from mlp_engine import ACTIVATIONS, DATASETS, INITIALIZERS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
 from mlp_engine.features import FEATURES
@@ -447,145 +447,33 @@ class Outputs(BaseModel):
 
 
 # --------------------------------------------------------------------------
-# Export / import: the engine's Trainer.state_dict(), checked before use
+# Export / import: the engine's Trainer.state_dict()
 # --------------------------------------------------------------------------
-class EncodedArray(BaseModel):
-    """An array as mlp_engine.state encodes it (floats exact; non-finite as strings)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    dtype: str = Field(alias="__array__", pattern=r"^[<>=|]?[fiu][1248]$")
-    shape: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=4)]
-    data: list[float] = Field(description="flat; non-finite numbers as 'NaN', 'Infinity', '-Infinity'")
-
-    @model_validator(mode="after")
-    def _size(self) -> "EncodedArray":
-        n = 1
-        for s in self.shape:
-            n *= s
-        if n != len(self.data):
-            raise ValueError(f"{len(self.data)} numbers in data for shape {self.shape}")
-        return self
-
-
-Count = Annotated[int, Field(ge=0, le=2**53)]
-
-
-class BigInt(BaseModel):
-    """An integer too large for a JavaScript number, as a decimal string."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    value: str = Field(alias="__int__", pattern=r"^[0-9]{1,39}$")
-
-    @field_validator("value")
-    @classmethod
-    def _u128(cls, value: str) -> str:
-        if int(value) >= 2**128:
-            raise ValueError("must be below 2**128")
-        return value
-
-
-U128 = Annotated[int, Field(ge=0, lt=2**53)] | BigInt
-
-
-class OptimizerState(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    name: OptimizerName
-    learning_rate: float = Field(gt=0, le=L.max_learning_rate, allow_inf_nan=False)
-    clip_norm: float | None = Field(None, gt=0, allow_inf_nan=False)
-    t: Count
-    momentum: float | None = Field(None, ge=0, lt=1)
-    nesterov: bool | None = None
-    beta1: float | None = Field(None, ge=0, lt=1)
-    beta2: float | None = Field(None, ge=0, lt=1)
-    epsilon: float | None = Field(None, gt=0, allow_inf_nan=False)
-    velocity: EncodedArray | None = None
-    m: EncodedArray | None = None
-    v: EncodedArray | None = None
-
-
-class PCG64State(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    state: U128
-    inc: U128
-
-
-class RngState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    bit_generator: Literal["PCG64"]
-    state: PCG64State
-    has_uint32: int = Field(ge=0, le=1)
-    uinteger: Annotated[int, Field(ge=0, lt=2**32)]
-
-
-class ParamsState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    W: Annotated[list[EncodedArray], Field(min_length=1, max_length=L.max_layers)]
-    b: Annotated[list[EncodedArray], Field(min_length=1, max_length=L.max_layers)]
-
-
-class Accumulators(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    loss: float
-    samples: Count
-    norms: list[float]
-    steps: Count
-    correct: Count | None = None
-    sse: EncodedArray | None = None
-
-
-class StateHistory(MetricLists):
-    model_config = ConfigDict(extra="forbid")
-    train_loss: list[float]
-    test_loss: list[float | None]
-    grad_norms: list[list[float]]
-
-
-class EarlyStoppingState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    best: float
-    bad_epochs: Count
-    stopped_epoch: Count | None
-
-
-class Snapshot(BaseModel):
-    """One undo snapshot: the state before a change."""
-
-    model_config = ConfigDict(extra="forbid")
-    params: EncodedArray
-    optimizer: OptimizerState
-    rng: RngState
-    epoch: Count
-    step: Count
-    order: int | None = Field(ge=-1, le=10_000, description="index into undo.orders; -1: the current order")
-    cursor: Count
-    accumulators: Accumulators
-    history_length: Count
-    early_stopping: EarlyStoppingState | None
-
-
-class UndoState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    orders: Annotated[list[EncodedArray], Field(max_length=10_000)]
-    snapshots: Annotated[list[Snapshot], Field(max_length=10_000)]
-
-
 class TrainerState(BaseModel):
-    """``mlp_engine.Trainer.state_dict()``."""
+    """``mlp_engine.Trainer.state_dict()``. Here only the config meets the server's
+    limits; the engine checks the rest whole against the model and data that config
+    builds (``mlp_engine.check_state``), naming the field that does not fit.
 
-    model_config = ConfigDict(extra="forbid")
-    version: Literal[1]
+    Arrays are ``{"__array__": dtype, "shape": [...], "data": [...]}`` (flat data,
+    floats exact, non-finite numbers as ``"NaN"``, ``"Infinity"``, ``"-Infinity"``);
+    integers beyond 2**53 are ``{"__int__": "..."}``."""
+
+    model_config = ConfigDict(extra="allow")
+    version: Any = Field(None, description="1")
     config: SessionConfig
-    params: ParamsState
-    optimizer: OptimizerState
-    rng: RngState
-    epoch: Count
-    step: Count
-    order: EncodedArray | None
-    cursor: Count
-    accumulators: Accumulators
-    history: StateHistory
-    early_stopping: EarlyStoppingState | None = None
-    undo: UndoState | None = None
+    params: Any = Field(None, description="{W: [array (out, in)], b: [array (out,)]} per weight layer")
+    optimizer: Any = Field(None, description="name, learning_rate, clip_norm, t; momentum, nesterov, velocity "
+                                             "(momentum); beta1, beta2, epsilon, m, v (adam)")
+    rng: Any = Field(None, description="NumPy's PCG64 state of the batch-order generator")
+    epoch: Any = Field(None, description="epochs completed")
+    step: Any = Field(None, description="updates applied")
+    order: Any = Field(None, description="the current epoch's order of the training rows, or null")
+    cursor: Any = Field(None, description="rows of that order consumed (0 without an order)")
+    accumulators: Any = Field(None, description="the running epoch's loss, samples, norms, steps, correct, sse")
+    history: Any = Field(None, description="per-epoch lists: train_loss, test_loss, grad_norms, learning_rate "
+                                           "and the task's metrics, one entry per epoch")
+    early_stopping: Any = Field(None, description="best, bad_epochs, stopped_epoch; or null")
+    undo: Any = Field(None, description="{orders: [array], snapshots: [the state before each recent change]}")
 
 
 EXPORT_FORMAT = "mlp-playground-session"

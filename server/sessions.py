@@ -180,35 +180,18 @@ def check_size(trainer: Trainer) -> None:
 
 
 def restore(state: dict[str, Any]) -> Trainer:
-    """``Trainer.from_state`` on a schema-checked state (``TrainerState``, dumped by alias).
+    """``Trainer.from_state`` on an imported state whose config met the server's limits
+    (``TrainerState``, dumped by alias).
 
-    The schema has checked types and ranges. Sizes can only be checked
-    against the model and data the config builds, so that is built first and
-    every array of the state is held against it: a state the engine would
-    accept but fail on later (an optimizer vector of the wrong length) or
-    refuse with a NumPy message (an order of the wrong length) gets a 422
-    naming the field instead.
+    The engine checks the whole state against the model and data its config
+    builds before anything is used, and refuses with a
+    :class:`~mlp_engine.StateError` naming the field (a ``ValueError``: a 422
+    through :mod:`server.errors`); a model over the parameter limit is refused
+    like a new session's.
     """
-    like = make_trainer(state["config"])
-    n_params, n_train, n_layers = like.model.n_params, like.n_train, like.model.n_layers
-    check_size(like)
-    for key, value in state["optimizer"].items():
-        if isinstance(value, dict) and "__array__" in value and value["shape"] != [n_params]:
-            raise ValueError(f"state.optimizer.{key}: expected {n_params} numbers, got shape {value['shape']}")
-    order, cursor = state["order"], state["cursor"]
-    if order is not None and sorted(order["data"]) != list(range(n_train)):
-        raise ValueError(f"state.order: must be a permutation of the {n_train} training rows")
-    if cursor > (n_train if order is not None else 0):
-        raise ValueError("state.cursor: past the end of the epoch's order")
-    h = state["history"]
-    if not len(h["train_loss"]) == len(h["test_loss"]) == len(h["grad_norms"]) == state["epoch"]:
-        raise ValueError(f"state.history: needs one entry per epoch ({state['epoch']})")
-    if any(len(g) != n_layers for g in h["grad_norms"]) or len(state["accumulators"]["norms"]) != n_layers:
-        raise ValueError(f"state.history.grad_norms: needs {n_layers} norms per epoch")
-    try:
-        return Trainer.from_state(state)
-    except (TypeError, KeyError, IndexError, OverflowError) as exc:  # e.g. Adam state without beta1
-        raise ValueError(f"state: not a state this server can restore ({type(exc).__name__}: {exc})") from None
+    trainer = Trainer.from_state(state)
+    check_size(trainer)
+    return trainer
 
 
 class DurableLock:

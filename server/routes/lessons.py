@@ -1,6 +1,6 @@
 """The seeds' experiments as one-click lessons.
 
-``POST /api/lessons/{name}`` runs :func:`mlp_engine.lessons.run_lesson` off
+``POST /api/lessons/{name}`` runs :func:`mlp_lessons.run_lesson` off
 the event loop and registers every trainer the lesson made as a session in
 the store, exactly as ``POST /api/sessions`` does (``store.add(Session(trainer))``),
 so each can be opened, stepped, reset and exported like any other.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter, HTTPException, Request
 
-from mlp_engine.lessons import LESSONS, LessonRun, run_lesson
+from mlp_lessons import LESSONS, LessonRun, run_lesson
 
 from ..deps import StoreDep
 from ..lesson_schemas import LessonItem, LessonRequest, LessonStarted

@@ -236,7 +236,7 @@ def test_layers_must_fit_the_dataset() -> None:
 def test_large_training_sets_gathered_per_minibatch_train_identically(monkeypatch: pytest.MonkeyPatch) -> None:
     """A large training set is gathered one minibatch at a time instead of once
     per epoch; the run, and saving mid-epoch, must not notice."""
-    import mlp_engine.training as training
+    import mlp_engine.trainer as training
 
     cfg = {"dataset": {"name": "moons", "n_samples": 120}, "seed": 8, "optimizer": {"name": "adam", "batch_size": 10}}
     per_epoch = make_trainer(cfg)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mlp_engine import ACTIVATIONS
-from mlp_engine.lessons import LESSONS, SEED_CALIFORNIA_MSE, WORKED_EXAMPLE_NUMBERS
+from mlp_lessons import LESSONS, SEED_CALIFORNIA_MSE, WORKED_EXAMPLE_NUMBERS
 from server.main import create_app
 from server.settings import Settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlp_engine.lessons import LESSONS, SEED_CALIFORNIA_MSE, hidden_units_identical, run_lesson
+from mlp_lessons import LESSONS, SEED_CALIFORNIA_MSE, hidden_units_identical, run_lesson
 from mlp_engine.model import MLP
 
 ORDER = ["worked-example", "vanishing-gradients", "exploding-gradients", "activations",

@@ -1,24 +1,22 @@
 """The seeds' exercises as lessons: each sets up one or more trainers, runs
 them where it compares, and measures what the learner should look at.
 
-A lesson is data plus one function: ``LESSONS[name].run(quick)`` returns a
-:class:`LessonRun` holding labelled trainers (the server turns each into a
-session) and a JSON-safe ``measured`` dict. ``quick=True`` trains fewer
-epochs and on less data, for tests and impatient classrooms; the lesson
-teaches the same thing either way.
+``LESSONS[name].run(quick)`` (or :func:`run_lesson`) returns a
+:class:`~.lesson.LessonRun`. ``quick=True`` trains fewer epochs and on less
+data, for tests and impatient classrooms; the lesson teaches the same thing
+either way.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .activations import ACTIVATIONS
-from .gradcheck import gradient_check
-from .model import MLP
-from .training import Trainer, make_trainer
+from mlp_engine import ACTIVATIONS, MLP, gradient_check, make_trainer
+
+from .landscape import filter_normalised_direction, loss_slice
+from .lesson import (Lesson, LessonRun, accuracy_of, confusion_of, last_epoch, mean_grad_norms, plain_numbers,
+                     trained)
 
 Array = np.ndarray
 
@@ -46,52 +44,6 @@ SEED_CALIFORNIA_CONFIG: dict[str, Any] = {
 }
 
 
-@dataclass
-class LessonRun:
-    """What a lesson made and measured: ``runs`` are ``(label, trainer)`` pairs."""
-
-    runs: list[tuple[str, Trainer]]
-    measured: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Lesson:
-    """A named lesson: its title, what to look at, and how to run it."""
-
-    name: str
-    title: str
-    summary: str
-    run: Callable[[bool], LessonRun] = field(repr=False)
-
-    def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "title": self.title, "summary": self.summary}
-
-
-def _train(config: dict[str, Any], epochs: int) -> Trainer:
-    trainer = make_trainer(config)
-    trainer.run_epochs(epochs)
-    return trainer
-
-
-def _mean_norms(trainer: Trainer) -> list[float]:
-    """Per-layer gradient norm averaged over every epoch so far."""
-    return np.mean(np.array(trainer.history.grad_norms), axis=0).tolist()
-
-
-def _accuracy(trainer: Trainer, split: str = "test") -> float:
-    X, y = (trainer.X_test, trainer.y_test) if split == "test" else (trainer.X, trainer.y)
-    p = trainer.model.predict(X)
-    if y.shape[1] == 1:
-        return float(np.mean((p > 0.5) == (y > 0.5)))
-    return float(np.mean(p.argmax(1) == y.argmax(1)))
-
-
-def _last(trainer: Trainer) -> dict[str, Any]:
-    h = trainer.history
-    return {"epochs": trainer.epoch, "train_loss": h.train_loss[-1] if h.train_loss else None,
-            "test_loss": h.test_loss[-1] if h.test_loss else None, "finite": trainer.finite}
-
-
 # -- 1 ---------------------------------------------------------------------
 def worked_example(quick: bool) -> LessonRun:
     trainer = make_trainer(WORKED_EXAMPLE_CONFIG)
@@ -117,9 +69,9 @@ def vanishing_gradients(quick: bool) -> LessonRun:
     epochs = 5 if quick else 30
     runs, measured = [], {"layers": [2, 8, 8, 8, 8, 8, 8, 1], "epochs": epochs}
     for act in ("sigmoid", "relu"):
-        t = _train(_deep(act), epochs)
-        norms = _mean_norms(t)
-        measured[act] = {"grad_norms": norms, "first_over_last": norms[0] / norms[-1], **_last(t)}
+        t = trained(_deep(act), epochs)
+        norms = mean_grad_norms(t)
+        measured[act] = {"grad_norms": norms, "first_over_last": norms[0] / norms[-1], **last_epoch(t)}
         runs.append((f"{act}, 6 hidden layers", t))
     measured["sigmoid_vs_relu"] = (measured["sigmoid"]["first_over_last"]
                                    / measured["relu"]["first_over_last"])
@@ -141,7 +93,7 @@ def exploding_gradients(quick: bool) -> LessonRun:
         if t.finite:
             t.run_epochs(epochs - 1)
         key = "unclipped" if clip is None else "clipped"
-        measured[key] = {**_last(t), "epochs_run": len(t.history.train_loss),
+        measured[key] = {**last_epoch(t), "epochs_run": len(t.history.train_loss),
                          "grad_norms": t.history.grad_norms,
                          "first_epoch": {"loss": [r.loss for r in first],
                                          "global_grad_norm": [_global_norm(r.grads.flat) for r in first]}}
@@ -160,11 +112,11 @@ def activations(quick: bool) -> LessonRun:
     epochs = 10 if quick else 60
     runs, measured = [], {"dataset": "moons", "epochs": epochs}
     for act in ACTIVATIONS:
-        t = _train({"dataset": {"name": "moons", "n_samples": 200, "noise": 0.1},
+        t = trained({"dataset": {"name": "moons", "n_samples": 200, "noise": 0.1},
                     "model": {"layers": [2, 8, 8, 1], "activation": act, "init": "xavier"},
                     "optimizer": {"name": "adam", "learning_rate": 0.02, "batch_size": 16}, "seed": 0},
                    epochs)
-        measured[act] = {**_last(t), "test_accuracy": _accuracy(t), "train_loss_curve": t.history.train_loss}
+        measured[act] = {**last_epoch(t), "test_accuracy": accuracy_of(t), "train_loss_curve": t.history.train_loss}
         runs.append((act, t))
     return LessonRun(runs, measured)
 
@@ -183,10 +135,10 @@ def initialisation(quick: bool) -> LessonRun:
     epochs = 10 if quick else 60
     runs, measured = [], {"dataset": "circles", "epochs": epochs}
     for init in ("zeros", "normal", "xavier", "he"):
-        t = _train({"dataset": {"name": "circles", "n_samples": 200},
+        t = trained({"dataset": {"name": "circles", "n_samples": 200},
                     "model": {"layers": [2, 8, 8, 1], "activation": "tanh", "init": init},
                     "optimizer": {"learning_rate": 0.3, "batch_size": 16}, "seed": 0}, epochs)
-        measured[init] = {**_last(t), "test_accuracy": _accuracy(t), "grad_norms": _mean_norms(t),
+        measured[init] = {**last_epoch(t), "test_accuracy": accuracy_of(t), "grad_norms": mean_grad_norms(t),
                           "hidden_units_identical": hidden_units_identical(t.model),
                           "train_loss_curve": t.history.train_loss}
         runs.append((init, t))
@@ -205,7 +157,7 @@ def california_housing(quick: bool) -> LessonRun:
     from sklearn.neural_network import MLPRegressor
 
     epochs = 5 if quick else 100
-    t = _train(SEED_CALIFORNIA_CONFIG, epochs)
+    t = trained(SEED_CALIFORNIA_CONFIG, epochs)
     data = t.data
     y_true = data.to_original_units(data.y_test)
     engine = mean_squared_error(y_true, data.to_original_units(t.model.predict(t.X_test)))
@@ -225,54 +177,18 @@ def california_housing(quick: bool) -> LessonRun:
 
 
 # -- 7 ---------------------------------------------------------------------
-def _confusion(trainer: Trainer) -> list[list[int]]:
-    k = trainer.y_test.shape[1]
-    pred = trainer.model.predict(trainer.X_test).argmax(1)
-    true = trainer.y_test.argmax(1)
-    return np.bincount(true * k + pred, minlength=k * k).reshape(k, k).tolist()
-
-
 def digits(quick: bool) -> LessonRun:
     runs, measured = [], {}
     for name, hidden, n, epochs in (("digits", 32, None, 5 if quick else 30),
                                     ("mnist_subset", 64, 2000 if quick else None, 2 if quick else 15)):
-        t = _train({"dataset": {"name": name, "n_samples": n},
+        t = trained({"dataset": {"name": name, "n_samples": n},
                     "model": {"layers": [64 if name == "digits" else 784, hidden, 10], "activation": "relu"},
                     "optimizer": {"name": "adam", "learning_rate": 0.005, "batch_size": 32}, "seed": 0},
                    epochs)
-        measured[name] = {**_last(t), "test_accuracy": _accuracy(t), "confusion": _confusion(t),
+        measured[name] = {**last_epoch(t), "test_accuracy": accuracy_of(t), "confusion": confusion_of(t),
                           "image_shape": list(t.data.image_shape), "n_features_shown": hidden}
         runs.append((name, t))
     return LessonRun(runs, measured)
-
-
-# -- 8 ---------------------------------------------------------------------
-def filter_normalised_direction(model: MLP, rng: np.random.Generator) -> list[tuple[Array, Array]]:
-    """A random direction scaled per neuron to the norm of that neuron's
-    incoming weights (Li et al., 2018, "Visualizing the Loss Landscape of
-    Neural Nets"), so slices of networks of different scale compare."""
-    out = []
-    for W, b in zip(model.W, model.b):
-        dW = rng.standard_normal(W.shape)
-        dW *= np.linalg.norm(W, axis=1, keepdims=True) / (np.linalg.norm(dW, axis=1, keepdims=True) + 1e-12)
-        out.append((dW, np.zeros_like(b)))  # biases are left where they are, as in the paper
-    return out
-
-
-def loss_slice(model: MLP, X: Array, y: Array, directions: list[list[tuple[Array, Array]]],
-               coords: Array) -> Array:
-    """Objective at ``theta + sum_k coords[i, k] * d_k`` for each row ``i`` of
-    ``coords`` ``(n, len(directions))``; the model is left as it was."""
-    theta = model.params.flat.copy()
-    flat_dirs = [np.concatenate([dw.ravel() for dw, _ in d] + [db for _, db in d]) for d in directions]
-    values = np.empty(len(coords))
-    try:
-        for i, c in enumerate(coords):
-            model.params.flat[...] = theta + sum(ci * fd for ci, fd in zip(c, flat_dirs))
-            values[i] = model.objective(X, y)
-    finally:
-        model.params.flat[...] = theta
-    return values
 
 
 def loss_landscape(quick: bool) -> LessonRun:
@@ -281,7 +197,7 @@ def loss_landscape(quick: bool) -> LessonRun:
     grid = np.linspace(-1.0, 1.0, n2)
     runs, measured = [], {"alpha": alphas.tolist(), "grid": grid.tolist()}
     for label, layers in (("shallow", [2, 8, 1]), ("deep", [2, 8, 8, 8, 8, 8, 1])):
-        t = _train({"dataset": {"name": "circles", "n_samples": 200},
+        t = trained({"dataset": {"name": "circles", "n_samples": 200},
                     "model": {"layers": layers, "activation": "relu"},
                     "optimizer": {"name": "adam", "learning_rate": 0.02, "batch_size": 16}, "seed": 0},
                    10 if quick else 40)
@@ -386,21 +302,5 @@ def run_lesson(name: str, quick: bool = False) -> LessonRun:
     except (KeyError, TypeError):
         raise ValueError(f"name: unknown lesson {name!r}; choose one of {', '.join(LESSONS)}") from None
     run = lesson.run(quick)
-    _plain_numbers(run.measured)
+    plain_numbers(run.measured)
     return run
-
-
-def _plain_numbers(obj: Any) -> None:
-    """Turn numpy scalars into Python numbers in place (NaN stays NaN: the server sends it as null)."""
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if isinstance(v, (np.floating, np.integer, np.bool_)):
-                obj[k] = v.item()
-            else:
-                _plain_numbers(v)
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            if isinstance(v, (np.floating, np.integer, np.bool_)):
-                obj[i] = v.item()
-            else:
-                _plain_numbers(v)

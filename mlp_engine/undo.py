@@ -1,0 +1,98 @@
+"""Editing one parameter and taking changes back, exactly.
+
+The trainer keeps snapshots of its state from before its last
+``undo_depth`` changes (every applied step, every ``run_epochs`` call, every
+edit): the parameters, the optimizer's state, the RNG, the position in the
+epoch, the epoch's accumulators, the history's length and early stopping.
+:class:`Undoable` is that part of :class:`~.trainer.Trainer`.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from collections import deque
+from typing import Any, Sequence
+
+
+class Undoable:
+    """Edit and undo, mixed into :class:`~.trainer.Trainer` (which owns the attributes used here)."""
+
+    _undo: deque[dict[str, Any]]
+    undo_depth: int
+    revision: int
+
+    def edit_param(self, layer: int, name: str, index: Sequence[int], value: float) -> None:
+        """Set one weight ``W[layer][i, j]`` or bias ``b[layer][i]`` to ``value`` (undoable).
+
+        The optimizer's state is left as it is: the next update starts from the edited value."""
+        L = self.model.n_layers
+        if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < L:
+            raise ValueError(f"layer: must be a weight layer in [0, {L}), got {layer!r}")
+        if name not in ("W", "b"):
+            raise ValueError(f"name: must be 'W' or 'b', got {name!r}")
+        target = (self.model.W if name == "W" else self.model.b)[layer]
+        idx = tuple(index) if isinstance(index, (list, tuple)) else None
+        if idx is None or len(idx) != target.ndim or any(
+                isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n for i, n in zip(idx, target.shape)):
+            raise ValueError(f"index: {name}[{layer}] has shape {list(target.shape)}; give "
+                             f"{'[i, j]' if name == 'W' else '[i]'} within it, got {index!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"value: must be a finite number, got {value!r}")
+        self._snapshot()
+        target[idx] = value
+        self.revision += 1
+
+    @property
+    def undo_available(self) -> int:
+        """How many changes :meth:`undo` can take back."""
+        return len(self._undo) if self.undo_depth else 0
+
+    def _snapshot(self) -> None:
+        """Remember the state before a change (parameters, optimizer, RNG, position,
+        accumulators, history length, early stopping). The epoch's order is shared,
+        not copied: orders are replaced, never changed in place."""
+        if not self.undo_depth:
+            return
+        self._undo.append({
+            "params": self.model.params.flat.copy(),
+            "optimizer": self.optimizer.state_dict(),  # copies its vectors
+            "rng": copy.deepcopy(self.rng.bit_generator.state),
+            "epoch": self.epoch, "step": self.step_count, "order": self._order, "cursor": self._cursor,
+            "accumulators": self._accumulators(),
+            "history_length": len(self.history.train_loss),
+            "early_stopping": None if self.early_stopping is None else self.early_stopping.state_dict(),
+        })
+
+    def undo(self, count: int = 1) -> None:
+        """Restore the state from before the last ``count`` changes, exactly."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"count: must be a positive integer, got {count!r}")
+        if count > self.undo_available:
+            raise ValueError(f"count: {count} changes asked, {self.undo_available} can be undone")
+        for _ in range(count - 1):
+            self._undo.pop()
+        snap = self._undo.pop()
+        self.model.params.flat[...] = snap["params"]
+        self.optimizer.load_state_dict(snap["optimizer"])
+        self.rng.bit_generator.state = snap["rng"]
+        self.epoch, self.step_count, self._cursor = snap["epoch"], snap["step"], snap["cursor"]
+        self._order = snap["order"]
+        if self._order is not None:
+            self._gather_epoch()
+        self._load_accumulators(snap["accumulators"])
+        self.history.truncate(snap["history_length"])
+        if self.early_stopping is not None and snap["early_stopping"] is not None:
+            self.early_stopping.load_state_dict(snap["early_stopping"])
+        self.revision += 1
+
+    def _accumulators(self) -> dict[str, Any]:
+        return {"loss": self._acc_loss, "samples": self._acc_samples, "norms": list(self._acc_norms),
+                "steps": self._acc_steps, "correct": self._acc_correct, "sse": self._acc_sse.copy()}
+
+    def _load_accumulators(self, acc: dict[str, Any]) -> None:
+        """Restore :meth:`_accumulators` output, or a saved state's as :func:`.state_check.check_state`
+        hands it back (already converted)."""
+        self._acc_loss, self._acc_samples = acc["loss"], acc["samples"]
+        self._acc_norms, self._acc_steps = list(acc["norms"]), acc["steps"]
+        self._acc_correct = acc["correct"]
+        self._acc_sse = acc["sse"].copy()
