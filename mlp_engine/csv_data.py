@@ -16,7 +16,6 @@ rows) and ``max_columns`` (1,000); the server passes its settings'
 from __future__ import annotations
 
 import csv
-import io
 import math
 from typing import Any
 
