@@ -28,6 +28,7 @@ from uvicorn.supervisors import Multiprocess
 
 from .main import create_app
 from .settings import Settings
+from .store import open_backend
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -100,6 +101,11 @@ def main(argv: list[str] | None = None) -> None:
         settings = replace(settings, store=args.store)
     if args.workers > 1 and settings.store in ("", "memory"):
         sys.exit("mlp-playground: --workers needs a shared store (a SQLite path or a Redis URL), not memory")
+    if args.workers > 1:  # a store the workers cannot open is said once, here, not by each worker
+        try:
+            open_backend(settings.store).close()  # type: ignore[union-attr]
+        except ValueError as exc:
+            sys.exit(f"mlp-playground: {exc}")
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -105,3 +105,13 @@ def test_act_prime_follows_include_and_max_elements(client) -> None:
     r = client.post(f"/api/sessions/{sid}/backward", json={"max_elements": 4, "include": ["backward"]}).json()
     summary = r["backward"][0]["act_prime"]
     assert summary["summary"] is True and summary["shape"] == [16, 8]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_cli_says_which_extra_a_redis_store_needs(monkeypatch, workers: str) -> None:
+    from server import cli
+
+    monkeypatch.setitem(sys.modules, "redis", None)
+    monkeypatch.delitem(sys.modules, "server.store.redis", raising=False)
+    with pytest.raises(SystemExit, match=r"pip install mlp-playground\[redis\]"):
+        cli.main(["--workers", workers, "--store", "redis://127.0.0.1:1/0", "--no-browser", "--port", "0"])
