@@ -228,13 +228,20 @@ def get_info(name: str) -> DatasetInfo:
 # --------------------------------------------------------------------------
 # Real data
 # --------------------------------------------------------------------------
+DEFAULT_FOLDERS: list[Path] = []
+"""Folders tried first when no ``data_dir`` is given (a test harness in a clone made away
+from ``shared/`` adds the one beside its origin); then ``../shared/datasets``."""
+
+
 def data_folder(data_dir: str | Path | None = None) -> Path:
-    """Where real data files are read from: ``data_dir``, or ``../shared/datasets`` (beside
-    the project, or beside the working folder)."""
+    """Where real data files are read from: ``data_dir``, or the first of
+    :data:`DEFAULT_FOLDERS` and ``../shared/datasets`` (beside the project, or beside the
+    working folder) that exists."""
     if data_dir:
         return Path(data_dir).expanduser()
     project_root = Path(__file__).resolve().parent.parent
-    for candidate in (project_root.parent / "shared" / "datasets", Path.cwd().parent / "shared" / "datasets"):
+    for candidate in (*DEFAULT_FOLDERS, project_root.parent / "shared" / "datasets",
+                      Path.cwd().parent / "shared" / "datasets"):
         if candidate.is_dir():
             return candidate
     return project_root.parent / "shared" / "datasets"
