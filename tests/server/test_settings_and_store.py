@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from mlp_engine import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
 from server.main import create_app
-from server.settings import Settings
+from server.settings import Limits, Settings
 from server.store import DurableStore, MemoryStore, open_backend, open_store
 
 
@@ -115,3 +115,17 @@ def test_the_cli_says_which_extra_a_redis_store_needs(monkeypatch, workers: str)
     monkeypatch.delitem(sys.modules, "server.store.redis", raising=False)
     with pytest.raises(SystemExit, match=r"pip install mlp-playground\[redis\]"):
         cli.main(["--workers", workers, "--store", "redis://127.0.0.1:1/0", "--no-browser", "--port", "0"])
+
+
+def test_live_messages_are_bounded_by_the_apps_limits() -> None:
+    with TestClient(create_app(Settings(limits=Limits(max_boundary_resolution=9)))) as c:
+        sid = c.post("/api/sessions", json={"dataset": {"name": "xor", "n_samples": 8}}).json()["id"]
+        with c.websocket_connect(f"/api/sessions/{sid}/live") as ws:
+            assert ws.receive_json()["type"] == "hello"
+            ws.send_json({"action": "set", "resolution": 10})
+            error = ws.receive_json()
+            assert error["type"] == "error", error
+            assert error["detail"].startswith("resolution: Input should be less than or equal to 9"), error
+            ws.send_json({"action": "set", "resolution": 9})
+            answer = ws.receive_json()
+            assert answer["type"] == "set" and answer["resolution"] == 9, answer
