@@ -3,15 +3,13 @@
 // `params` are those after the update). Activation and loss formulas are the server's text
 // (GET /api/options -> formulas) and act'(z) is the trace's own `act_prime`: the page derives
 // neither, and says "—" when the server sent none.
-import { fmt, isSummary, matmul, quantityHtml, shapeOf } from '../format.js';
+import { esc, fmt, isSummary, matmul, quantityHtml, shapeOf } from '../format.js';
 import { stagesOf } from '../stages.js';
 
 const pills = () => document.getElementById('stage-pills');
 const body = () => document.getElementById('trace-body');
 
 const MISSING = '—';
-
-const esc = (text) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 
 /** An activation's formula as the server writes it: `key` 'f' for act(z), 'df' for act′(z). */
 const actText = (formulas, name, key) => esc(formulas?.activations?.[name]?.[key] ?? MISSING);
