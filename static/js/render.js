@@ -11,6 +11,7 @@ import { metricsCaption, metricsKind, renderLearningRateChart, renderMetricsChar
 import { renderNetwork } from './views/network.js';
 import { NEEDS, TITLES, outputMetric, outputMode, renderFirstLayer, renderOutput } from './views/output.js';
 import { renderTrace } from './views/trace.js';
+import { announceStatus, describeCharts } from './views/describe.js';
 
 const $ = (id) => document.getElementById(id);
 const LINK_NUMBERS = 4000;    // an inline table bigger than this is left out of the link (a CSV upload)
@@ -33,6 +34,8 @@ export function renderStatus() {
   $('test-loss-value').textContent = test.length && s.n_test !== 0 ? fmtLoss(test[test.length - 1]) : '–';
   $('stopped-box').hidden = !s.stopped;
   $('stopped-value').textContent = s.stopped ? `epoch ${s.stopped_epoch}` : '';
+  describeCharts();
+  announceStatus();
 }
 
 const currentStage = () => (store.trace ? stagesOf(store.trace)[store.stageIndex] : null);
@@ -54,6 +57,7 @@ export function renderStageViews() {
     formulas: store.options?.formulas ?? null,
   });
   writeHashNow();
+  describeCharts();
 }
 
 export function renderLoss(el = $('loss-chart')) {
@@ -71,6 +75,7 @@ export function renderCharts() {
   renderGradNormChart($('grad-norm-chart'), store.history.grad_norms);
   renderMetrics();
   renderHeatmapsNow();
+  describeCharts();
 }
 
 /** The metrics and learning-rate charts, shown once the server's history carries them. */
@@ -118,6 +123,8 @@ export async function refreshOutput() {
   const images = data.image_shape;
   $('first-layer-panel').hidden = !images;
   if (images) renderFirstLayer($('first-layer-chart'), store.params[0].W, images);
+  describeCharts();
+  announceStatus();
 }
 
 /** The output view's toggles as they stand. */
@@ -178,4 +185,5 @@ export function updateButtons() {
   undo.hidden = held === undefined; // a server without undo
   undo.disabled = !held || store.playing;
   undo.title = held ? `Step back before the last Step, Epoch or weight edit (${held} held)` : 'Nothing to undo yet';
+  announceStatus();
 }

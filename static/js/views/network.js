@@ -105,7 +105,7 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
         hover.text.push(`${detail}<br>from ${layerName(l, L, activation, outputActivation)} #${j} to #${i}`);
         if (smallNet && linkCount <= EDGE_LABELS && known) {
           annotations.push({ x: a.x + 0.3 * (b.x - a.x), y: a.y + 0.3 * (b.y - a.y), text: fmt(v, 4), showarrow: false,
-            font: { size: 13, color: v >= 0 ? COLORS.pos : COLORS.neg }, bgcolor: 'rgba(255,255,255,0.9)', opacity: Math.max(opacity, 0.5) });
+            font: { size: 13, color: v >= 0 ? COLORS.pos : COLORS.neg }, bgcolor: COLORS.labelBg, opacity: Math.max(opacity, 0.5) });
         }
       }
     }
@@ -113,7 +113,9 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
       traces.push({
         type: 'scatter', mode: 'lines', x: bucket.x, y: bucket.y, hoverinfo: 'skip', showlegend: false,
         opacity,
-        line: { width: bucket.sign === 0 ? 0.6 : WIDTHS[bucket.level], color: bucket.sign > 0 ? COLORS.pos : bucket.sign < 0 ? COLORS.neg : '#9ca3af' },
+        // Negative links are dashed as well as orange: the sign reads without colour too.
+        line: { width: bucket.sign === 0 ? 0.6 : WIDTHS[bucket.level], color: bucket.sign > 0 ? COLORS.pos : bucket.sign < 0 ? COLORS.neg : COLORS.none,
+          dash: bucket.sign < 0 ? 'dash' : 'solid' },
       });
     }
   }
@@ -133,7 +135,7 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
       node.y.push(p.y);
       node.ids.push([k, i]);
       const v = lit && lit.values ? lit.values[i] : undefined;
-      node.color.push(v === undefined ? '#e5e7eb' : v === null ? COLORS.bad : Math.max(-1, Math.min(1, v / scale)));
+      node.color.push(v === undefined ? COLORS.unlit : v === null ? COLORS.bad : Math.max(-1, Math.min(1, v / scale)));
       node.line.push(lit?.kind === 'delta' ? COLORS.neg : COLORS.ink);
       const lines = [`<b>${layerName(k, L, activation, outputActivation)} #${i}</b>`];
       if (trace) {
@@ -152,12 +154,12 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
       if (smallNet && v !== undefined) {
         const label = lit.kind === 'delta' ? `δ ${fmt(v, 4)}` : fmt(v, 4);
         annotations.push({ x: p.x, y: p.y, yshift: nodeSize / 2 + 12, text: label, showarrow: false,
-          font: { size: 14, color: lit.kind === 'delta' ? COLORS.neg : COLORS.ink }, bgcolor: 'rgba(255,255,255,0.9)' });
+          font: { size: 14, color: lit.kind === 'delta' ? COLORS.neg : COLORS.ink }, bgcolor: COLORS.labelBg });
       }
     });
     if (shownK.gap >= 0) {
       annotations.push({ x: k, y: yOf(shownK, shownK.gap), text: `⋮ ${layers[k] - shownK.idx.length} more`,
-        showarrow: false, font: { size: 13, color: COLORS.muted }, bgcolor: 'rgba(255,255,255,0.9)' });
+        showarrow: false, font: { size: 13, color: COLORS.muted }, bgcolor: COLORS.labelBg });
     }
     const act = k === 0 ? '' : k === L ? outputActivation : activation;
     annotations.push({ x: k, y: 0, yref: 'paper', yanchor: 'top', yshift: -4, showarrow: false,
@@ -184,7 +186,7 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
     // Under the output neuron(s), where it cannot run off the right edge.
     annotations.push({ x: L, y: yOf(shown[L], shown[L].slots - 1), yanchor: 'top', yshift: -(nodeSize / 2 + 8), showarrow: false,
       text: `<b>L = ${trace.finite === false ? 'NaN (diverged)' : fmt(trace.loss)}</b>${target}`, font: { size: 17, color: COLORS.bad },
-      bgcolor: 'rgba(255,255,255,0.95)', bordercolor: COLORS.bad, borderpad: 4 });
+      bgcolor: COLORS.labelBg, bordercolor: COLORS.bad, borderpad: 4 });
   }
   const half = (maxSlots - 1) / 2;
   draw(el, traces, layout({
