@@ -18,6 +18,7 @@ import { setDrawing, setHeatLayer, setHide, setOptions, store } from './store.js
 import { initControls } from './views/controls.js';
 import { initCsv, tableConfig } from './views/csv.js';
 import { initDownloads } from './views/downloads.js';
+import { onePerTap } from './views/draw.js';
 import { initParamEditor } from './views/editor.js';
 import { initLessons, redrawLesson } from './views/lessons.js';
 import { outputMode } from './views/output.js';
@@ -54,7 +55,7 @@ function wire() {
     setDrawing(!store.drawing);
     showOutputTools(outputMode(store.session));
   });
-  $('output-chart').addEventListener('click', drawClick);
+  $('output-chart').addEventListener('click', onePerTap(drawClick));
   $('draw-clear').addEventListener('click', clearDrawing);
   initLessons({ run, open: openLessonSession });
   $('banner-close').addEventListener('click', clearBanner);

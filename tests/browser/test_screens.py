@@ -101,17 +101,26 @@ def test_a_tap_selects_a_weight_draws_a_point_and_a_swipe_scrolls(screen):
     app.idle()
     state = api(app, f"/api/sessions/{session_id(app)}")
     assert state["n_train"] + state["n_test"] == n_before + 1
-    # A swipe that starts on a chart scrolls the page (the chart does not hold the finger).
-    app.page.evaluate("window.scrollTo(0, 0)")
-    box = app.by("loss-chart").bounding_box()
-    app.page.evaluate("y => window.scrollTo(0, y)", box["y"] - 200)
-    top = app.page.evaluate("scrollY")
-    box = app.by("loss-chart").bounding_box()
+    # A swipe that starts on a chart scrolls the page: the chart does not hold the finger.
+    app.by("epoch").tap()
+    app.wait_for("document.querySelector('[data-testid=epoch-count]').textContent === '1'")
+    app.idle()
     cdp = app.page.context.new_cdp_session(app.page)
-    cdp.send("Input.synthesizeScrollGesture", {
-        "x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2, "yDistance": -150,
-        "gestureSourceType": "touch", "speed": 800})
-    app.wait_for("top => scrollY > top + 50", top)
+    for chart in ("network", "loss-chart", "grad-norm-chart", "output-chart"):
+        box = app.by(chart).bounding_box()
+        app.page.evaluate("y => window.scrollTo(0, y)", app.page.evaluate("scrollY") + box["y"] - 300)
+        top = app.page.evaluate("scrollY")
+        box = app.by(chart).bounding_box()
+        swipe(cdp, box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.75, 150)
+        app.wait_for("top => scrollY > top + 50", top)
+
+
+def swipe(cdp, x: float, y: float, up: float) -> None:
+    """A finger put down at (x, y) and moved `up` pixels towards the top, as the touch events a phone sends."""
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for k in range(1, 11):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y - up * k / 10}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
 def test_keyboard_alone_steps_selects_a_weight_and_opens_a_lesson(app):
@@ -129,19 +138,20 @@ def test_keyboard_alone_steps_selects_a_weight_and_opens_a_lesson(app):
 
     # Every control is reached by Tab, in the order of the page, each with a focus ring.
     order = page.evaluate("""() => [...document.querySelectorAll('button, select, input, textarea, summary, a[href], [tabindex]')]
-        .filter(el => !el.disabled && el.tabIndex >= 0 && el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
+        .filter(el => !el.disabled && el.tabIndex >= 0 && el.checkVisibility({visibilityProperty: true}))
         .map(el => el.id || el.dataset.testid || el.textContent.trim().slice(0, 20))""")
-    seen = []
-    page.locator("body").focus()
+    where = """() => { const el = document.activeElement; const s = getComputedStyle(el);
+        return el === document.body ? null : [el.id || el.dataset.testid || el.textContent.trim().slice(0, 20), s.outlineStyle]; }"""
+    app.by("lessons-open").focus()
+    seen = [order[0]]
     for _ in range(len(order) + 5):
         page.keyboard.press("Tab")
-        here = page.evaluate("""() => { const el = document.activeElement; const s = getComputedStyle(el);
-            return [el.id || el.dataset.testid || el.textContent.trim().slice(0, 20), s.outlineStyle]; }""")
-        if seen and here[0] == seen[0]:
+        here = page.evaluate(where)
+        if here is None:  # past the last control
             break
         seen.append(here[0])
         assert here[1] != "none", f"{here[0]} has no focus ring"
-    assert seen[:len(order)] == order, "Tab visits the controls in reading order"
+    assert seen == order, f"Tab visits every control, in reading order: {seen} != {order}"
 
     # Select a weight without a mouse: the network panel's picker, then the editor.
     page.locator("[data-testid=param-pick] summary").focus()
@@ -167,13 +177,15 @@ def test_keyboard_alone_steps_selects_a_weight_and_opens_a_lesson(app):
     assert page.evaluate("document.activeElement.textContent") == "Pick a weight", "the focus comes back"
 
     # Open a lesson: Shift+Tab back to the top, Lessons, then its first lesson.
-    page.evaluate("window.scrollTo(0, 0)")
-    page.locator("body").focus()
-    page.keyboard.press("Tab")
+    for _ in range(len(order)):
+        if page.evaluate("document.activeElement.dataset.testid") == "lessons-open":
+            break
+        page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.dataset.testid") == "lessons-open"
     page.keyboard.press("Enter")
     app.wait_for("document.querySelectorAll('#lesson-list button').length > 0")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.dataset.testid") == "lesson-worked-example"
+    app.idle()
+    assert page.evaluate("document.activeElement.dataset.testid") == "lesson-worked-example", "the focus moves into the list"
     page.keyboard.press("Enter")
     app.wait_for("document.getElementById('lesson-result').dataset.lesson === 'worked-example'", timeout=120)
     app.shot("screens-keyboard-lesson.png")

@@ -313,12 +313,16 @@ export async function redrawLesson() {
 function toggle(show = $('lessons').hidden) {
   $('lessons').hidden = !show;
   $('btn-lessons').setAttribute('aria-expanded', String(show));
+  // The keyboard goes where the eyes go: into the list on opening, back to Lessons on closing.
+  const focusList = () => $('lesson-list').querySelector('button.current, button')?.focus();
   if (show && !list) {
     handlers.run(async () => {
       list = await api.lessons();
       renderList();
+      if (!$('lessons').hidden) focusList();
     });
-  }
+  } else if (show) focusList();
+  if (!show && $('lessons').contains(document.activeElement)) $('btn-lessons').focus();
   if (show) window.scrollTo({ top: 0 });
 }
 
