@@ -75,7 +75,9 @@ def test_every_size_fits_and_step_works_by_tap(screen, size):
     app.page.evaluate("window.scrollTo(0, 0)")
     app.shot(f"screens-{size}.png")
     if size == "phone":
-        app.by("network").scroll_into_view_if_needed()
+        for _ in range(5):
+            app.click("epoch")
+        app.page.evaluate("window.scrollTo(0, document.querySelector('.network-panel').getBoundingClientRect().top + scrollY - 8)")
         app.shot("screens-phone-network.png")
 
 
@@ -230,7 +232,9 @@ def test_the_dark_theme_follows_the_system_and_the_toggle(screen):
     app = screen(*SIZES["desktop"], dark=True).open()
     assert app.page.evaluate("document.documentElement.dataset.theme") == "dark"
     paper = app.page.evaluate("document.getElementById('loss-chart')._fullLayout.paper_bgcolor")
-    app.click("epoch")
+    app.click("step")
+    for _ in range(8):
+        app.click("epoch")
     app.shot("screens-dark.png")
     toggle = app.by("theme-toggle")
     assert toggle.get_attribute("aria-pressed") == "true"
