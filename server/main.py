@@ -29,8 +29,8 @@ WS       /api/sessions/{id}/live                     live training frames (:mod:
 GET      /api/live                                   live connections open and playing
 GET      /api/lessons                                the seeds' experiments: ``[{name, title, summary}]``
 POST     /api/lessons/{name}                         ``{quick?}`` -> 201 ``{sessions: [{id, label}], measured}``
-GET      /                                           the page (``static/index.html``)
-GET      /static/...                                 the page's other files
+GET      /                                           the page (``index.html`` of the package ``server.static``)
+GET      /static/...                                 the page's other files (gzip, ETag: :mod:`server.assets`)
 GET      /vendor/plotly.min.js                       Plotly.js from the installed ``plotly`` package
 GET      /docs, /openapi.json                        OpenAPI
 =======  ==========================================  ==============================================
@@ -42,9 +42,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from threadpoolctl import threadpool_limits
-from fastapi.staticfiles import StaticFiles
 
 from . import __version__, errors, security
+from .assets import Assets
 from .guard import BodyGuard
 from .live import LiveHub
 from .routes import ROUTERS, lessons, live
@@ -57,14 +57,17 @@ and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The FastAPI app with its routers, error translation, body guard and static files."""
+    """The FastAPI app with its routers, error translation, body guard and the page's files;
+    :class:`server.assets.PageMissing` if ``settings.static_dir`` holds no page."""
     settings = settings or Settings.from_env()
+    assets = Assets(settings.static_dir)  # first: without the page there is nothing to serve
     if settings.blas_threads > 0:
         # Process-wide; requests already run in parallel, so one BLAS thread each is fastest.
         threadpool_limits(limits=settings.blas_threads, user_api="blas")
     app = FastAPI(title="MLP Playground", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)  # saves pending session changes on shutdown
     app.state.settings = settings
+    app.state.assets = assets
     app.state.store = open_store(settings)  # memory, SQLite or Redis: MLP_PLAYGROUND_STORE
     app.state.live = LiveHub()  # live training sockets: MLP_PLAYGROUND_MAX_LIVE_CONNECTIONS
     errors.install(app)
@@ -72,7 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(lessons.router)
     app.include_router(live.router)
-    app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})
     security.install(app, settings, app.state.store)  # per-client limits, CORS, headers (outermost)
