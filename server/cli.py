@@ -25,6 +25,7 @@ import webbrowser
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from .assets import require_page
 from .main import create_app
 from .settings import Settings
 
@@ -94,7 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.store is not None:  # the workers read it from the environment they inherit
         os.environ["MLP_PLAYGROUND_STORE"] = args.store
     try:
-        store = Settings.from_env().store
+        settings = Settings.from_env()
+        require_page(settings.static_dir)  # PageMissing (a ValueError): one line, before listening
+        store = settings.store
     except ValueError as exc:
         sys.exit(f"mlp-playground: {exc}")
     if args.workers > 1 and store in ("", "memory"):

@@ -89,12 +89,14 @@ def test_page_plotly_and_docs(client):
     assert client.get("/docs").status_code == 200
 
 
-def test_placeholder_page_without_static(tmp_path):
-    from fastapi.testclient import TestClient
+def test_no_page_no_server(tmp_path):
+    import re
 
+    import pytest
+
+    from server.assets import PageMissing
     from server.main import create_app
     from server.settings import Settings
 
-    with TestClient(create_app(Settings(static_dir=str(tmp_path)))) as c:
-        r = c.get("/")
-    assert r.status_code == 200 and "/docs" in r.text
+    with pytest.raises(PageMissing, match=re.escape(f"index.html is not in {tmp_path}")):
+        create_app(Settings(static_dir=str(tmp_path)))
