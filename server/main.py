@@ -41,6 +41,7 @@ see :mod:`server.settings`.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 from threadpoolctl import threadpool_limits
 
 from . import __version__, errors, security
@@ -54,6 +55,10 @@ from .settings import Settings
 DESCRIPTION = """Step a NumPy multi-layer perceptron one backward pass or one epoch at a time
 and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `W[l]` is
 `(out, in)`, the objective is the batch mean) are those of the project's CONTRACT.md."""
+
+
+API_GZIP_MIN_BYTES = 1024  # below this the headers cost more than gzip saves
+API_GZIP_LEVEL = 5  # compressed per answer: most of level 9's saving for a fraction of its time
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -75,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(lessons.router)
     app.include_router(live.router)
+    # The API's JSON (a first load's boundary grid and points, traces) gzipped for clients that
+    # take it; the page's files come compressed already (server.assets), so it passes them on.
+    app.add_middleware(GZipMiddleware, minimum_size=API_GZIP_MIN_BYTES, compresslevel=API_GZIP_LEVEL)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})
     security.install(app, settings, app.state.store)  # per-client limits, CORS, headers (outermost)
