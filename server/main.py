@@ -46,7 +46,7 @@ from threadpoolctl import threadpool_limits
 
 from . import __version__, errors, security
 from .assets import Assets
-from .guard import BodyGuard
+from .guard import ASGIApp, BodyGuard, Receive, Scope, Send
 from .live import LiveHub
 from .routes import ROUTERS, lessons, live
 from .sessions import lifespan, open_store
@@ -57,8 +57,22 @@ and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `
 `(out, in)`, the objective is the batch mean) are those of the project's CONTRACT.md."""
 
 
-API_GZIP_MIN_BYTES = 1024  # below this the headers cost more than gzip saves
-API_GZIP_LEVEL = 5  # compressed per answer: most of level 9's saving for a fraction of its time
+class ApiGZip:
+    """Starlette's gzip middleware for the API's answers (a first load's boundary grid and
+    points, traces, the OpenAPI schema) when the client takes gzip. The page's files are
+    compressed and negotiated by :mod:`server.assets`, so they go straight through."""
+
+    PATHS = ("/api/", "/openapi.json")
+    MIN_BYTES = 1024  # below this the headers cost more than gzip saves
+    LEVEL = 5  # compressed per answer: most of level 9's saving for a fraction of its time
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=self.MIN_BYTES, compresslevel=self.LEVEL)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        api = scope["type"] == "http" and scope["path"].startswith(self.PATHS)
+        await (self.gzip if api else self.app)(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -80,9 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(lessons.router)
     app.include_router(live.router)
-    # The API's JSON (a first load's boundary grid and points, traces) gzipped for clients that
-    # take it; the page's files come compressed already (server.assets), so it passes them on.
-    app.add_middleware(GZipMiddleware, minimum_size=API_GZIP_MIN_BYTES, compresslevel=API_GZIP_LEVEL)
+    app.add_middleware(ApiGZip)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})
     security.install(app, settings, app.state.store)  # per-client limits, CORS, headers (outermost)

@@ -88,15 +88,3 @@ def test_page_plotly_and_docs(client):
     assert "/api/sessions/{session_id}/backward" in schema["paths"]
     assert client.get("/docs").status_code == 200
 
-
-def test_no_page_no_server(tmp_path):
-    import re
-
-    import pytest
-
-    from server.assets import PageMissing
-    from server.main import create_app
-    from server.settings import Settings
-
-    with pytest.raises(PageMissing, match=re.escape(f"index.html is not in {tmp_path}")):
-        create_app(Settings(static_dir=str(tmp_path)))
