@@ -9,16 +9,16 @@ build backend (setuptools, from the package registry, as ``pip install`` always 
 from __future__ import annotations
 
 import os
-import queue
 import subprocess
 import sys
 import sysconfig
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from server import launch
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -68,28 +68,13 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def installed_url(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``mlp-playground --port 0 --no-browser`` of that venv, run from an unrelated folder."""
-    cwd = tmp_path_factory.mktemp("run-from-here")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MLP_PLAYGROUND_STATIC_DIR")}
-    env["MLP_PLAYGROUND_STORE"] = "memory"
-    proc = subprocess.Popen([str(venv / "mlp-playground"), "--port", "0", "--no-browser"], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()
-    try:
-        url = lines.get(timeout=START_SECONDS).strip()
-    except queue.Empty:
-        url = ""
-    if not url.startswith("http://"):
-        proc.kill()
-        pytest.fail(f"the installed server printed no URL ({url!r}): {proc.stderr.read()[-2000:]}")
+    """``mlp-playground --port 0 --no-browser`` of that venv, run from an unrelated folder
+    (empty variables are unset for the server: no PYTHONPATH, the page's default folder)."""
+    env = {"PYTHONPATH": "", "MLP_PLAYGROUND_STATIC_DIR": "", "MLP_PLAYGROUND_STORE": "memory"}
+    proc, url = launch.start(env, timeout=START_SECONDS, command=[str(venv / "mlp-playground")],
+                             cwd=tmp_path_factory.mktemp("run-from-here"))
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    launch.stop(proc)
 
 
 @pytest.fixture(scope="module")
