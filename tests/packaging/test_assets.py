@@ -96,7 +96,7 @@ def test_plotly_is_compressed_validated_and_cached_a_year(client):
     assert status == 200 and headers["cache-control"] == "no-cache" and headers["etag"] == etag
 
 
-def test_plotly_is_compressed_once_per_process(tmp_path):
+def test_plotly_is_compressed_once_per_process():
     assets = Assets(installed_page_dir())
     first = assets.plotly()
     assert first is not None and first.gzipped is not None
