@@ -97,10 +97,9 @@ def test_plotly_is_compressed_validated_and_cached_a_year(client):
 
 
 def test_plotly_is_compressed_once_per_process():
-    assets = Assets(installed_page_dir())
-    first = assets.plotly()
+    first = Assets(installed_page_dir()).plotly()
     assert first is not None and first.gzipped is not None
-    assert assets.plotly() is first  # the same bytes, not compressed again
+    assert Assets(installed_page_dir()).plotly() is first  # every app shares it: not compressed again
 
 
 def test_the_page_revalidates_and_an_edit_shows_at_once(tmp_path):
