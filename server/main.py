@@ -31,7 +31,8 @@ GET      /api/lessons                                the seeds' experiments: ``[
 POST     /api/lessons/{name}                         ``{quick?}`` -> 201 ``{sessions: [{id, label}], measured}``
 GET      /                                           the page (``index.html`` of the package ``server.static``)
 GET      /static/...                                 the page's other files (gzip, ETag: :mod:`server.assets`)
-GET      /vendor/plotly.min.js                       Plotly.js from the installed ``plotly`` package
+GET      /vendor/plotly.min.js                       Plotly.js from the installed ``plotly`` package (at the page's
+                                                     ``?v=``, cached a year)
 GET      /docs, /openapi.json                        OpenAPI
 =======  ==========================================  ==============================================
 
