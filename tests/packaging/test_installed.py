@@ -1,6 +1,7 @@
 """The project as a user installs it: ``pip install`` (not editable) of the sdist into a fresh
 venv, ``mlp-playground`` started from another folder, and the page in Chromium. The page
-draws, Play trains, and its first load stays within the wire budget.
+draws, Play trains, and its first load stays within the wire budget (Chromium: the
+``browser`` fixture of ``tests/conftest.py``).
 
 The venv sees the dependencies already installed for the suite (a ``.pth`` naming this
 environment's site-packages), so pip installs only the project: nothing is fetched but the
@@ -16,17 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from server import launch
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[2]
-# As tests/browser/conftest.py launches it: Debian's Chromium, headless, no sandbox (CI is root).
-CHROMIUM = os.environ.get("MLP_PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 INSTALL_SECONDS = 900  # pip builds a wheel from the sdist in an isolated environment
 START_SECONDS = 120
 TRAIN_MS = 120_000
@@ -75,16 +72,6 @@ def installed_url(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
                              cwd=tmp_path_factory.mktemp("run-from-here"))
     yield url
     launch.stop(proc)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `make chromium` or set MLP_PLAYGROUND_CHROMIUM")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _fresh_page(browser: Browser, errors: list[str]) -> Page:
