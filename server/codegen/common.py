@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import sklearn
 
 from mlp_engine import DATASETS, Trainer
 from mlp_engine.datasets import DATA_ENV, data_folder
@@ -311,7 +312,7 @@ def data_section(s: Snapshot) -> str:
     built exactly as the session built them, and checks their bytes against the session's."""
     spec, info = s.spec, DATASETS[s.dataset]
     seed, frac = int(spec["seed"]), float(spec["test_fraction"])
-    out: list[str] = [f"# ---- The data: {s.dataset} ({info.description}) ----"]
+    out: list[str] = [f"# ---- The data: {s.dataset}. {info.description} ----"]
     stratify_fn = '''\
 def can_stratify(labels, test_fraction):
     """A stratified split needs two samples per class and room for every class in the test part."""
@@ -335,14 +336,14 @@ def can_stratify(labels, test_fraction):
     else:
         if s.kind == "toy":
             n = info.n_samples if spec["n_samples"] is None else int(spec["n_samples"])
-            out.append(_TOY[s.dataset])
+            out.append("\n" + _TOY[s.dataset])
             out.append(f"rng_data = np.random.default_rng({seed})  # the dataset's seed")
             out.append(f"X_all, target = make_data(rng_data, {n}, {float(spec['noise'])!r})")
         else:
             if s.dataset in ("california_housing", "mnist_subset"):
                 out.append(f"# Real files are read from $MLP_PLAYGROUND_DATA, else the folder the session read them from.")
                 out.append(f"DATA_FOLDER = Path(os.environ.get({DATA_ENV!r}) or {s.data_folder!r}).expanduser()")
-            out.append(_REAL[s.dataset])
+            out.append("\n" + _REAL[s.dataset])
             out.append(f"rng_data = np.random.default_rng({seed})  # the dataset's seed")
             out.append("X_all, target = load_all()")
             if spec["n_samples"] is not None:
@@ -358,7 +359,7 @@ def can_stratify(labels, test_fraction):
             out.append(f"Y = np.eye({info.n_outputs})[np.asarray(target, dtype=np.int64)]  # one-hot rows")
         if frac > 0:
             if info.task == "classification":
-                out.append(stratify_fn)
+                out.append("\n" + stratify_fn)
                 out.append(f"stratify = target if can_stratify(target, {frac!r}) else None")
             else:
                 out.append("stratify = None")
@@ -380,8 +381,9 @@ y_train = np.ascontiguousarray(y_train, dtype=DTYPE)
 # The session's training set hashed to {s.data_sha256[:12]}...: the same bytes, or stop.
 digest = hashlib.sha256(X_train.tobytes() + y_train.tobytes()).hexdigest()
 if digest != "{s.data_sha256}":
-    sys.exit("the rebuilt training data differs from the session's (another scikit-learn or NumPy "
-             "version?); export the session with inline data instead")''')
+    sys.exit("the rebuilt training data differs from the session's: the server built it with "
+             "NumPy {np.__version__} and scikit-learn {sklearn.__version__}; this is NumPy " + np.__version__ +
+             " with scikit-learn " + sklearn.__version__)''')
     return "\n".join(out)
 
 
@@ -395,7 +397,7 @@ def _standardise_code(targets_too: bool) -> str:
 
 def data_imports(s: Snapshot) -> list[str]:
     """The imports the data section needs."""
-    lines = []
+    lines = ["import sklearn"]
     if s.dataset in ("california_housing", "mnist_subset"):
         lines.append("from pathlib import Path")
     needs_split = float(s.spec["test_fraction"]) > 0
@@ -507,7 +509,7 @@ print(json.dumps({"loss": losses, "dW": [g.tolist() for g in last_dW], "db": [g.
                   "params": [{"W": w.tolist(), "b": v.tolist()} for w, v in params_now()]}))'''
 
 
-def header(s: Snapshot, framework: str, run_hint: str) -> str:
+def header(s: Snapshot, framework: str, needs: str) -> str:
     cfg = json.dumps(s.config, sort_keys=True)
     if len(cfg) > 600:  # inline data and explicit weights are written out below; keep the header short
         c = json.loads(cfg)
@@ -531,5 +533,5 @@ layer, Delta = (1/m)(Yhat - Y), dW = Delta^T H, delta_1 = (W_2^T delta_2) * sigm
 
 Session config: {cfg}
 
-Run: {run_hint}
+Run: python mlp_{s.dataset}_{framework.lower()}.py  (needs {needs})
 """'''

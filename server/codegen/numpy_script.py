@@ -141,7 +141,7 @@ def softmax(z):
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 ''' if s.output_activation == "softmax" else ""
-    return f'''{header(s, "NumPy", "python " + "this_file.py  (needs numpy and scikit-learn)")}
+    return f'''{header(s, "NumPy", "numpy and scikit-learn")}
 {imports}
 
 DTYPE = np.{s.dtype}

@@ -124,7 +124,7 @@ def render(s: Snapshot) -> str:
     """The whole PyTorch script for ``s``."""
     imports = "\n".join(["import hashlib", "import json", "import math", "import os", "import sys", "",
                          "import numpy as np", "import torch", *data_imports(s)])
-    return f'''{header(s, "PyTorch", "python " + "this_file.py  (needs torch, numpy and scikit-learn)")}
+    return f'''{header(s, "PyTorch", "torch, numpy and scikit-learn")}
 {imports}
 
 DTYPE = np.{s.dtype}  # the data is built with NumPy, then handed to torch

@@ -47,13 +47,16 @@ def session_steps(client: TestClient, sid: str, steps: int) -> dict[str, Any]:
 
 @pytest.fixture
 def export_and_run(client: TestClient, tmp_path: Path) -> Callable[..., Run]:
-    """``export_and_run(config, steps, framework, before=0)``: a session of ``config`` that has
-    taken ``before`` steps, exported for ``steps`` steps, the script run, then the session stepped."""
+    """``export_and_run(config, steps, framework, before=0, epochs=0)``: a session of ``config``
+    that has trained ``epochs`` whole epochs and then ``before`` steps, exported for ``steps``
+    steps, the script run, then the session stepped."""
 
-    def go(config: dict[str, Any], steps: int, framework: str = "numpy", before: int = 0) -> Run:
+    def go(config: dict[str, Any], steps: int, framework: str = "numpy", before: int = 0, epochs: int = 0) -> Run:
         r = client.post("/api/sessions", json=config)
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
+        if epochs:
+            assert client.post(f"/api/sessions/{sid}/epochs", json={"count": epochs}).status_code == 200
         for _ in range(before):
             assert client.post(f"/api/sessions/{sid}/backward", json={"include": []}).status_code == 200
         r = client.get(f"/api/sessions/{sid}/code", params={"framework": framework, "steps": steps})

@@ -70,7 +70,7 @@ def test_the_data_check_can_fail(client, tmp_path):
     source = client.get(f"/api/sessions/{sid}/code").text
     done = run_script(source.replace("make_data(rng_data, 200, 0.1)", "make_data(rng_data, 200, 0.2)"), tmp_path)
     assert done.returncode != 0
-    assert "the rebuilt training data differs from the session's" in done.stderr
+    assert "the rebuilt training data differs from the session's: the server built it with NumPy" in done.stderr
 
 
 def test_missing_real_data_says_where_to_get_it(client, tmp_path):

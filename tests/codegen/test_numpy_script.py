@@ -27,3 +27,10 @@ def test_float32_agrees_to_float32_rounding(export_and_run):
     run = export_and_run(FLOAT32, 20, "numpy", before=3)
     assert "DTYPE = np.float32" in run.source
     assert_same(run.got, run.want, tol=1e-5)
+
+
+def test_after_whole_epochs_at_an_epoch_boundary(export_and_run):
+    # Two epochs trained, none begun: the script draws the next order from the copied generator.
+    run = export_and_run(CASES["step-schedule"], 20, "numpy", epochs=2)
+    assert "order = None" in run.source
+    assert_same(run.got, run.want)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegen_testkit import CASES, assert_same
+from codegen_testkit import CASES, FLOAT32, assert_same
 
 pytest.importorskip("torch", reason="torch is not installed (optional extra: pip install -e '.[torch]')")
 
@@ -29,3 +29,15 @@ def test_pytorch_script_uses_torch_optim_where_it_matches(export_and_run):
     assert "momentum=MU, nesterov=NESTEROV" in momentum
     adam = export_and_run(CASES["adam-l2-clip"], 1, "pytorch").source
     assert "torch.optim.Adam" in adam and "By hand" in adam and "clip_grad_norm_" in adam
+
+
+def test_pytorch_float32_agrees_to_float32_rounding(export_and_run):
+    # torch's float32 kernels sum in their own order: within 1e-5 (float32's epsilon is 1.2e-7).
+    run = export_and_run(FLOAT32, 20, "pytorch", before=3)
+    assert "TORCH_DTYPE = torch.float32" in run.source
+    assert_same(run.got, run.want, tol=1e-5)
+
+
+def test_pytorch_after_whole_epochs(export_and_run):
+    run = export_and_run(CASES["step-schedule"], 20, "pytorch", epochs=2)
+    assert_same(run.got, run.want)
