@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import pprint
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,8 +159,12 @@ def _num(x: float) -> str:
     return "float('nan')" if math.isnan(x) else ("float('inf')" if x > 0 else "-float('inf')")
 
 
+WIDTH = 110
+
+
 def literal(value: Any, indent: int = 0) -> str:
-    """Python source for nested lists of numbers (an array of any rank), wrapped by row."""
+    """Python source for nested lists of numbers (an array of any rank) whose ``[`` stands at
+    column ``indent``: one row per line, long rows wrapped."""
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, list):
@@ -166,7 +172,15 @@ def literal(value: Any, indent: int = 0) -> str:
             pad = " " * (indent + 1)
             rows = (",\n" + pad).join(literal(v, indent + 1) for v in value)
             return "[" + rows + "]"
-        return "[" + ", ".join(_num(x) if isinstance(x, float) else repr(x) for x in value) + "]"
+        items = [_num(x) if isinstance(x, float) else repr(x) for x in value]
+        lines, line = [], ""
+        for item in items:  # packed into lines of about WIDTH characters
+            if line and indent + 1 + len(line) + len(item) + 2 > WIDTH:
+                lines.append(line)
+                line = ""
+            line = f"{line}, {item}" if line else item
+        lines.append(line)
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     if isinstance(value, float):
         return _num(value)
     return repr(value)
@@ -322,8 +336,8 @@ def can_stratify(labels, test_fraction):
 '''
     if s.kind == "inline":
         out.append("# Your own X and y, written out in full.")
-        out.append(f"X_all = {array_literal(np.array(spec['X']))}")
-        out.append(f"y_all = {array_literal(np.array(spec['y']))}")
+        out.append(f"X_all = {array_literal(np.array(spec['X']), 8)}")
+        out.append(f"y_all = {array_literal(np.array(spec['y']), 8)}")
         if frac > 0:
             out.append(f"# The same split as the session: scikit-learn's train_test_split, seed {seed}.")
             out.append(f"X_train, X_test, y_train, y_test = train_test_split(X_all, y_all, test_size={frac!r}, "
@@ -416,8 +430,8 @@ def data_imports(s: Snapshot) -> list[str]:
 def order_section(s: Snapshot) -> str:
     """``next_batch()`` -> the rows of the next minibatch, drawn as the session draws them:
     the rest of the current epoch's order, then a fresh permutation per epoch."""
-    rng_state = json.dumps(s.rng)
-    order = "None" if s.order is None else literal(s.order.tolist())
+    rng_state = pprint.pformat(s.rng, width=WIDTH - 26).replace("\n", "\n" + " " * 26)
+    order = "None" if s.order is None else f"np.array({literal(s.order.tolist(), 17)})"
     draw = "rng.permutation(N_TRAIN)" if s.shuffle else "np.arange(N_TRAIN)"
     return f'''\
 # ---- The minibatch order ----
@@ -531,7 +545,8 @@ b[l] is (out,); z[l] = a[l-1] @ W[l].T + b[l]; the objective is the batch MEAN o
 per-sample loss plus (l2/2) sum_l ||W[l]||^2. Equations are the seeds' (000: one hidden
 layer, Delta = (1/m)(Yhat - Y), dW = Delta^T H, delta_1 = (W_2^T delta_2) * sigma'(z_1)).
 
-Session config: {cfg}
+Session config:
+{textwrap.fill(cfg, WIDTH - 10, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False)}
 
 Run: python mlp_{s.dataset}_{framework.lower()}.py  (needs {needs})
 """'''

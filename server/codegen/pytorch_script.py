@@ -136,8 +136,8 @@ X_train, y_train = torch.from_numpy(X_train), torch.from_numpy(y_train)
 # ---- The model as it stands: layers {s.layers} ----
 # torch.nn.Linear holds weight as (out, in), as the playground's W[l]; it computes
 # z = a @ weight.T + bias, seed 000's z_1 = W_1 x + b_1 with samples as rows.
-{per_layer("W", s.W, "W[l] is (out, in).")}
-{per_layer("b", s.b, "b[l] is (out,).")}
+{per_layer("W", s.W, "The parameters as the session holds them: W[l] is (out, in) ...")}
+{per_layer("b", s.b, "... and b[l] is (out,).")}
 LAYERS = {s.layers}
 layers = torch.nn.ModuleList(torch.nn.Linear(n_in, n_out, dtype=TORCH_DTYPE) for n_in, n_out in zip(LAYERS[:-1], LAYERS[1:]))
 with torch.no_grad():
@@ -147,14 +147,23 @@ with torch.no_grad():
 L2 = {_num(s.l2)}  # the penalty (l2/2) sum_l ||W[l]||^2, on weights only
 
 
+def hidden(z):
+    """The hidden activation {s.activation}."""
+    return {_HIDDEN[s.activation]}
+
+
+def output(z):
+    """The output activation {s.output_activation}."""
+    return {_OUTPUT[s.output_activation]}
+
+
 def forward(X):
     """a[l] = f(z[l]) through every layer; the last layer's z and a (m, d_out)."""
     a = X
     for l, layer in enumerate(layers):
         z = layer(a)
-        a = {_OUTPUT[s.output_activation]} if l == len(layers) - 1 else {_HIDDEN[s.activation].split("  #")[0]}
+        a = output(z) if l == len(layers) - 1 else hidden(z)
     return z, a
-# Hidden activation {s.activation}: {_HIDDEN[s.activation]}
 
 
 def objective(X, y):
