@@ -39,6 +39,14 @@ def test_code_numpy_shows_the_script_and_it_reproduces_the_session(app, tmp_path
     assert text.startswith('"""An MLP Playground session as a standalone NumPy script.')
     assert app.by("code-download").get_attribute("download") == "mlp_xor_numpy.py"
     assert app.by("code-download").get_attribute("href").startswith("blob:")
+    with app.page.expect_download() as download:
+        app.by("code-download").click()
+    assert download.value.suggested_filename == "mlp_xor_numpy.py"
+    assert open(download.value.path()).read() == text
+    app.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    app.by("code-copy").click()
+    app.wait_for("document.getElementById('code-status').textContent === 'Copied.'")
+    assert app.page.evaluate("navigator.clipboard.readText()") == text
 
     path = tmp_path / "mlp_xor_numpy.py"
     path.write_text(text)
