@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import sklearn
 
-from mlp_engine import DATASETS, Trainer
+from mlp_engine import DATASETS, Params, Trainer
 from mlp_engine.datasets import DATA_ENV, data_folder
 from mlp_engine.features import DEFAULT_FEATURES
 from mlp_engine.state import decode
@@ -114,17 +114,11 @@ def check_config(config: dict[str, Any]) -> None:
 
 
 def _split(flat: Array | None, layers: list[int]) -> dict[str, list[Array]] | None:
-    """A flat optimizer vector (every ``W``, then every ``b``) as per-layer arrays."""
+    """A flat optimizer vector (the parameters' layout: every ``W``, then every ``b``) per layer."""
     if flat is None:
         return None
-    W, b, pos = [], [], 0
-    for n_in, n_out in zip(layers[:-1], layers[1:]):
-        W.append(flat[pos:pos + n_in * n_out].reshape(n_out, n_in))
-        pos += n_in * n_out
-    for n_out in layers[1:]:
-        b.append(flat[pos:pos + n_out])
-        pos += n_out
-    return {"W": W, "b": b}
+    p = Params(layers, flat)
+    return {"W": p.W, "b": p.b}
 
 
 def snapshot(trainer: Trainer, config: dict[str, Any], steps: int) -> Snapshot:
