@@ -4,8 +4,9 @@
 """
 from __future__ import annotations
 
-from .common import (Snapshot, _num, data_imports, data_section, early_stopping_note, header,
+from .common import (Snapshot, _num, early_stopping_note, header,
                      order_section, output_section, per_layer, schedule_section)
+from .data import data_imports, data_section
 
 _HIDDEN = {
     "relu": ("max(0, z)", "np.maximum(z, 0.0)", "(z > 0).astype(z.dtype)  # 0 at the kink"),

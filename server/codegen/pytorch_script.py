@@ -5,8 +5,9 @@
 """
 from __future__ import annotations
 
-from .common import (Snapshot, _num, data_imports, data_section, early_stopping_note, header,
+from .common import (Snapshot, _num, early_stopping_note, header,
                      order_section, per_layer, schedule_section)
+from .data import data_imports, data_section
 
 _HIDDEN = {
     "relu": "torch.relu(z)  # max(0, z); autograd takes 0 as the slope at the kink, as the engine does",
