@@ -30,15 +30,16 @@ def redis_url() -> Iterator[str]:
                              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import redis
     client = redis.Redis(port=port)
-    for _ in range(200):
+    deadline = time.monotonic() + 60  # a hang, not a speed: a loaded machine starts it slowly
+    while True:
         try:
             client.ping()
             break
         except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("redis-server did not answer within 60 s")
             time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail("redis-server did not answer")
     client.close()
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
