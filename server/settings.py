@@ -60,6 +60,10 @@ them (tests pass their own).
                                                       own default). One keeps many small sessions fast:
                                                       threaded BLAS on small matrices under load is
                                                       many times slower, and requests run in parallel
+``MLP_PLAYGROUND_TEST_EPOCHS_GATE``        (none)     test-only: the path of a FIFO that every ``POST
+                                                      .../epochs`` reads to its end before training, so a
+                                                      test holds such a request open until it closes its
+                                                      end (never set it in production)
 =========================================  =========  ==================================================
 
 The server binds ``127.0.0.1`` unless ``--host`` says otherwise (:mod:`server.cli`);
@@ -144,6 +148,7 @@ class Settings:
     unlimited_clients: str = "127.0.0.1,::1,testclient"
     cors_origins: str = ""
     blas_threads: int = 1
+    test_epochs_gate: str = ""  # test-only (see the module docstring)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
