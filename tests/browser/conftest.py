@@ -125,7 +125,7 @@ def open_page(browser: Browser, log: PageLog) -> Page:
     page.on("console", log.console)
     page.on("pageerror", lambda exc: log.errors.append(f"uncaught: {exc}"))
     page.on("request", log.request)
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)  # a bound on a hang, generous for a loaded machine
     return page
 
 
@@ -155,7 +155,7 @@ class Playground:
         self.idle()
         return self
 
-    def wait_for(self, expression: str, arg: object = None, timeout: float = 30.0) -> None:
+    def wait_for(self, expression: str, arg: object = None, timeout: float = 60.0) -> None:
         """Poll a JS expression (or arrow function of ``arg``) until it is truthy. Unlike
         ``page.wait_for_function`` this works under the page's CSP (no 'unsafe-eval')."""
         deadline = time.monotonic() + timeout
