@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Playwright, Request, Route, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -207,10 +207,15 @@ class Playground:
         cells = box.locator(":scope > table.mat td, :scope > .scalar")
         return [c.strip() for c in cells.all_inner_texts()]
 
-    def shot(self, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    def shot(self, name: str, element: Locator | None = None) -> Path:
+        """A screenshot of the viewport (or of ``element``) as ``artifacts/screenshots/<name>``:
+        tests write nothing else, nowhere else (``make screenshots`` copies the README's)."""
         path = SCREENSHOTS / name
-        self.page.screenshot(path=str(path), full_page=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if element is None:
+            self.page.screenshot(path=str(path), full_page=False)
+        else:
+            element.screenshot(path=str(path), animations="disabled")
         return path
 
 

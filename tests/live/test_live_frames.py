@@ -7,6 +7,8 @@ import json
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+pytestmark = pytest.mark.subprocess
+
 XOR_8_8 = {"dataset": {"name": "xor"}, "model": {"layers": [2, 8, 8, 1]}}
 
 

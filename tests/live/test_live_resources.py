@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+pytestmark = pytest.mark.subprocess
+
 RSS_GROWTH_KIB = 30 * 1024
 """Generous bound on the server's memory growth while a client reads nothing (a memory bound, not a timing one)."""
 STEADY_FRAMES = 120

@@ -49,7 +49,7 @@ def redis_url() -> Iterator[str]:
 _DB = iter(range(1, 16))
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.subprocess)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty store of each kind (Redis: the next of its 15 spare databases, flushed)."""
     if request.param == "sqlite":

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -17,6 +18,8 @@ from mlp_engine import Trainer, make_trainer
 from server.store import Backend, open_backend
 
 from reliability_kit import Server
+
+pytestmark = pytest.mark.subprocess
 
 CONFIGS: list[dict[str, Any]] = [
     {"dataset": {"name": "xor", "n_samples": 40}, "optimizer": {"name": "adam", "batch_size": 8}},

@@ -8,9 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
 from server import launch
 from server.launch import start, stop
+
+pytestmark = pytest.mark.subprocess
 
 THREADS = 20
 STEPS = 10
