@@ -49,10 +49,10 @@ run: install
 test: install-test chromium services
 	$(BIN)/python -m pytest $(ARGS)
 
-## The quick tier: the engine, in-process API and quick lesson tests; no browser and no
-## child process (the markers are in pyproject.toml). make test stays the whole suite.
+## The quick tier: the engine, in-process API and quick lesson tests; no browser, no child
+## process, no fuzzing (the markers are in pyproject.toml). make test stays the whole suite.
 check: install-test
-	$(BIN)/python -m pytest -q -m "not browser and not subprocess" $(ARGS)
+	$(BIN)/python -m pytest -q -m "not browser and not subprocess and not slow" --ignore=tests/browser $(ARGS)
 
 ## The README's pictures, on purpose: the lessons' browser test takes them under
 ## artifacts/screenshots/lessons/, then they are copied over the ones in docs/lessons/.
