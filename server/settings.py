@@ -41,7 +41,8 @@ variable                                   default    bounds
 ``MLP_PLAYGROUND_MAX_IMPORT_BYTES``        67108864   body of ``POST /api/sessions/import`` (64 MiB:
                                                       an Adam export of a large model is big)
 ``MLP_PLAYGROUND_MAX_JSON_DEPTH``          32         nesting of a JSON body; deeper gets 422
-``MLP_PLAYGROUND_STATIC_DIR``              static/    the page's files (served at ``/`` and ``/static``)
+``MLP_PLAYGROUND_STATIC_DIR``              (package)  the page's files (served at ``/`` and ``/static``); default:
+                                                      the installed package's (:mod:`server.assets`)
 ``MLP_PLAYGROUND_STORE``                   (below)    where sessions are kept: ``memory`` (lost on exit),
                                                       a SQLite path (``sqlite:///PATH`` or ``PATH``), or
                                                       ``redis://HOST:PORT/DB`` (needs
@@ -76,6 +77,10 @@ variable                                   default    bounds
 ``MLP_PLAYGROUND_CSV_MAX_BYTES``           10000000   text of ``POST /api/datasets/csv``
 ``MLP_PLAYGROUND_CSV_MAX_ROWS``            100000     its data rows
 ``MLP_PLAYGROUND_CSV_MAX_COLUMNS``         1000       its columns
+``MLP_PLAYGROUND_TEST_EPOCHS_GATE``        (none)     test-only: the path of a FIFO that every ``POST
+                                                      .../epochs`` reads to its end before training, so a
+                                                      test holds such a request open until it closes its
+                                                      end (never set it in production)
 =========================================  =========  ==================================================
 
 The server binds ``127.0.0.1`` unless ``--host`` says otherwise (:mod:`server.cli`);
@@ -90,9 +95,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from mlp_engine import csv_data
+from .assets import installed_page_dir
 
 ENV_PREFIX = "MLP_PLAYGROUND_"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 ZERO_OK = {"min": 0}
@@ -162,7 +167,7 @@ class Settings:
     max_body_bytes: int = 16 * 1024 * 1024
     max_import_bytes: int = 64 * 1024 * 1024
     max_json_depth: int = 32
-    static_dir: str = field(default=str(PROJECT_ROOT / "static"))
+    static_dir: str = field(default=installed_page_dir())
     store: str = "memory"
     save_interval_seconds: float = 1.0
     lease_seconds: float = 10.0
@@ -180,6 +185,7 @@ class Settings:
     csv_max_rows: int = csv_data.MAX_ROWS
     csv_max_columns: int = csv_data.MAX_COLUMNS
     limits: Limits = field(default_factory=Limits)
+    test_epochs_gate: str = ""  # test-only (see the module docstring)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
