@@ -2,7 +2,7 @@
 // (1-D regression), predicted vs true (other regression), a confusion matrix (other
 // classification), and for image data the first layer's weights as images.
 import { fmt, isSummary } from '../format.js';
-import { CLASS_COLORS, COLORS, CONFUSION, PROBABILITY, SYMBOLS, axis, draw, layout, message } from './plot.js';
+import { CLASS_COLORS, COLORS, CONFUSION, DIVERGING, PROBABILITY, SYMBOLS, axis, draw, layout, message } from './plot.js';
 import { rawInputs } from './features.js';
 
 /**
