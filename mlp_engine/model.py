@@ -529,7 +529,8 @@ class MLP:
         ``dgamma = sum_i du z_hat``, ``dbeta = sum_i du`` and, with the batch's
         statistics, ``delta = inv_std (dz_hat - mean_i dz_hat - z_hat mean_i(dz_hat z_hat))``
         for ``dz_hat = gamma du`` (with the running estimates, constants:
-        ``delta = inv_std dz_hat``); the skip hands ``g`` on to ``a[l-1]``."""
+        ``delta = inv_std dz_hat``), and ``db = 0`` exactly (the batch mean cancels
+        ``b``); the skip hands ``g`` on to ``a[l-1]``."""
         L = self.n_layers
         P = self.params
         grads = out if out is not None else Params(self.layers, np.empty_like(P.flat), self.batch_norm)
@@ -561,7 +562,12 @@ class MLP:
                     d = du
             delta[l] = d
             np.dot(d.T, inputs[l], out=grads.W[l])
-            grads.b[l][...] = d.sum(axis=0)
+            if self.batch_norm and l < L - 1:
+                # The batch mean cancels b[l]: the objective does not depend on it, and
+                # delta's column sums are 0 but for round-off, which would only jitter b.
+                grads.b[l].fill(0.0)
+            else:
+                grads.b[l][...] = d.sum(axis=0)
             if l:
                 d = np.dot(d, P.W[l])
                 if l < L - 1 and self.skip[l]:
