@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "lessons"
 ORDER = ["worked-example", "vanishing-gradients", "exploding-gradients", "activations",
-         "initialisation", "california-housing", "digits", "loss-landscape", "derivations"]
+         "initialisation", "california-housing", "digits", "loss-landscape", "derivations",
+         "vanishing-gradients-cured"]
 LESSON_SECONDS = 240  # a full California or MNIST run takes ~20 s alone; CI may share the cores
 MAX_PNG_BYTES = 250_000
 
