@@ -28,7 +28,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mlp_engine import make_trainer  # noqa: E402
-from server import launch  # noqa: E402
+from tests import launch  # noqa: E402
 
 WORKED = {
     "dataset": {"name": "inline", "X": [[1.0, 2.0]], "y": [[1.0]]},

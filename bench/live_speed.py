@@ -29,7 +29,7 @@ from _common import final_line, median_seconds_interleaved, print_table
 from websockets.sync.client import connect
 
 from mlp_engine import make_trainer
-from server import launch
+from tests import launch
 from server.live import MAX_FPS
 
 CONFIG = {"dataset": {"name": "xor"}, "model": {"layers": [2, 8, 8, 1]}}

@@ -32,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server import launch  # noqa: E402
+from tests import launch  # noqa: E402
 
 USERS = 50
 SECONDS = float(os.environ.get("LOAD_SECONDS", "8"))

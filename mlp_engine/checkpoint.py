@@ -9,6 +9,7 @@ data, so that loading either succeeds whole or changes nothing.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -64,12 +65,13 @@ class Checkpointing:
         })
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], *, undo_depth: int = 20,
-                   undo_max_params: int = 5000) -> "Trainer":
+    def from_state(cls, state: dict[str, Any], *, undo_depth: int = 20, undo_max_params: int = 5000,
+                   data_dir: str | Path | None = None, download: bool = True) -> "Trainer":
         """Rebuild a trainer from :meth:`state_dict` output; it continues bit for bit.
 
         The config is built first (a trainer to check the rest against), then the
-        whole state is checked; a :class:`~.state_check.StateError` names what does not fit."""
+        whole state is checked; a :class:`~.state_check.StateError` names what does not fit.
+        The keywords are :func:`~.factory.make_trainer`'s."""
         from .factory import make_trainer  # the factory builds trainers, so it imports their module
 
         check_version(state)
@@ -77,7 +79,7 @@ class Checkpointing:
             raise StateError("state.config", "missing")
         try:
             trainer = make_trainer(decode(state["config"]), undo_depth=undo_depth,
-                                   undo_max_params=undo_max_params)
+                                   undo_max_params=undo_max_params, data_dir=data_dir, download=download)
         except StateError:
             raise
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:

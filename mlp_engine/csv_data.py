@@ -9,16 +9,14 @@ targets as one column, binary classes as a 0/1 column, more classes one-hot.
 
 Every refusal is a ``ValueError`` naming ``csv`` or ``target`` and where the
 problem is (row numbers count the file's lines from 1, header included).
-Bounds come from the environment: ``MLP_PLAYGROUND_CSV_MAX_BYTES`` (10 MB),
-``MLP_PLAYGROUND_CSV_MAX_ROWS`` (100,000 data rows) and
-``MLP_PLAYGROUND_CSV_MAX_COLUMNS`` (1,000).
+Bounds are arguments: ``max_bytes`` (10 MB), ``max_rows`` (100,000 data
+rows) and ``max_columns`` (1,000); the server passes its settings'
+(``MLP_PLAYGROUND_CSV_MAX_BYTES``, ``_ROWS``, ``_COLUMNS``, which its refusals name).
 """
 from __future__ import annotations
 
 import csv
-import io
 import math
-import os
 from typing import Any
 
 import numpy as np
@@ -29,13 +27,9 @@ AUTO_CLASSES = 10
 """With no task given, a target of at most this many distinct integers is classification."""
 
 
-def limits() -> dict[str, int]:
-    """The bounds in force (read from the environment on every call)."""
-    def read(name: str, default: int) -> int:
-        raw = os.environ.get(f"MLP_PLAYGROUND_CSV_{name}", "")
-        return int(raw) if raw.strip().isdigit() else default
-    return {"max_bytes": read("MAX_BYTES", 10_000_000), "max_rows": read("MAX_ROWS", 100_000),
-            "max_columns": read("MAX_COLUMNS", 1000)}
+MAX_BYTES = 10_000_000
+MAX_ROWS = 100_000
+MAX_COLUMNS = 1000
 
 
 def _delimiter(first_line: str) -> str | None:
@@ -62,12 +56,13 @@ def _label(value: float) -> str:
 
 
 def parse_csv(text: str, target: str | int | None = None, task: str | None = None,
-              has_header: bool | None = None) -> dict[str, Any]:
-    """Parse a CSV table into ``X``, ``y`` and their names (see the module docstring)."""
-    bounds = limits()
+              has_header: bool | None = None, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS,
+              max_columns: int = MAX_COLUMNS) -> dict[str, Any]:
+    """Parse a CSV table into ``X``, ``y`` and their names (see the module docstring);
+    a table over ``max_bytes`` (UTF-8), ``max_rows`` data rows or ``max_columns`` is refused."""
     size = len(text.encode("utf-8"))
-    if size > bounds["max_bytes"]:
-        raise ValueError(f"csv: {size} bytes; the limit is {bounds['max_bytes']} (MLP_PLAYGROUND_CSV_MAX_BYTES)")
+    if size > max_bytes:
+        raise ValueError(f"csv: {size} bytes; the limit is {max_bytes} (MLP_PLAYGROUND_CSV_MAX_BYTES)")
     text = text.lstrip("\ufeff")
     lines = [(k + 1, line) for k, line in enumerate(text.splitlines()) if line.strip()]
     if not lines:
@@ -78,8 +73,8 @@ def parse_csv(text: str, target: str | int | None = None, task: str | None = Non
     if delim is None and any(_number(cells[0]) is None for _, cells in rows[1:] or rows):
         raise ValueError("csv: row 1 has a single column; separate columns with ',' (';' or a tab also work)")
     width = len(rows[0][1])
-    if width > bounds["max_columns"]:
-        raise ValueError(f"csv: {width} columns; the limit is {bounds['max_columns']} (MLP_PLAYGROUND_CSV_MAX_COLUMNS)")
+    if width > max_columns:
+        raise ValueError(f"csv: {width} columns; the limit is {max_columns} (MLP_PLAYGROUND_CSV_MAX_COLUMNS)")
     if has_header is None:
         has_header = any(_number(c) is None for c in rows[0][1])
     names = [c or f"column {j + 1}" for j, c in enumerate(rows[0][1])] if has_header else \
@@ -87,8 +82,8 @@ def parse_csv(text: str, target: str | int | None = None, task: str | None = Non
     body = rows[1:] if has_header else rows
     if not body:
         raise ValueError("csv: the file has a header row but no data rows")
-    if len(body) > bounds["max_rows"]:
-        raise ValueError(f"csv: {len(body)} data rows; the limit is {bounds['max_rows']} (MLP_PLAYGROUND_CSV_MAX_ROWS)")
+    if len(body) > max_rows:
+        raise ValueError(f"csv: {len(body)} data rows; the limit is {max_rows} (MLP_PLAYGROUND_CSV_MAX_ROWS)")
     for line, cells in body:
         if len(cells) != width:
             raise ValueError(f"csv: row {line} has {len(cells)} cells, expected {width} (as in row {rows[0][0]})")

@@ -10,16 +10,16 @@ are standardised too, with :meth:`Dataset.to_original_units` to undo it.
 Pixel data (``digits``, ``mnist_subset``) is scaled to ``[0, 1]`` instead, so
 that first-layer weights read as images.
 
-Real files are looked for in the data folder ``$MLP_PLAYGROUND_DATA``
-(default: ``../shared/datasets/`` beside the project, when present), then in
-scikit-learn's own cache (and, when ``$MLP_PLAYGROUND_DOWNLOAD`` is not ``0``,
-scikit-learn's usual download).
+Real files are looked for in the data folder ``data_dir`` (an argument of
+:func:`load_dataset`; default ``../shared/datasets/`` beside the project),
+then in scikit-learn's own cache (and, when ``download`` is true,
+scikit-learn's usual download). The engine reads no environment: the server
+passes ``$MLP_PLAYGROUND_DATA`` and ``$MLP_PLAYGROUND_DOWNLOAD`` as those arguments.
 """
 from __future__ import annotations
 
 import functools
 import gzip
-import os
 import tarfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,7 +35,7 @@ from .features import check_features, transform
 Array = np.ndarray
 
 DATA_ENV = "MLP_PLAYGROUND_DATA"
-DOWNLOAD_ENV = "MLP_PLAYGROUND_DOWNLOAD"
+"""The server setting that names the data folder (the messages below point to it)."""
 
 
 @dataclass(frozen=True)
@@ -228,13 +228,20 @@ def get_info(name: str) -> DatasetInfo:
 # --------------------------------------------------------------------------
 # Real data
 # --------------------------------------------------------------------------
-def data_folder() -> Path:
-    """Where real data files are read from: ``$MLP_PLAYGROUND_DATA`` or ``../shared/datasets``."""
-    env = os.environ.get(DATA_ENV)
-    if env:
-        return Path(env).expanduser()
+DEFAULT_FOLDERS: list[Path] = []
+"""Folders tried first when no ``data_dir`` is given (a test harness in a clone made away
+from ``shared/`` adds the one beside its origin); then ``../shared/datasets``."""
+
+
+def data_folder(data_dir: str | Path | None = None) -> Path:
+    """Where real data files are read from: ``data_dir``, or the first of
+    :data:`DEFAULT_FOLDERS` and ``../shared/datasets`` (beside the project, or beside the
+    working folder) that exists."""
+    if data_dir:
+        return Path(data_dir).expanduser()
     project_root = Path(__file__).resolve().parent.parent
-    for candidate in (project_root.parent / "shared" / "datasets", Path.cwd().parent / "shared" / "datasets"):
+    for candidate in (*DEFAULT_FOLDERS, project_root.parent / "shared" / "datasets",
+                      Path.cwd().parent / "shared" / "datasets"):
         if candidate.is_dir():
             return candidate
     return project_root.parent / "shared" / "datasets"
@@ -245,7 +252,7 @@ class DataNotFoundError(ValueError):
 
 
 @functools.lru_cache(maxsize=8)
-def _load_california(folder: str) -> tuple[Array, Array]:
+def _load_california(folder: str, download: bool) -> tuple[Array, Array]:
     """``X`` ``(20640, 8)`` in scikit-learn's column order and ``y`` in $100,000."""
     path = Path(folder)
     raw = None
@@ -261,8 +268,7 @@ def _load_california(folder: str) -> tuple[Array, Array]:
         X = np.column_stack([inc, age, rooms / hh, beds / hh, pop, pop / hh, lat, lon])
         return X, val / 100000.0
     try:
-        bunch = skd.fetch_california_housing(
-            download_if_missing=os.environ.get(DOWNLOAD_ENV, "1") != "0")
+        bunch = skd.fetch_california_housing(download_if_missing=download)
         return bunch.data, bunch.target
     except Exception as exc:  # OSError when not cached, URLError when offline
         raise DataNotFoundError(
@@ -300,10 +306,10 @@ def _load_mnist(folder: str) -> tuple[Array, Array]:
     return X, _read_idx(labels).astype(np.int64)
 
 
-def _load_real(name: str) -> tuple[Array, Array, list[str], list[str] | None]:
+def _load_real(name: str, folder: Path, download: bool) -> tuple[Array, Array, list[str], list[str] | None]:
     """The whole real dataset: ``X``, target (values or integer labels), names."""
     if name == "california_housing":
-        X, y = _load_california(str(data_folder()))
+        X, y = _load_california(str(folder), download)
         names = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup",
                  "Latitude", "Longitude"]
         return X, y, names, None
@@ -314,7 +320,7 @@ def _load_real(name: str) -> tuple[Array, Array, list[str], list[str] | None]:
         bunch = skd.load_diabetes(scaled=False)
         return bunch.data, bunch.target, list(bunch.feature_names), None
     if name == "mnist_subset":
-        X, labels = _load_mnist(str(data_folder()))
+        X, labels = _load_mnist(str(folder))
         return X, labels, [f"px{i}" for i in range(784)], [str(c) for c in range(10)]
     raise AssertionError(name)
 
@@ -332,6 +338,9 @@ def load_dataset(
     y: Any = None,
     task: str | None = None,
     standardize: bool | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    download: bool = True,
 ) -> Dataset:
     """Generate or load a dataset and split it into train and test parts.
 
@@ -342,6 +351,8 @@ def load_dataset(
     ``task`` and ``standardize`` are for ``inline`` data: its task (default
     regression) and whether to fit a ``StandardScaler`` on its training part
     (inputs, and regression targets), as real data is (default false).
+    ``data_dir`` is the folder real data is read from (:func:`data_folder`), and
+    ``download`` whether scikit-learn may download what is missing there and in its cache.
     """
     info = get_info(name)
     if test_fraction is None:
@@ -367,7 +378,7 @@ def load_dataset(
         feature_names = ["x1", "x2"][: Xall.shape[1]]
         class_names = ["0", "1"] if info.task == "classification" else None
     else:
-        Xall, target, feature_names, class_names = _load_real(name)
+        Xall, target, feature_names, class_names = _load_real(name, data_folder(data_dir), download)
         n_all = Xall.shape[0]
         n = n_all if n_samples is None else int(n_samples)
         if not (10 <= n <= n_all):

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,8 @@ def make_dropout_rng(seed: int) -> np.random.Generator:
 
 
 def make_trainer(config: dict[str, Any] | None = None, data: Dataset | None = None, *,
-                 undo_depth: int = DEFAULT_UNDO_DEPTH, undo_max_params: int = DEFAULT_UNDO_MAX_PARAMS) -> Trainer:
+                 undo_depth: int = DEFAULT_UNDO_DEPTH, undo_max_params: int = DEFAULT_UNDO_MAX_PARAMS,
+                 data_dir: str | Path | None = None, download: bool = True) -> Trainer:
     """Build data, model, optimizer and trainer from a ``SessionConfig``-shaped dict.
 
     ``{"dataset": {...}, "model": {...}, "optimizer": {...}, "seed": int}``;
@@ -85,12 +87,14 @@ def make_trainer(config: dict[str, Any] | None = None, data: Dataset | None = No
     ``dataset.features`` (1-D and 2-D data only; default the raw inputs)
     turns the inputs into those features, so the default input size follows.
     The trainer's ``config`` is the complete, resolved config; ``undo_depth``
-    and ``undo_max_params`` go to :class:`~.trainer.Trainer`.
+    and ``undo_max_params`` go to :class:`~.trainer.Trainer`; ``data_dir`` and
+    ``download`` to :func:`~.datasets.load_dataset` (real data's folder).
     """
     cfg = resolve_config(config)
     ds_cfg, m_cfg, o_cfg = cfg["dataset"], cfg["model"], cfg["optimizer"]
     if data is None:
-        data = load_dataset(**{k: v for k, v in ds_cfg.items() if k != "features"})
+        data = load_dataset(**{k: v for k, v in ds_cfg.items() if k != "features"},
+                            data_dir=data_dir, download=download)
     d_raw = data.raw_train.shape[1]
     if d_raw in DEFAULT_FEATURES:
         ds_cfg["features"] = list(ds_cfg.get("features") or DEFAULT_FEATURES[d_raw])

@@ -112,3 +112,40 @@ def evaluate(task: str, out: Array, y: Array) -> dict[str, float | None]:
         return from_sums(task, n, correct(out, y) if n else 0, np.zeros(0), None)
     with np.errstate(all="ignore"):
         return from_sums(task, n, 0, squared_errors(out, y) if n else np.zeros(y.shape[1]), sst_per_row(y))
+
+
+# --------------------------------------------------------------------------
+# Whole-set metrics on predictions (what the server's plots and the lessons show)
+# --------------------------------------------------------------------------
+def predict_classes(out: Array) -> Array:
+    """The class index per row of outputs ``(m, k)``: ``out >= 0.5`` for one (sigmoid)
+    column, the argmax otherwise; ``(m,)`` int. One-hot or 0/1 targets give their labels."""
+    return (out[:, 0] >= 0.5).astype(np.int64) if out.shape[1] == 1 else np.argmax(out, axis=1)
+
+
+def confusion_matrix(truth: Array, guess: Array, k: int) -> Array:
+    """``(k, k)`` counts: row = true class, column = predicted class (``(m,)`` int each)."""
+    return np.bincount(truth * k + guess, minlength=k * k).reshape(k, k)
+
+
+def accuracy(truth: Array, guess: Array) -> float | None:
+    """The fraction of rows whose class is guessed right; ``None`` for no rows."""
+    return float(np.mean(truth == guess)) if truth.shape[0] else None
+
+
+def rmse(out: Array, y: Array) -> float:
+    """``sqrt(mean over rows and outputs of (out - y)^2)``, both ``(m, k)``, ``m > 0``
+    (not finite when ``out`` is not)."""
+    with np.errstate(all="ignore"):
+        err = out - y
+        return float(np.sqrt(np.mean(err * err)))
+
+
+def r2(out: Array, y: Array) -> float | None:
+    """``mean over outputs of 1 - SSE_j / SST_j`` (scikit-learn's ``r2_score``); ``None``
+    when it is undefined (fewer than two rows, or a constant target column)."""
+    sst = sst_per_row(y)
+    if sst is None:
+        return None
+    with np.errstate(all="ignore"):
+        return float(np.mean(1 - (squared_errors(out, y) / y.shape[0]) / sst))

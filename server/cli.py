@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import functools
 import socket
 import sys
 import threading
 import time
 import urllib.request
 import webbrowser
+from dataclasses import replace
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from .main import create_app
 from .settings import Settings
+from .store import open_backend
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -91,14 +93,19 @@ def _announce_when_up(url: str, browser: bool, timeout: float = 120.0) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.store is not None:  # the workers read it from the environment they inherit
-        os.environ["MLP_PLAYGROUND_STORE"] = args.store
     try:
-        store = Settings.from_env().store
+        settings = Settings.from_env()  # the one reading of MLP_PLAYGROUND_*; every worker gets these
     except ValueError as exc:
         sys.exit(f"mlp-playground: {exc}")
-    if args.workers > 1 and store in ("", "memory"):
+    if args.store is not None:
+        settings = replace(settings, store=args.store)
+    if args.workers > 1 and settings.store in ("", "memory"):
         sys.exit("mlp-playground: --workers needs a shared store (a SQLite path or a Redis URL), not memory")
+    if args.workers > 1:  # a store the workers cannot open is said once, here, not by each worker
+        try:
+            open_backend(settings.store).close()  # type: ignore[union-attr]
+        except ValueError as exc:
+            sys.exit(f"mlp-playground: {exc}")
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -112,15 +119,19 @@ def main(argv: list[str] | None = None) -> None:
     port = sock.getsockname()[1]
     url = url_for(args.host, port)
     if args.workers > 1:
-        # An import string and factory=True: each worker process builds its own app.
-        config = uvicorn.Config("server.main:create_app", factory=True, workers=args.workers,
+        # A factory: each worker process builds its own app, from these settings (pickled to it).
+        config = uvicorn.Config(functools.partial(create_app, settings), factory=True, workers=args.workers,
                                 log_level=args.log_level, access_log=False)
         supervisor = Multiprocess(config, sockets=[sock])  # installs signal handlers: main thread
         threading.Thread(target=_announce_when_up, args=(url, not args.no_browser), daemon=True).start()
         supervisor.run()
         return
     # access_log off: it would write to stdout, which carries only the URL line.
-    config = uvicorn.Config(create_app(), log_level=args.log_level, access_log=False)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # e.g. a Redis store without the redis package
+        sys.exit(f"mlp-playground: {exc}")
+    config = uvicorn.Config(app, log_level=args.log_level, access_log=False)
     server = _Server(config, url, browser=not args.no_browser)
     try:
         asyncio.run(server.serve(sockets=[sock]))

@@ -9,7 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from .sessions import Session, SessionStore
+from .sessions import Session
+from .store import SessionStore
 
 
 async def get_store(request: Request) -> SessionStore:

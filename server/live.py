@@ -30,10 +30,9 @@ cancels the player (an engine call under way finishes first).
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, Field, ValidationError
@@ -44,8 +43,9 @@ from . import views
 from .errors import validation_body
 from .schemas import DEFAULT_MAX_ELEMENTS, BackwardRequest, MaxElements, Request
 from .serialize import respond
-from .sessions import INLINE_COST, Session, SessionNotFound, SessionStore
-from .settings import LIMITS, _read
+from .limits import AtMost
+from .sessions import INLINE_COST, Session, SessionNotFound
+from .store import SessionStore
 
 MAX_FPS = 240.0
 TAIL_MAX = 1024
@@ -58,23 +58,13 @@ CLOSE_NOT_FOUND = 4404
 """Close code when the session does not exist or has expired (the reason says which)."""
 
 
-@dataclass(frozen=True)
-class LiveSettings:
-    """``MLP_PLAYGROUND_MAX_LIVE_CONNECTIONS`` (default 8): open live sockets the server
-    accepts at once; one more is accepted, told why, and closed with code 1013."""
-
-    max_live_connections: int = 8
-
-    @classmethod
-    def from_env(cls) -> "LiveSettings":
-        return _read(cls, os.environ)
-
-
 class LiveHub:
-    """Counts the live connections and how many of them are playing (all on the event loop)."""
+    """Counts the live connections and how many of them are playing (all on the event loop).
+    At most ``max_connections`` (``Settings.max_live_connections``) are open at once; one
+    more is accepted, told why, and closed with code 1013."""
 
-    def __init__(self, settings: LiveSettings | None = None) -> None:
-        self.max_connections = (settings or LiveSettings.from_env()).max_live_connections
+    def __init__(self, max_connections: int = 8) -> None:
+        self.max_connections = max_connections
         self.connections = 0
         self.playing = 0
 
@@ -98,14 +88,14 @@ class LiveHub:
 class FrameOptions(Request):
     """How frames are made; every field optional (unset keeps the current value)."""
 
-    epochs_per_frame: int | None = Field(None, ge=1, le=LIMITS.max_epochs_per_request,
-                                         description="epochs trained per frame (default 1)")
+    epochs_per_frame: Annotated[int, Field(ge=1), AtMost("max_epochs_per_request")] | None = Field(
+        None, description="epochs trained per frame (default 1)")
     fps: float | None = Field(None, gt=0, le=MAX_FPS, allow_inf_nan=False,
                               description="frames per second at most (default 30)")
     grid_every: int | None = Field(None, ge=0, le=10_000,
                                    description="a boundary grid every this many frames, 0 never (default 4)")
-    resolution: int | None = Field(None, ge=5, le=LIMITS.max_boundary_resolution,
-                                   description="of that grid (default 32)")
+    resolution: Annotated[int, Field(ge=5), AtMost("max_boundary_resolution")] | None = Field(
+        None, description="of that grid (default 32)")
     max_elements: MaxElements | None = Field(None, description="arrays larger are sent as summaries")
 
 
@@ -123,7 +113,7 @@ class StepMessage(BackwardRequest):
 
 class SetMessage(FrameOptions):
     action: Literal["set"]
-    learning_rate: float | None = Field(None, gt=0, le=LIMITS.max_learning_rate, allow_inf_nan=False)
+    learning_rate: Annotated[float, Field(gt=0, allow_inf_nan=False), AtMost("max_learning_rate")] | None = None
 
 
 MESSAGES: dict[str, type[BaseModel]] = {

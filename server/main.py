@@ -46,10 +46,12 @@ from fastapi.staticfiles import StaticFiles
 
 from . import __version__, errors, security
 from .guard import BodyGuard
+from .limits import LimitsScope
 from .live import LiveHub
 from .routes import ROUTERS, lessons, live
-from .sessions import lifespan, open_store
+from .sessions import lifespan
 from .settings import Settings
+from .store import open_store
 
 DESCRIPTION = """Step a NumPy multi-layer perceptron one backward pass or one epoch at a time
 and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `W[l]` is
@@ -57,7 +59,8 @@ and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The FastAPI app with its routers, error translation, body guard and static files."""
+    """The FastAPI app with its routers, error translation, body guard and static files.
+    Without ``settings``, they are read from the environment (:meth:`Settings.from_env`), now."""
     settings = settings or Settings.from_env()
     if settings.blas_threads > 0:
         # Process-wide; requests already run in parallel, so one BLAS thread each is fastest.
@@ -66,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan)  # saves pending session changes on shutdown
     app.state.settings = settings
     app.state.store = open_store(settings)  # memory, SQLite or Redis: MLP_PLAYGROUND_STORE
-    app.state.live = LiveHub()  # live training sockets: MLP_PLAYGROUND_MAX_LIVE_CONNECTIONS
+    app.state.live = LiveHub(settings.max_live_connections)  # live training sockets
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -75,5 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})
+    app.add_middleware(LimitsScope, limits=settings.limits)  # the bounds request schemas check
     security.install(app, settings, app.state.store)  # per-client limits, CORS, headers (outermost)
     return app

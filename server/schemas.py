@@ -1,7 +1,8 @@
 """Request and response schemas: the REST contract as pydantic models.
 
 Allowed names come from the engine's registries (so ``/docs`` lists exactly
-what the engine accepts) and every size is bounded by :data:`~server.settings.LIMITS`.
+what the engine accepts) and every size is bounded by the app's limits
+(:class:`~server.limits.AtMost`, checked against ``Settings.limits``).
 Requests forbid unknown fields, so a typo gets a 422 naming it instead of
 being silently ignored.
 
@@ -20,9 +21,7 @@ from mlp_engine import ACTIVATIONS, DATASETS, INITIALIZERS, LOSSES, OPTIMIZERS, 
 from mlp_engine.features import FEATURES
 from mlp_engine.schedules import SCHEDULES
 
-from .settings import LIMITS
-
-L = LIMITS
+from .limits import AtMost, current_limits
 
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
 OutputActivationName = Literal[tuple(OUTPUT_ACTIVATIONS)]  # type: ignore[valid-type]
@@ -36,15 +35,14 @@ ScheduleName = Literal[tuple(SCHEDULES)]  # type: ignore[valid-type]
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="seeds NumPy and scikit-learn's split")]
-Row = Annotated[list[Finite], Field(min_length=1, max_length=L.max_width)]
-Rows = Annotated[list[Row], Field(min_length=1, max_length=L.max_samples)]
-Width = Annotated[int, Field(ge=1, le=L.max_width)]
+Row = Annotated[list[Finite], Field(min_length=1), AtMost("max_width")]
+Rows = Annotated[list[Row], Field(min_length=1), AtMost("max_samples")]
+Width = Annotated[int, Field(ge=1), AtMost("max_width")]
 Index = Annotated[int, Field(ge=0, le=2**62)]
-Indices = Annotated[list[Index], Field(min_length=1, max_length=L.max_batch_size,
-                                       description="rows of the training set")]
+Indices = Annotated[list[Index], Field(min_length=1, description="rows of the training set"),
+                    AtMost("max_batch_size")]
 MaxElements = Annotated[int, Field(
-    ge=0, le=L.max_elements,
-    description="any single array with more elements is sent as an ArraySummary")]
+    ge=0, description="any single array with more elements is sent as an ArraySummary"), AtMost("max_elements")]
 DEFAULT_MAX_ELEMENTS = 4096
 
 TracePart = Literal["forward", "backward", "params", "X", "y"]
@@ -67,8 +65,8 @@ def _count(rows: list[list[float]] | None) -> int:
 # --------------------------------------------------------------------------
 class DatasetConfig(Request):
     name: DatasetName = Field("xor", description="a dataset of GET /api/datasets, or 'inline'")
-    n_samples: int | None = Field(None, ge=1, le=L.max_samples,
-                                  description="default: the dataset's usual size (all of a real one)")
+    n_samples: Annotated[int, Field(ge=1), AtMost("max_samples")] | None = Field(
+        None, description="default: the dataset's usual size (all of a real one)")
     noise: float | None = Field(None, ge=0, le=10, allow_inf_nan=False, description="toy data only")
     test_fraction: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False,
                                         description="default 0.2, 0 for inline")
@@ -93,21 +91,22 @@ class DatasetConfig(Request):
     @field_validator("y")
     @classmethod
     def _inline_size(cls, y: list[list[float]] | None, info: ValidationInfo) -> list[list[float]] | None:
-        if _count(info.data.get("X")) + _count(y) > L.max_inline_values:
-            raise ValueError(f"inline X and y hold more than {L.max_inline_values} numbers")
+        limit = current_limits().max_inline_values
+        if _count(info.data.get("X")) + _count(y) > limit:
+            raise ValueError(f"inline X and y hold more than {limit} numbers")
         return y
 
 
 class ModelConfig(Request):
-    layers: Annotated[list[Width], Field(min_length=2, max_length=L.max_layers + 1)] | None = Field(
+    layers: Annotated[list[Width], Field(min_length=2), AtMost("max_layers", 1)] | None = Field(
         None, description="[d_in, h_1, ..., d_out]; default [d_in, 8, 8, d_out]")
     activation: ActivationName | None = Field(None, description="hidden layers; default relu")
     output_activation: OutputActivationName | None = Field(None, description="default follows the task")
     loss: LossName | None = Field(None, description="must pair with output_activation (see valid_pairs)")
     init: InitName | None = Field(None, description="default he")
-    weights: Annotated[list[Rows], Field(min_length=1, max_length=L.max_layers)] | None = Field(
+    weights: Annotated[list[Rows], Field(min_length=1), AtMost("max_layers")] | None = Field(
         None, description="W[l] of shape (layers[l+1], layers[l]): exact initial weights")
-    biases: Annotated[list[Row], Field(min_length=1, max_length=L.max_layers)] | None = Field(
+    biases: Annotated[list[Row], Field(min_length=1), AtMost("max_layers")] | None = Field(
         None, description="b[l] of shape (layers[l+1],); default zeros")
     dtype: Literal["float64", "float32"] | None = None
 
@@ -116,15 +115,17 @@ class ModelConfig(Request):
     def _n_params(cls, layers: list[int] | None) -> list[int] | None:
         if layers is not None:
             n = sum(i * o + o for i, o in zip(layers[:-1], layers[1:]))
-            if n > L.max_params:
-                raise ValueError(f"{layers} has {n} parameters; the limit is {L.max_params}")
+            limit = current_limits().max_params
+            if n > limit:
+                raise ValueError(f"{layers} has {n} parameters; the limit is {limit}")
         return layers
 
     @field_validator("weights")
     @classmethod
     def _n_weights(cls, weights: list[list[list[float]]] | None) -> list[list[list[float]]] | None:
-        if weights is not None and sum(_count(w) for w in weights) > L.max_params:
-            raise ValueError(f"more than {L.max_params} numbers")
+        limit = current_limits().max_params
+        if weights is not None and sum(_count(w) for w in weights) > limit:
+            raise ValueError(f"more than {limit} numbers")
         return weights
 
 
@@ -143,10 +144,10 @@ class EarlyStoppingConfig(Request):
 
 class OptimizerConfig(Request):
     name: OptimizerName | None = Field(None, description="default sgd")
-    learning_rate: float | None = Field(
-        None, gt=0, le=L.max_learning_rate, allow_inf_nan=False,
+    learning_rate: Annotated[float, Field(gt=0, allow_inf_nan=False), AtMost("max_learning_rate")] | None = Field(
+        None,
         description="any finite value > 0; divergence is reported as finite: false")
-    batch_size: int | None = Field(None, ge=1, le=L.max_batch_size, description="default 16")
+    batch_size: Annotated[int, Field(ge=1), AtMost("max_batch_size")] | None = Field(None, description="default 16")
     momentum: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False)
     nesterov: bool | None = None
     l2: float | None = Field(None, ge=0, le=1e3, allow_inf_nan=False, description="penalty (l2/2) sum ||W||^2")
@@ -178,13 +179,13 @@ class BackwardRequest(Request):
 
 
 class EpochsRequest(Request):
-    count: int = Field(1, ge=1, le=L.max_epochs_per_request)
+    count: Annotated[int, Field(ge=1), AtMost("max_epochs_per_request")] = 1
     include: list[Literal["params"]] | None = Field(None, description="[] leaves params out; default all")
     max_elements: MaxElements = DEFAULT_MAX_ELEMENTS
 
 
 class ParamEdit(Request):
-    layer: int = Field(ge=0, le=L.max_layers, description="weight layer l")
+    layer: Annotated[int, Field(ge=0, description="weight layer l"), AtMost("max_layers")]
     name: Literal["W", "b"]
     index: Annotated[list[Annotated[int, Field(ge=0, le=2**31)]], Field(min_length=1, max_length=2)] = Field(
         description="[i, j] of W[l] (out, in), or [i] of b[l]")
@@ -224,8 +225,9 @@ class PredictRequest(Request):
     @field_validator("X")
     @classmethod
     def _size(cls, X: list[list[float]]) -> list[list[float]]:
-        if _count(X) > L.max_inline_values:
-            raise ValueError(f"more than {L.max_inline_values} numbers")
+        limit = current_limits().max_inline_values
+        if _count(X) > limit:
+            raise ValueError(f"more than {limit} numbers")
         return X
 
 
@@ -275,6 +277,21 @@ class LimitsModel(BaseModel):
     max_gradcheck_params: int
 
 
+class ActivationFormula(BaseModel):
+    f: str = Field(description="a = f(z)")
+    df: str = Field(description="f'(z), the factor backprop multiplies delta by")
+
+
+class LossFormula(BaseModel):
+    value: str = Field(description="the per-sample loss")
+    delta: dict[str, str] = Field(description="the output delta dL/dz per output activation it pairs with")
+
+
+class Formulas(BaseModel):
+    activations: dict[str, ActivationFormula] = Field(description="every hidden and output activation")
+    losses: dict[str, LossFormula]
+
+
 class Options(BaseModel):
     features: dict[str, list[str]] = Field(description="input features on offer per raw input width")
     schedules: list[str]
@@ -287,6 +304,7 @@ class Options(BaseModel):
     datasets: list[DatasetItem]
     limits: LimitsModel
     defaults: dict[str, Any] = Field(description="the complete resolved SessionConfig of a default session")
+    formulas: Formulas = Field(description="the engine's formulas, as display strings")
 
 
 class LayerParams(BaseModel):
@@ -342,6 +360,8 @@ class ForwardLayer(BaseModel):
 
 class BackwardLayer(BaseModel):
     delta: Array
+    act_prime: Array | None = Field(
+        description="act'(z[l]) (m, n_l), the factor backprop multiplied by; null for the output layer")
     dW: Array
     db: Array
     grad_norm: float | None

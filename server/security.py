@@ -32,7 +32,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from .guard import ASGIApp, Message, Receive, Scope, Send
 from .serialize import JSONBytes
-from .sessions import CLIENT, SessionBusy, SessionStore
+from .sessions import CLIENT, SessionBusy
+from .store import SessionStore
 from .settings import Settings
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "

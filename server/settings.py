@@ -1,10 +1,16 @@
-"""Server limits and settings, read from environment variables.
+"""Every ``MLP_PLAYGROUND_*`` variable, read in one place: :meth:`Settings.from_env`.
 
-Two groups, both documented here (and in ``/api/options`` -> ``limits``):
+The CLI (:mod:`server.cli`) and :func:`server.main.create_app` call it once,
+when they start; nothing reads the environment at import time, and the
+engine reads none at all (the server passes it plain arguments). Tests build
+their own ``Settings(...)``. Two groups, both documented here and in the
+README (``/api/options`` -> ``limits`` shows the first):
 
-**Limits** bound what a request may ask for. They are declared in the request
-schemas (``Field(le=...)``), so ``/docs`` shows them; they are read once, when
-:mod:`server.schemas` is imported.
+**Limits** (:class:`Limits`, ``Settings.limits``) bound what a request may
+ask for. The request schemas mark each bound with
+:class:`server.limits.AtMost`, which checks it against the limits of the app
+serving the request (a 422 naming the field) and writes it into
+``/openapi.json``.
 
 =========================================  =========  ==================================================
 variable                                   default    bounds
@@ -26,8 +32,7 @@ variable                                   default    bounds
                                                       ``2 * n_params`` forward passes)
 =========================================  =========  ==================================================
 
-**Settings** shape the running server; :func:`server.main.create_app` takes
-them (tests pass their own).
+**Settings** shape the running server.
 
 =========================================  =========  ==================================================
 ``MLP_PLAYGROUND_MAX_SESSIONS``            200        live sessions; the least recently used is evicted
@@ -39,10 +44,11 @@ them (tests pass their own).
 ``MLP_PLAYGROUND_STATIC_DIR``              static/    the page's files (served at ``/`` and ``/static``)
 ``MLP_PLAYGROUND_STORE``                   (below)    where sessions are kept: ``memory`` (lost on exit),
                                                       a SQLite path (``sqlite:///PATH`` or ``PATH``), or
-                                                      ``redis://HOST:PORT/DB``. Default for the server:
-                                                      ``$XDG_DATA_HOME/mlp-playground/sessions.sqlite3``
-                                                      (``~/.local/share/...``); ``Settings()`` in code:
-                                                      ``memory``
+                                                      ``redis://HOST:PORT/DB`` (needs
+                                                      ``pip install mlp-playground[redis]``). Default for
+                                                      the server: ``$XDG_DATA_HOME/mlp-playground/``
+                                                      ``sessions.sqlite3`` (``~/.local/share/...``);
+                                                      ``Settings()`` in code: ``memory``
 ``MLP_PLAYGROUND_SAVE_INTERVAL_SECONDS``   1          every change is stored within this; an isolated
                                                       one before its answer (bursts, such as live
                                                       training, save once per interval)
@@ -60,12 +66,20 @@ them (tests pass their own).
                                                       own default). One keeps many small sessions fast:
                                                       threaded BLAS on small matrices under load is
                                                       many times slower, and requests run in parallel
+``MLP_PLAYGROUND_MAX_LIVE_CONNECTIONS``    8          open live sockets at once; one more is accepted,
+                                                      told why, and closed with code 1013
+``MLP_PLAYGROUND_UNDO_DEPTH``              20         changes ``POST .../undo`` can take back (0: none)
+``MLP_PLAYGROUND_UNDO_MAX_PARAMS``         5000       models larger than this keep no undo snapshots
+``MLP_PLAYGROUND_DATA``                    (below)    the real-data folder (California housing, MNIST);
+                                                      default ``../shared/datasets`` beside the project
+``MLP_PLAYGROUND_DOWNLOAD``                1          ``0``: never let scikit-learn download missing data
+``MLP_PLAYGROUND_CSV_MAX_BYTES``           10000000   text of ``POST /api/datasets/csv``
+``MLP_PLAYGROUND_CSV_MAX_ROWS``            100000     its data rows
+``MLP_PLAYGROUND_CSV_MAX_COLUMNS``         1000       its columns
 =========================================  =========  ==================================================
 
 The server binds ``127.0.0.1`` unless ``--host`` says otherwise (:mod:`server.cli`);
 ``docs/reliability.md`` explains the store, the limits and running several machines.
-
-The engine reads ``MLP_PLAYGROUND_DATA`` (the real-data folder) itself.
 """
 from __future__ import annotations
 
@@ -75,30 +89,43 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from mlp_engine import csv_data
+
 ENV_PREFIX = "MLP_PLAYGROUND_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _read(cls: type, env: Mapping[str, str]) -> Any:
-    """Build dataclass ``cls`` from ``MLP_PLAYGROUND_<FIELD>`` variables, typed like its defaults."""
+ZERO_OK = {"min": 0}
+"""``field(metadata=ZERO_OK)``: a whole-number setting for which 0 means something (none, or a default)."""
+
+
+def _read(cls: type, env: Mapping[str, str]) -> dict[str, Any]:
+    """The fields of dataclass ``cls`` that ``MLP_PLAYGROUND_<FIELD>`` variables set, typed
+    like their defaults (strings as they are; a flag is off only for ``0``; numbers positive)."""
     values: dict[str, Any] = {}
     for f in fields(cls):
         key = ENV_PREFIX + f.name.upper()
         raw = env.get(key, "")
-        if raw == "":
+        if raw == "" or not isinstance(f.default, (str, bool, int, float)):
             continue
         if isinstance(f.default, str):
             values[f.name] = raw
+            continue
+        if isinstance(f.default, bool):
+            values[f.name] = raw.strip() != "0"
             continue
         try:
             number = float(raw)
         except ValueError:
             raise ValueError(f"{key}: expected a number, got {raw!r}") from None
-        if not (math.isfinite(number) and number > 0) or (isinstance(f.default, int) and not number.is_integer()):
+        least = f.metadata.get("min")
+        positive = number >= least if least is not None else number > 0
+        if not (math.isfinite(number) and positive) or (isinstance(f.default, int) and not number.is_integer()):
             kind = "whole number" if isinstance(f.default, int) else "number"
-            raise ValueError(f"{key}: must be a positive {kind}, got {raw!r}")
+            sign = f"{kind} >= {least}" if least is not None else f"positive {kind}"
+            raise ValueError(f"{key}: must be a {sign}, got {raw!r}")
         values[f.name] = type(f.default)(number)
-    return cls(**values)
+    return values
 
 
 @dataclass(frozen=True)
@@ -120,7 +147,7 @@ class Limits:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
-        return _read(cls, os.environ if env is None else env)
+        return cls(**_read(cls, os.environ if env is None else env))
 
     def as_dict(self) -> dict[str, int | float]:
         return asdict(self)
@@ -128,7 +155,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Settings:
-    """How the running server behaves (see the module docstring)."""
+    """How the running server behaves, and the :class:`Limits` it enforces (module docstring)."""
 
     max_sessions: int = 200
     session_idle_seconds: float = 3600.0
@@ -143,13 +170,23 @@ class Settings:
     session_creations_per_minute: int = 60
     unlimited_clients: str = "127.0.0.1,::1,testclient"
     cors_origins: str = ""
-    blas_threads: int = 1
+    blas_threads: int = field(default=1, metadata=ZERO_OK)
+    max_live_connections: int = 8
+    undo_depth: int = field(default=20, metadata=ZERO_OK)
+    undo_max_params: int = field(default=5000, metadata=ZERO_OK)
+    data: str = ""
+    download: bool = True
+    csv_max_bytes: int = csv_data.MAX_BYTES
+    csv_max_rows: int = csv_data.MAX_ROWS
+    csv_max_columns: int = csv_data.MAX_COLUMNS
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        """The settings from ``MLP_PLAYGROUND_*`` variables; the store defaults to :func:`default_store`."""
+        """The settings (and limits) from ``MLP_PLAYGROUND_*`` variables; the store defaults
+        to :func:`default_store`."""
         env = os.environ if env is None else env
-        settings = _read(cls, env)
+        settings = cls(**_read(cls, env), limits=Limits.from_env(env))
         if not env.get(ENV_PREFIX + "STORE"):
             settings = replace(settings, store=default_store(env))
         return settings
@@ -160,13 +197,17 @@ class Settings:
     def unlimited(self) -> frozenset[str]:
         return frozenset(c.strip() for c in self.unlimited_clients.split(",") if c.strip())
 
+    def data_dir(self) -> Path | None:
+        """The real-data folder, or ``None`` for the engine's default."""
+        return Path(self.data).expanduser() if self.data else None
+
+    def csv_limits(self) -> dict[str, int]:
+        """The keyword arguments :func:`mlp_engine.csv_data.parse_csv` takes for its bounds."""
+        return {"max_bytes": self.csv_max_bytes, "max_rows": self.csv_max_rows, "max_columns": self.csv_max_columns}
+
 
 def default_store(env: Mapping[str, str]) -> str:
     """``$XDG_DATA_HOME/mlp-playground/sessions.sqlite3`` (``~/.local/share`` without it):
     per user, outside the checkout, kept across restarts."""
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(base) / "mlp-playground" / "sessions.sqlite3")
-
-
-LIMITS = Limits.from_env()
-"""The limits in force, read when the server package is imported."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from mlp_engine import DATASETS, MLP, EpochRecord, GradCheckResult, StepResult, Trainer
 from mlp_engine.features import transform
+from mlp_engine import metrics
 from mlp_engine.metrics import history_keys
 
 from .serialize import Verbatim
@@ -103,8 +104,8 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[
         out["forward"] = [{"z": z, "a": a} for z, a in zip(result.cache.z, result.cache.a)]
     if "backward" in include:
         g = result.grads
-        out["backward"] = [{"delta": d, "dW": dW, "db": db, "grad_norm": n}
-                           for d, dW, db, n in zip(g.delta, g.dW, g.db, g.grad_norm)]
+        out["backward"] = [{"delta": d, "act_prime": p, "dW": dW, "db": db, "grad_norm": n}
+                           for d, p, dW, db, n in zip(g.delta, g.act_prime, g.dW, g.db, g.grad_norm)]
     if "params" in include:
         out["params"] = params(model)
     return out
@@ -199,19 +200,14 @@ def boundary(session: Session, resolution: int) -> dict[str, Any]:
     xx, yy = np.meshgrid(axes[0], axes[1])  # xx[i, j] = x[j], yy[i, j] = y[i]
     out = predict(np.column_stack([xx.ravel(), yy.ravel()]))
     if t.model.output_activation.name == "softmax":
-        z = np.argmax(out, axis=1).astype(np.float64)
+        z = metrics.predict_classes(out).astype(np.float64)
     else:
         z = out[:, 0]
     return {"kind": "grid", "x": axes[0], "y": axes[1], "z": z.reshape(resolution, resolution)}
 
 
-def _classes(y: Array) -> Array:
-    """Class index per row: threshold 0.5 for one column, argmax for several."""
-    return (y[:, 0] >= 0.5).astype(np.int64) if y.shape[1] == 1 else np.argmax(y, axis=1)
-
-
-def _finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None
+def _finite_or_none(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
 
 
 def outputs(session: Session, split: str, max_points: int, units: str) -> dict[str, Any]:
@@ -230,19 +226,15 @@ def outputs(session: Session, split: str, max_points: int, units: str) -> dict[s
                            "units": units, "n": n}
     if data.task == "classification":
         k = max(y_true.shape[1], 2)
-        truth, guess = _classes(y_true), _classes(y_pred)
-        out["confusion"] = np.bincount(truth * k + guess, minlength=k * k).reshape(k, k)
-        out["accuracy"] = float(np.mean(truth == guess)) if n else None
+        truth, guess = metrics.predict_classes(y_true), metrics.predict_classes(y_pred)
+        out["confusion"] = metrics.confusion_matrix(truth, guess, k)
+        out["accuracy"] = metrics.accuracy(truth, guess)
     else:
         if units == "original":
             y_true, y_pred = data.to_original_units(y_true), data.to_original_units(y_pred)
         if n:
-            with np.errstate(all="ignore"):
-                err = y_pred - y_true
-                out["rmse"] = _finite_or_none(float(np.sqrt(np.mean(err * err))))
-                ss_tot = ((y_true - y_true.mean(axis=0)) ** 2).sum(axis=0)
-                if n > 1 and np.all(ss_tot > 0):
-                    out["r2"] = _finite_or_none(float(np.mean(1 - (err * err).sum(axis=0) / ss_tot)))
+            out["rmse"] = _finite_or_none(metrics.rmse(y_pred, y_true))
+            out["r2"] = _finite_or_none(metrics.r2(y_pred, y_true))
     keep = _sample(n, max_points, session.config["seed"])
     out["y_true"], out["y_pred"] = y_true[keep], y_pred[keep]
     return out

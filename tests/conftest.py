@@ -56,7 +56,7 @@ def _find_shared_datasets() -> None:
     (``git clone . $(mktemp -d)``) has no such neighbour: use the one beside the repository
     it was cloned from, so the suite reads the same files. An explicit
     ``MLP_PLAYGROUND_DATA`` always wins."""
-    from mlp_engine.datasets import DATA_ENV, data_folder
+    from mlp_engine.datasets import DATA_ENV, DEFAULT_FOLDERS, data_folder
 
     if os.environ.get(DATA_ENV) or data_folder().is_dir():
         return
@@ -65,7 +65,8 @@ def _find_shared_datasets() -> None:
                             capture_output=True, text=True).stdout.strip()
     candidate = Path(origin).parent / "shared" / "datasets" if origin and "://" not in origin else None
     if candidate is not None and candidate.is_dir():
-        os.environ[DATA_ENV] = str(candidate)
+        os.environ[DATA_ENV] = str(candidate)  # for the servers the tests start
+        DEFAULT_FOLDERS.append(candidate)  # for the engine in this process (it reads no environment)
 
 
 _find_shared_datasets()

@@ -60,6 +60,6 @@ async def start_lesson(request: Request, store: StoreDep, name: str,
     if len(run.runs) > store.max_sessions:
         raise HTTPException(409, f"name: lesson {name!r} makes {len(run.runs)} sessions but the server keeps "
                                  f"at most {store.max_sessions} (MLP_PLAYGROUND_MAX_SESSIONS)")
-    sessions = [{"id": store.add(Session(trainer)).id, "label": label} for label, trainer in run.runs]
+    sessions = [{"id": store.add(Session(trainer, builder=store.builder)).id, "label": label} for label, trainer in run.runs]
     return respond({**lesson.as_dict(), "quick": quick, "sessions": sessions, "measured": run.measured},
                    status_code=201)

@@ -24,7 +24,8 @@ from ..live import (
 )
 from ..schemas import BackwardRequest
 from ..serialize import JSONBytes
-from ..sessions import SessionNotFound, SessionStore
+from ..sessions import SessionNotFound
+from ..store import SessionStore
 from . import training
 
 router = APIRouter(tags=["live"])

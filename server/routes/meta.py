@@ -24,7 +24,7 @@ from .. import __version__
 from ..schemas import DatasetItem, Health, Options
 from ..serialize import JSONBytes
 from ..sessions import complete_config
-from ..settings import LIMITS
+from ..limits import current_limits
 
 router = APIRouter(prefix="/api", tags=["meta"])
 
@@ -49,13 +49,23 @@ def _defaults() -> dict[str, Any]:
     return complete_config(make_trainer({}))
 
 
+@functools.cache
+def _formulas() -> dict[str, Any]:
+    # The engine's own display strings, so the page never writes a formula of its own.
+    acts = {**ACTIVATIONS, **OUTPUT_ACTIVATIONS}
+    return {"activations": {name: {"f": act.formula, "df": act.derivative} for name, act in acts.items()},
+            "losses": {name: {"value": loss.formula, "delta": dict(loss.delta_formula)}
+                       for name, loss in LOSSES.items()}}
+
+
 @router.get("/options", response_model=Options)
 def options() -> JSONBytes:
-    """The valid choices (from the engine's registries), the limits and the default config."""
+    """The valid choices (from the engine's registries) with their formulas, the limits
+    and the default config."""
     return JSONBytes({
         "features": {str(d): names for d, names in FEATURE_SETS.items()}, "schedules": list(SCHEDULES),
         "activations": list(ACTIVATIONS), "output_activations": list(OUTPUT_ACTIVATIONS),
         "losses": list(LOSSES), "valid_pairs": {k: list(v) for k, v in VALID_PAIRS.items()},
         "inits": list(INITIALIZERS), "optimizers": list(OPTIMIZERS), "datasets": list_datasets(),
-        "limits": LIMITS.as_dict(), "defaults": _defaults(),
+        "limits": current_limits().as_dict(), "defaults": _defaults(), "formulas": _formulas(),
     })

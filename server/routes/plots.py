@@ -10,11 +10,11 @@ from .. import views
 from ..deps import SessionDep
 from ..schemas import Boundary, DataPoints, Outputs
 from ..serialize import JSONBytes, respond
-from ..settings import LIMITS
+from ..limits import AtMost
 
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["plots"])
 
-MaxPoints = Annotated[int, Query(ge=1, le=LIMITS.max_points, description="rows per split, a seeded sample")]
+MaxPoints = Annotated[int, Query(ge=1, description="rows per split, a seeded sample"), AtMost("max_points")]
 
 
 @router.get("/data", response_model=DataPoints)
@@ -26,7 +26,7 @@ def data(session: SessionDep, max_points: MaxPoints = 2000) -> JSONBytes:
 
 @router.get("/boundary", response_model=Boundary)
 def boundary(session: SessionDep,
-             resolution: Annotated[int, Query(ge=5, le=LIMITS.max_boundary_resolution)] = 50) -> JSONBytes:
+             resolution: Annotated[int, Query(ge=5), AtMost("max_boundary_resolution")] = 50) -> JSONBytes:
     """The output over a grid (2 inputs) or a line (1 input) covering the data with 10% padding."""
     with session.lock:
         return respond(views.boundary(session, resolution))

@@ -34,7 +34,7 @@ def _state(session: Session, include: list[str] | tuple[str, ...] = ALL_STATE,
 @router.post("", status_code=201, response_model=SessionState)
 def create_session(store: StoreDep, config: SessionConfig | None = None) -> JSONBytes:
     """A new session from a ``SessionConfig`` (every field optional)."""
-    session = store.add(Session.create(config.model_dump(exclude_none=True) if config else {}))
+    session = store.add(Session.create(config.model_dump(exclude_none=True) if config else {}, store.builder))
     with session.lock:
         return _state(session, status_code=201)
 
@@ -42,7 +42,8 @@ def create_session(store: StoreDep, config: SessionConfig | None = None) -> JSON
 @router.post("/import", status_code=201, response_model=SessionState)
 def import_session(store: StoreDep, document: ExportDocument) -> JSONBytes:
     """A new session that continues exactly where an exported one stood."""
-    session = store.add(Session(restore(document.state.model_dump(by_alias=True, exclude_unset=True))))
+    state = document.state.model_dump(by_alias=True, exclude_unset=True)
+    session = store.add(Session(restore(state, store.builder), builder=store.builder))
     with session.lock:
         return _state(session, status_code=201)
 

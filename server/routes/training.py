@@ -21,7 +21,7 @@ from ..schemas import (
     PredictResult,
 )
 from ..serialize import JSONBytes, respond
-from ..settings import LIMITS
+from ..limits import current_limits
 
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["training"])
 
@@ -71,8 +71,9 @@ def gradcheck(session: SessionDep, body: GradcheckRequest | None = None) -> JSON
     body = body or GradcheckRequest()
     with session.lock:
         t = session.trainer
-        if t.model.n_params > LIMITS.max_gradcheck_params:
-            raise ValueError(f"model.layers: the gradient check is limited to {LIMITS.max_gradcheck_params} "
+        limit = current_limits().max_gradcheck_params
+        if t.model.n_params > limit:
+            raise ValueError(f"model.layers: the gradient check is limited to {limit} "
                              f"parameters (it costs two forward passes per parameter); "
                              f"this model has {t.model.n_params}")
         idx = views.training_rows(t, body.indices)

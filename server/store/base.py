@@ -12,7 +12,7 @@ tombstone saying why, so a late request gets "expired", not "no such session".
 
 Backends: :class:`server.store.sqlite.SQLiteBackend` (default, one machine,
 any number of processes) and :class:`server.store.redis.RedisBackend`
-(several machines). :func:`open_backend` picks one from a URL.
+(several machines). :func:`server.store.open_backend` picks one from a URL.
 """
 from __future__ import annotations
 
@@ -92,15 +92,3 @@ class Backend(ABC):
 
     def close(self) -> None:
         """Release connections (the data stays)."""
-
-
-def open_backend(url: str) -> Backend | None:
-    """The backend for ``MLP_PLAYGROUND_STORE``: ``memory`` (no backend: sessions live
-    and die with the process), ``redis://HOST:PORT/DB``, or ``sqlite:///PATH`` / a plain path."""
-    if url in ("", "memory"):
-        return None
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from .redis import RedisBackend
-        return RedisBackend(url)
-    from .sqlite import SQLiteBackend
-    return SQLiteBackend(url.removeprefix("sqlite://"))

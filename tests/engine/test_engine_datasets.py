@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from mlp_engine import DATASETS, DataNotFoundError, list_datasets, load_dataset
-from mlp_engine.datasets import DATA_ENV, DOWNLOAD_ENV, _load_california, data_folder
+from mlp_engine.datasets import DATA_ENV, _load_california, data_folder
 
 NAMED = [d["name"] for d in list_datasets() if d["name"] != "inline"]
 TOY = [n for n in NAMED if DATASETS[n].kind == "toy"]
@@ -114,12 +114,11 @@ def test_diabetes_is_standardised_on_train_only() -> None:
     assert_standardised_on_train_only(ds, bunch.data, bunch.target, 7)
 
 
-def test_the_data_folder_defaults_to_shared_datasets_and_follows_the_variable(
+def test_the_data_folder_defaults_to_shared_datasets_and_follows_the_argument(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv(DATA_ENV, raising=False)
+    monkeypatch.setenv(DATA_ENV, "/nowhere")  # the engine reads no environment
     assert data_folder().resolve() == (Path(__file__).resolve().parents[2].parent / "shared" / "datasets").resolve()
-    monkeypatch.setenv(DATA_ENV, str(tmp_path))
-    assert data_folder() == tmp_path
+    assert data_folder(tmp_path) == tmp_path
 
 
 @pytest.mark.parametrize("name, files", [("california_housing", "cal_housing"),
@@ -128,12 +127,10 @@ def test_a_missing_file_says_where_it_looked_and_how_to_get_it(
         name: str, files: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     empty = tmp_path / "no-data-here"
     empty.mkdir()
-    monkeypatch.setenv(DATA_ENV, str(empty))
-    monkeypatch.setenv(DOWNLOAD_ENV, "0")
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn-cache"))  # not its real cache
     _load_california.cache_clear()
     with pytest.raises(DataNotFoundError) as err:
-        load_dataset(name)
+        load_dataset(name, data_dir=empty, download=False)
     message = str(err.value)
     assert message.startswith("dataset.name:")
     assert str(empty) in message and files in message and DATA_ENV in message

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
+
+from server.main import create_app
+from server.settings import Settings
 
 GOOD = "size,rooms,age,price\n50,2,10,1.5\n80,3,5,2.5\n120,4,20,3.1\n65,2,1,2.0\n90,3,15,2.2\n"
 
@@ -72,16 +76,19 @@ def test_text_column_text_header_detection_and_quoted_cells(client) -> None:
         "csv: row 2, column 1 ('name') is not a number: 'apple'; only numeric columns are accepted"
 
 
-def test_the_bounds_come_from_the_environment(client, monkeypatch) -> None:
+def test_the_bounds_come_from_the_environment(monkeypatch) -> None:
+    # The server reads its settings once, when the app is built: set them first.
+    monkeypatch.setenv("MLP_PLAYGROUND_STORE", "memory")
     monkeypatch.setenv("MLP_PLAYGROUND_CSV_MAX_ROWS", "3")
-    r = upload(client, "a,b\n" + "1,2\n" * 4)
-    assert r.status_code == 422 and r.json()["detail"].startswith("csv: 4 data rows; the limit is 3")
     monkeypatch.setenv("MLP_PLAYGROUND_CSV_MAX_COLUMNS", "4")
-    r = upload(client, "1,2,3,4,5\n1,2,3,4,5\n")
-    assert r.status_code == 422 and r.json()["detail"].startswith("csv: 5 columns; the limit is 4")
     monkeypatch.setenv("MLP_PLAYGROUND_CSV_MAX_BYTES", "1000")
-    r = upload(client, "a,b\n" + "1,2\n" * 300)
-    assert r.status_code == 422 and r.json()["detail"].startswith("csv: 1204 bytes; the limit is 1000")
+    with TestClient(create_app(Settings.from_env())) as client:
+        r = upload(client, "a,b\n" + "1,2\n" * 4)
+        assert r.status_code == 422 and r.json()["detail"].startswith("csv: 4 data rows; the limit is 3")
+        r = upload(client, "1,2,3,4,5\n1,2,3,4,5\n")
+        assert r.status_code == 422 and r.json()["detail"].startswith("csv: 5 columns; the limit is 4")
+        r = upload(client, "a,b\n" + "1,2\n" * 300)
+        assert r.status_code == 422 and r.json()["detail"].startswith("csv: 1204 bytes; the limit is 1000")
 
 
 def test_a_body_over_the_server_limit_is_413(client) -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from server import launch
+import launch
 
 RECV_SECONDS = 60.0
 """How long a test waits for one message before it fails (a hang, not a timing assertion)."""

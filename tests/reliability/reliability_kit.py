@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from server import launch
+import launch
 
 
 class Server:

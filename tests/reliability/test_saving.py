@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import time
 
-from server.sessions import Session, SessionStore
+from server.sessions import Session
+from server.store import DurableStore, SessionStore
 from server.store import open_backend
 
 CONFIG = {"dataset": {"name": "xor", "n_samples": 16}, "optimizer": {"batch_size": 4}}
 
 
 def _store(path: str, interval: float) -> SessionStore:
-    return SessionStore(backend=open_backend(path), save_interval=interval, lease_seconds=30)
+    return DurableStore(backend=open_backend(path), save_interval=interval, lease_seconds=30)
 
 
 def _wait_for(condition, seconds: float = 30.0) -> None:

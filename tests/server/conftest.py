@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from server import launch
+import launch
 
 # The seeds' worked example (CONTRACT.md): x = [1, 2], y = [1], ReLU, linear output, mse.
 WORKED_CONFIG: dict[str, Any] = {

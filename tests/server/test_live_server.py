@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from server.launch import start, stop
+from launch import start, stop
 
 THREADS = 20
 STEPS = 10

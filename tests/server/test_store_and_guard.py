@@ -6,7 +6,8 @@ from fastapi.testclient import TestClient
 
 from server.guard import json_depth
 from server.main import create_app
-from server.sessions import Session, SessionNotFound, SessionStore
+from server.sessions import Session, SessionNotFound
+from server.store import MemoryStore
 from server.settings import Limits, Settings
 
 
@@ -19,7 +20,7 @@ class Clock:
 
 
 def test_lru_eviction_says_expired():
-    store = SessionStore(max_sessions=2, idle_seconds=100, clock=Clock())
+    store = MemoryStore(max_sessions=2, idle_seconds=100, clock=Clock())
     a, b, c = (store.add(Session.create({"dataset": {"name": "xor", "n_samples": 8}})) for _ in range(3))
     assert len(store) == 2
     with pytest.raises(SessionNotFound, match="expired.*at most 2 sessions"):
@@ -36,7 +37,7 @@ def test_lru_eviction_says_expired():
 
 def test_idle_timeout():
     clock = Clock()
-    store = SessionStore(max_sessions=10, idle_seconds=60, clock=clock)
+    store = MemoryStore(max_sessions=10, idle_seconds=60, clock=clock)
     old = store.add(Session.create({}))
     clock.now = 50
     fresh = store.add(Session.create({}))

@@ -1,4 +1,5 @@
-"""Start the playground as a child process and learn its URL (for tests and benchmarks).
+"""Start the playground as a child process and learn its URL: the harness of the tests
+that need a real server, and of the benchmarks (``from tests import launch``).
 
 Runs ``python -m server --port 0 --no-browser`` and reads the one line the
 CLI prints on standard output once it accepts connections. Unless the
