@@ -725,11 +725,11 @@ def _hidden_activations(activation: str | Sequence[str], n_hidden: int) -> list[
     if isinstance(activation, str):
         return [get_activation(activation)] * n_hidden
     if not isinstance(activation, (list, tuple)) or not activation:
-        raise ValueError(f"activation: one name, or a list of one name per hidden layer; got {activation!r}")
+        raise ValueError(f"model.activation: one name, or a list of one name per hidden layer; got {activation!r}")
     if len(activation) != n_hidden:
-        raise ValueError(f"activation: a list needs one name per hidden layer ({n_hidden}), "
+        raise ValueError(f"model.activation: a list needs one name per hidden layer ({n_hidden}), "
                          f"got {len(activation)}")
-    return [get_activation(name, field=f"activation[{i}]") for i, name in enumerate(activation)]
+    return [get_activation(name, field=f"model.activation[{i}]") for i, name in enumerate(activation)]
 
 
 def _check_layers(layers: Sequence[int]) -> list[int]:

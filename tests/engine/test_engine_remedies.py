@@ -194,7 +194,7 @@ def test_residual_skips_only_between_hidden_layers_of_equal_width() -> None:
 
 @pytest.mark.parametrize("kwargs, field", [
     ({"dropout": 1.0}, "model.dropout"), ({"dropout": -0.1}, "model.dropout"),
-    ({"activation": ["relu"]}, "activation"), ({"activation": ["relu", "swish"]}, "activation[1]"),
+    ({"activation": ["relu"]}, "model.activation"), ({"activation": ["relu", "swish"]}, "model.activation[1]"),
     ({"l1": -1.0}, "l1"), ({"batch_norm": 1}, "model.batch_norm"), ({"residual": "yes"}, "model.residual"),
 ])
 def test_bad_values_name_the_field(kwargs: dict, field: str) -> None:
