@@ -243,7 +243,7 @@ def outputs(session: Session, split: str, max_points: int, units: str) -> dict[s
         k = max(y_true.shape[1], 2)
         truth, guess = metrics.predict_classes(y_true), metrics.predict_classes(y_pred)
         out["confusion"] = metrics.confusion_matrix(truth, guess, k)
-        out["accuracy"] = metrics.accuracy(truth, guess)
+        out["accuracy"] = metrics.accuracy(y_pred, y_true)
     else:
         if units == "original":
             y_true, y_pred = data.to_original_units(y_true), data.to_original_units(y_pred)

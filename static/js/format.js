@@ -16,6 +16,11 @@ export function fmt(x, digits = 6) {
 /** A loss for the status bar: NaN is said as such. */
 export const fmtLoss = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'NaN (diverged)' : fmt(x));
 
+const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+
+/** Text (the server's, a user's) made safe to put inside HTML. */
+export const esc = (text) => String(text).replace(/[&<>"]/g, (c) => ESCAPES[c]);
+
 export const isSummary = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && v.summary === true;
 
 /** [rows, cols] of a 2-D list, [n] of a vector, [] of a scalar, the shape of a summary. */

@@ -1,36 +1,11 @@
 // Live training: Play streams frames from the server (WS /api/sessions/{id}/live, through
 // api.liveSocket) and the views redraw at most once per animation frame, with the newest frame.
-// Every frame that arrives is absorbed (its epochs join the history, so the loss chart misses
-// none); only drawing is skipped when frames come faster than the screen refreshes.
+// Every frame that arrives is handed on (store.js absorbs it); only drawing is skipped when
+// frames come faster than the screen refreshes.
 import * as api from './api.js';
-import { isSummary } from './format.js';
 
 /** What Play asks for: one epoch a frame, up to 60 frames a second, a 32×32 boundary every 4th frame. */
 export const PLAY_OPTIONS = { fps: 60, epochs_per_frame: 1, grid_every: 4, resolution: 32 };
-
-/**
- * Take a frame into the page's state: position, learning rate, the new epochs' losses and
- * gradient norms, and the parameters (kept as they were when a layer came as a summary).
- * @param {{session: object, history: object, params: object[], boundary: object|null}} app
- * @param {object} frame `{epoch, step, position, learning_rate, new_epochs, params, boundary?, finite}`
- */
-export function absorbFrame(app, frame) {
-  const s = app.session;
-  s.epoch = frame.epoch;
-  s.step = frame.step;
-  s.position = frame.position;
-  s.finite = frame.finite;
-  s.config.optimizer.learning_rate = frame.learning_rate;
-  const h = app.history;
-  const e = frame.new_epochs;
-  e.epoch.forEach((n, i) => {
-    if (n !== h.train_loss.length + 1) return; // had it, or a gap (the sync after Pause fills it)
-    // train/test loss, grad norms, and whatever per-epoch series the history has (metrics, learning rate)
-    for (const [key, values] of Object.entries(e)) if (key !== 'epoch' && Array.isArray(h[key])) h[key].push(values[i]);
-  });
-  if (!frame.params.some((p) => isSummary(p.W) || isSummary(p.b))) app.params = frame.params;
-  if (frame.boundary) app.boundary = { ...frame.boundary, finite: frame.finite };
-}
 
 // Which watched elements are at least partly inside the window, kept by an IntersectionObserver
 // (asking getBoundingClientRect every frame would force a layout right after the counters changed).

@@ -14,21 +14,3 @@ export function stagesOf(trace) {
   stages.push({ kind: 'update', id: 'update', label: 'update' });
   return stages;
 }
-
-/** Derivative of a hidden activation at z, from z and a = act(z) (display only). */
-export function activationSlope(name, z, a) {
-  if (name === 'linear') return 1;
-  if (z === null || a === null) return null; // a non-finite value (diverged)
-  switch (name) {
-    case 'relu':
-    case 'leaky_relu':
-      // a / z is 1 on the right and the (leaky) slope on the left; 0 at z = 0.
-      return z === 0 ? 0 : a / z;
-    case 'sigmoid':
-      return a * (1 - a);
-    case 'tanh':
-      return 1 - a * a;
-    default:
-      return null;
-  }
-}

@@ -4,11 +4,11 @@
 // classification dataset) that keeps the current weights, so the boundary stays put and the
 // new points show against it.
 import { clone } from '../state.js';
+import { classOf } from './output.js';
 
 const DIGITS = 1000; // coordinates kept to 3 decimals: enough for a click, short in the link
 
 const round = (v) => Math.round(v * DIGITS) / DIGITS;
-const classOf = (row) => (Array.isArray(row) ? (row.length === 1 ? (row[0] >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row))) : (row >= 0.5 ? 1 : 0));
 
 /**
  * The points to draw on: the session's own rows when it is already a drawn (inline) set,

@@ -2,7 +2,7 @@
 // with POST /api/lessons/{name}, says what to look at, shows what the lesson measured (a table
 // and the charts that make its point) and opens any of its sessions in the playground.
 import * as api from '../api.js';
-import { fmt } from '../format.js';
+import { esc, fmt } from '../format.js';
 import { renderFirstLayer, renderOutput } from './output.js';
 import { COLORS, axis, draw, layout, note } from './plot.js';
 
@@ -10,8 +10,6 @@ const $ = (id) => document.getElementById(id);
 const FULL = 131072; // W[0] of the MNIST network (64 x 784) comes as lists
 const SLOW = { 'california-housing': 20, digits: 25 }; // seconds a full run takes on two cores, said while it runs
 const RUN_COLORS = ['#1d4ed8', '#d9480f', '#15803d', '#7e22ce', '#111827', '#0e7490'];
-const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ESCAPES[c]);
 
 let list = null;   // [{name, title, summary}] once loaded
 let handlers = {}; // {run, open}

@@ -141,6 +141,9 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
         else {
           lines.push(`z = ${fmt(firstRow(trace.forward[k - 1].z)?.[i])}`, `a = ${fmt(firstRow(trace.forward[k - 1].a)?.[i])}`,
             `delta = ${fmt(firstRow(trace.backward[k - 1].delta)?.[i])}`);
+          // act′(z) as the server computed it for backprop; "—" when it was not sent.
+          const slope = firstRow(trace.backward[k - 1].act_prime);
+          if (k < L) lines.push(`${activation}′(z) = ${slope ? fmt(slope[i]) : '—'}`);
         }
       }
       const b = k > 0 ? params[k - 1]?.b : null;

@@ -30,7 +30,8 @@ export const TITLES = {
   confusion: 'Confusion matrix',
 };
 
-const classOf = (row) => (row.length === 1 ? (row[0] >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row)));
+/** The class a target label names: a 0/1 column (or number), or the hot index of a one-hot row. */
+export const classOf = (row) => (Array.isArray(row) ? (row.length === 1 ? (row[0] >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row))) : (row >= 0.5 ? 1 : 0));
 
 function pointTraces(split, name, symbol, classNames) {
   const groups = new Map();

@@ -1,20 +1,24 @@
 // The step-through panel: one stage of the last `backward` call at a time, its equation and
 // the server's actual numbers. `before` are the parameters the pass used (the trace's own
-// `params` are those after the update).
-import { fmt, isSummary, matmul, quantityHtml, shapeOf } from '../format.js';
-import { activationSlope, stagesOf } from '../stages.js';
+// `params` are those after the update). Activation and loss formulas are the server's text
+// (GET /api/options -> formulas) and act'(z) is the trace's own `act_prime`: the page derives
+// neither, and says "—" when the server sent none.
+import { esc, fmt, isSummary, matmul, quantityHtml, shapeOf } from '../format.js';
+import { stagesOf } from '../stages.js';
 
 const pills = () => document.getElementById('stage-pills');
 const body = () => document.getElementById('trace-body');
 
-const LOSS_EQUATIONS = {
-  mse: 'L = 1/(2m) · Σ (ŷ − y)²',
-  binary_cross_entropy: 'L = −(1/m) · Σ [ y·log ŷ + (1 − y)·log(1 − ŷ) ]',
-  cross_entropy: 'L = −(1/m) · Σ y·log ŷ        (ŷ = softmax(z), y one-hot)',
-};
+const MISSING = '—';
 
-// Output pairs whose delta is the famous (ŷ − y) / m: the activation's slope cancels.
-const CANCELLING = new Set(['linear/mse', 'sigmoid/binary_cross_entropy', 'softmax/cross_entropy']);
+/** An activation's formula as the server writes it: `key` 'f' for act(z), 'df' for act′(z). */
+const actText = (formulas, name, key) => esc(formulas?.activations?.[name]?.[key] ?? MISSING);
+/** A loss's value, and its output delta for one output activation, as the server writes them. */
+const lossText = (formulas, loss) => esc(formulas?.losses?.[loss]?.value ?? MISSING);
+const deltaText = (formulas, loss, out) => esc(formulas?.losses?.[loss]?.delta?.[out] ?? MISSING);
+
+/** A quantity the server did not send (an older server): its name and "—". */
+const missingHtml = (name) => `<div class="qty" data-name="${name}"><div class="name">${name}</div><div class="scalar">${MISSING}</div></div>`;
 
 const q = (name, value, opts) => quantityHtml(name, value, opts);
 const prevName = (l) => (l === 0 ? 'X' : `a[${l - 1}]`);
@@ -24,7 +28,7 @@ function usable(...arrays) {
   return arrays.every((v) => Array.isArray(v) && !isSummary(v));
 }
 
-function forwardStage(trace, before, l) {
+function forwardStage(trace, before, formulas, l) {
   const L = trace.forward.length;
   const last = l === L - 1;
   const act = last ? trace.output_activation : trace.activation;
@@ -32,7 +36,7 @@ function forwardStage(trace, before, l) {
   const out = last ? `ŷ = a[${l}] = ${act}(z[${l}])` : `a[${l}] = ${act}(z[${l}])`;
   return `
     <h3>Forward · layer ${l}: ${layers[l]} → ${layers[l + 1]} (${act})</h3>
-    <div class="eq">z[${l}] = ${prevName(l)} · W[${l}]ᵀ + b[${l}]\n${out}</div>
+    <div class="eq">z[${l}] = ${prevName(l)} · W[${l}]ᵀ + b[${l}]\n${out}\n  ${act}(z) = ${actText(formulas, act, 'f')}</div>
     <div class="quantities">
       ${q(prevName(l), prevValue(trace, l))}
       ${q(`W[${l}]`, before[l].W, { note: 'out × in' })}
@@ -42,14 +46,14 @@ function forwardStage(trace, before, l) {
     </div>`;
 }
 
-function lossStage(trace, config) {
+function lossStage(trace, config, formulas) {
   const L = trace.forward.length;
   const l2 = config.optimizer?.l2 || 0;
   const reg = l2 > 0 ? `\n  + (λ/2) · Σ‖W[l]‖²   with λ = ${fmt(l2)}` : '';
   const m = shapeOf(trace.y)[0] ?? trace.indices.length;
   return `
     <h3>Loss (${trace.loss_name}) over the batch of m = ${m}</h3>
-    <div class="eq">${LOSS_EQUATIONS[trace.loss_name] || `L = ${trace.loss_name}(ŷ, y)`}${reg}</div>
+    <div class="eq">L = ${trace.loss_name} over the batch${reg}\n  ${trace.loss_name}: ${lossText(formulas, trace.loss_name)}</div>
     <div class="quantities">
       ${q(`ŷ = a[${L - 1}]`, trace.forward[L - 1].a)}
       ${q('y', trace.y)}
@@ -57,28 +61,26 @@ function lossStage(trace, config) {
     </div>`;
 }
 
-function backwardStage(trace, before, config, l) {
+function backwardStage(trace, before, config, formulas, l) {
   const L = trace.forward.length;
   const g = trace.backward[l];
   const l2 = config.optimizer?.l2 || 0;
   let deltaEq;
   let extra = '';
   if (l === L - 1) {
-    const pair = `${trace.output_activation}/${trace.loss_name}`;
-    deltaEq = CANCELLING.has(pair)
-      ? `delta[${l}] = ∂L/∂z[${l}] = (ŷ − y) / m`
-      : `delta[${l}] = ∂L/∂z[${l}] = ∂L/∂ŷ ⊙ ${trace.output_activation}′(z[${l}])`;
+    deltaEq = `delta[${l}] = ∂L/∂z[${l}] = ${deltaText(formulas, trace.loss_name, trace.output_activation)}`;
   } else {
-    deltaEq = `delta[${l}] = (delta[${l + 1}] · W[${l + 1}]) ⊙ ${trace.activation}′(z[${l}])`;
+    const act = trace.activation;
+    deltaEq = `delta[${l}] = (delta[${l + 1}] · W[${l + 1}]) ⊙ ${act}′(z[${l}])\n  ${act}′(z) = ${actText(formulas, act, 'df')}`;
     const up = trace.backward[l + 1].delta;
     const W = before[l + 1].W;
-    const { z, a } = trace.forward[l];
-    if (usable(up, W, z, a) && up.length * W.length * W[0].length <= 200000) {
-      const slope = z.map((row, i) => row.map((x, j) => activationSlope(trace.activation, x, a[i][j])));
+    if (usable(up, W) && up.length * W.length * W[0].length <= 200000) {
       extra = q(`delta[${l + 1}] · W[${l + 1}]`, matmul(up, W), { note: '= ∂L/∂a' });
-      // Unknown activations have no slope to show; NaN slopes (diverged) are shown as NaN.
-      if (activationSlope(trace.activation, 1, 1) !== null) extra += q(`${trace.activation}′(z[${l}])`, slope);
     }
+    // The factor backprop multiplied by, as the server computed it (NaN where it diverged).
+    const slope = g.act_prime;
+    const name = `${act}′(z[${l}])`;
+    extra += slope === undefined || slope === null ? missingHtml(name) : q(name, slope);
   }
   const reg = l2 > 0 ? ` + λ · W[${l}]` : '';
   return `
@@ -125,9 +127,10 @@ function updateStage(trace, before, config) {
 /**
  * Draw the panel.
  * @param {{trace: object|null, before: {W, b}[]|null, stageIndex: number, config: object,
- *          onStage: (i: number) => void}} view
+ *          formulas: object|null}} view  `formulas` is GET /api/options' (null: none sent).
+ * The stage pills carry `data-index`; the page wires their clicks.
  */
-export function renderTrace({ trace, before, stageIndex, config, onStage }) {
+export function renderTrace({ trace, before, stageIndex, config, formulas }) {
   const nav = pills();
   const out = body();
   if (!trace) {
@@ -148,16 +151,15 @@ export function renderTrace({ trace, before, stageIndex, config, onStage }) {
     const cls = [s.kind === 'forward' ? 'fwd' : s.kind === 'backward' ? 'bwd' : '', i === stageIndex ? 'current' : ''].join(' ');
     return `<button type="button" class="${cls}" data-stage="${s.id}" data-index="${i}" aria-current="${i === stageIndex}">${s.label}</button>`;
   }).join('');
-  nav.querySelectorAll('button').forEach((b) => b.addEventListener('click', () => onStage(Number(b.dataset.index))));
 
   const stage = stages[stageIndex];
   const m = trace.indices.length;
   const shown = trace.indices.slice(0, 8).join(', ') + (m > 8 ? ', …' : '');
   const meta = `<p class="meta">Step ${trace.step} · stage ${stageIndex + 1} of ${stages.length} · batch of ${m} sample${m === 1 ? '' : 's'} (training rows ${shown})${trace.finite === false ? ' · <b>NaN (diverged)</b>' : ''}</p>`;
   let html;
-  if (stage.kind === 'forward') html = forwardStage(trace, before, stage.l);
-  else if (stage.kind === 'loss') html = lossStage(trace, config);
-  else if (stage.kind === 'backward') html = backwardStage(trace, before, config, stage.l);
+  if (stage.kind === 'forward') html = forwardStage(trace, before, formulas, stage.l);
+  else if (stage.kind === 'loss') html = lossStage(trace, config, formulas);
+  else if (stage.kind === 'backward') html = backwardStage(trace, before, config, formulas, stage.l);
   else html = updateStage(trace, before, config);
   out.innerHTML = meta + html;
   out.dataset.stage = stage.id;

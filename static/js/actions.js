@@ -1,0 +1,126 @@
+// The user's actions (step, epoch, reset, gradcheck, undo, edit, draw, a new config), run one
+// at a time, in order, through the queue; `data-busy` on <body> tells tests and styles when all
+// is idle.
+import * as api from './api.js';
+import { banner, clearBanner, showError } from './banner.js';
+import { stopAnimation, stopPlay } from './playback.js';
+import { refreshOutput, renderAll } from './render.js';
+import { doEpochs, doStep, fullParams, newSession, openSession, takeChanged } from './session.js';
+import { store } from './store.js';
+import { chartCoords, drawnConfig, nearest, pointsOf } from './views/draw.js';
+import { renderGradcheck } from './views/gradcheck.js';
+
+const $ = (id) => document.getElementById(id);
+
+// The seed's numerical example: x = [1, 2], y = [1], W[0] = [[0.1, 0.2], [0.3, 0.4]], W[1] = [[0.5, 0.6]], zero biases.
+export const WORKED_EXAMPLE = {
+  dataset: { name: 'inline', X: [[1, 2]], y: [[1]], test_fraction: 0 },
+  model: {
+    layers: [2, 2, 1], activation: 'relu', output_activation: 'linear', loss: 'mse',
+    weights: [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6]]], biases: [[0, 0], [0]],
+  },
+  optimizer: { name: 'sgd', learning_rate: 0.1, batch_size: 1, l2: 0 },
+  seed: 0,
+};
+
+let queue = Promise.resolve();
+let pending = 0;
+
+/** Queue `action` after every action before it; a failure is shown on the banner. */
+export function run(action) {
+  pending += 1;
+  document.body.dataset.busy = '1';
+  const p = queue.then(action).catch(showError).finally(() => {
+    pending -= 1;
+    if (!pending) document.body.dataset.busy = '0';
+  });
+  queue = p;
+  return p;
+}
+
+/** Redraw every view after the session changed. */
+export async function afterTraining() {
+  renderAll();
+  await refreshOutput();
+}
+
+export const step = (animate) => run(async () => {
+  await stopPlay();
+  await doStep(animate);
+  await afterTraining();
+});
+
+export const epoch = () => run(async () => {
+  await stopPlay();
+  await doEpochs(1);
+  await afterTraining();
+});
+
+export const reset = () => run(async () => {
+  await stopPlay();
+  stopAnimation();
+  await takeChanged(await api.reset(store.session.id), { sync: false });
+  clearBanner();
+  await afterTraining();
+});
+
+export const gradcheck = () => run(async () => {
+  await stopPlay();
+  const el = $('gradcheck-result');
+  el.innerHTML = '<p class="hint">checking…</p>';
+  const result = await api.gradcheck(store.session.id);
+  renderGradcheck(el, result, store.session.config.model.layers);
+  $('gradcheck-panel').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+});
+
+/** A new session for `config` (and, from a link, the progress to replay). */
+export const applyConfig = (config, progress) => run(() => newSession(config, progress));
+
+/** Show a session a lesson made. */
+export const openLessonSession = (id) => run(() => openSession(id));
+
+export const undo = () => run(async () => {
+  await stopPlay();
+  stopAnimation();
+  await takeChanged(await api.undo(store.session.id));
+  await afterTraining();
+});
+
+export const editParam = (edit) => run(async () => {
+  await stopPlay();
+  stopAnimation();
+  await takeChanged(await api.editParam(store.session.id, edit));
+  await afterTraining();
+});
+
+/** A click on the output view in draw mode: add a point (shift: the other class) or remove the nearest (alt). */
+export function drawClick(event) {
+  if (!store.drawing || !store.data) return;
+  const at = chartCoords($('output-chart'), event);
+  if (!at) return;
+  run(async () => {
+    await stopPlay();
+    const points = pointsOf(store.session, store.data);
+    if (event.altKey || $('draw-remove').checked) {
+      const i = nearest(points, at);
+      if (i < 0) return;
+      points.X.splice(i, 1);
+      points.y.splice(i, 1);
+    } else {
+      const chosen = Number($('draw-class').value);
+      points.X.push(at);
+      points.y.push(event.shiftKey ? 1 - chosen : chosen);
+    }
+    if (!points.X.length) {
+      banner('Keep at least one point: a dataset cannot be empty.', 'diverged');
+      return;
+    }
+    await newSession(drawnConfig(store.session, await fullParams(store.params), points));
+  });
+}
+
+export const clearDrawing = () => run(async () => {
+  await stopPlay();
+  // One point at the centre: the server needs a non-empty table; click to add the rest.
+  await newSession(drawnConfig(store.session, await fullParams(store.params), { X: [[0, 0]], y: [Number($('draw-class').value)] }));
+});

@@ -1,0 +1,186 @@
+// Playback: the Step animation through the stages of one trace, and Play, which trains over the
+// server's live socket (live.js): each animation frame shows the newest frame (counters at once,
+// views in turn as time allows); Pause stops the server after the frame under way, and the page
+// then syncs with it.
+import * as api from './api.js';
+import { afterTraining, run } from './actions.js';
+import { banner, diverged, stoppedEarly } from './banner.js';
+import { LivePlay, PLAY_OPTIONS, ViewRotation, whenShown } from './live.js';
+import {
+  renderHeatmapsNow, renderLoss, renderNetworkNow, renderStageViews, renderStatus, showMetric,
+  updateButtons,
+} from './render.js';
+import { fullParams, newSession, previewGrads, syncState } from './session.js';
+import { stagesOf } from './stages.js';
+import {
+  absorbFrame, clearTrace, setLearningRate, setPlaying, setStage, showEpochLoss, store, takeParams,
+} from './store.js';
+import { showConfig } from './views/controls.js';
+import { renderGradNormChart } from './views/charts.js';
+import { NEEDS, outputMode, renderOutput } from './views/output.js';
+
+const $ = (id) => document.getElementById(id);
+const STAGE_MS = 750;         // one stage of the Step animation
+
+// ---------------------------------------------------------------- the Step animation
+let animation = null;
+
+/** Show stage `i` of the trace (stopping the animation). */
+export function goToStage(i) {
+  stopAnimation();
+  setStage(i);
+  renderStageViews();
+  updateButtons();
+}
+
+export function startAnimation() {
+  document.body.dataset.animating = '1';
+  animation = window.setInterval(() => {
+    if (store.stageIndex >= stagesOf(store.trace).length - 1) {
+      stopAnimation();
+      return;
+    }
+    setStage(store.stageIndex + 1);
+    renderStageViews();
+    updateButtons();
+  }, STAGE_MS);
+}
+
+export function stopAnimation() {
+  if (animation) window.clearInterval(animation);
+  animation = null;
+  document.body.dataset.animating = '0';
+}
+
+/** → : the next stage, or a new Step (shown from its first stage) at the end. */
+export function nextStage(step) {
+  const n = store.trace ? stagesOf(store.trace).length : 0;
+  if (store.trace && store.stageIndex < n - 1 && !animation) {
+    goToStage(store.stageIndex + 1);
+    return;
+  }
+  if (animation) {
+    goToStage(Math.min(store.stageIndex + 1, n - 1));
+    return;
+  }
+  step(false);
+}
+
+export function prevStage() {
+  if (store.trace && store.stageIndex > 0) goToStage(store.stageIndex - 1);
+}
+
+// ---------------------------------------------------------------- Play
+const live = new LivePlay({ receive: absorbFrame, draw: drawFrame, stopped: liveStopped });
+const liveOutput = { boundary: null, asked: 0 }; // the grid last drawn; when Play last asked for outputs
+const drawLiveBoundary = whenShown($('output-chart'), (el) => {
+  liveOutput.boundary = store.boundary;
+  renderOutput(el, outputMode(store.session), { data: store.data, boundary: store.boundary, state: store.session });
+});
+
+// The views Play redraws, in turn within a time budget per animation frame (see ViewRotation);
+// each answers false when it had nothing to draw (off screen, or no newer boundary grid).
+const liveViews = new ViewRotation([
+  whenShown($('network'), (el) => renderNetworkNow(el, { trace: false })),
+  whenShown($('loss-chart'), (el) => renderLoss(el)),
+  whenShown($('grad-norm-chart'), (el) => renderGradNormChart(el, store.history.grad_norms)),
+  drawLiveOutput,
+  whenShown($('w-heatmap'), () => renderHeatmapsNow({ grads: false })),
+]);
+
+/** One animation frame of Play: the counters, then as many views as its time allows. */
+function drawFrame() {
+  showEpochLoss();
+  renderStatus();
+  liveViews.draw();
+}
+
+/** The output view during Play: the frames' boundary grid or curve; other views (and the
+ * accuracy or R²) from GET .../outputs once a second. */
+function drawLiveOutput() {
+  const s = store.session;
+  const mode = outputMode(s);
+  const split = s.n_test ? 'test' : 'train';
+  if (performance.now() - liveOutput.asked > 1000) {
+    liveOutput.asked = performance.now();
+    api.outputs(s.id, split, 500).then((outputs) => {
+      if (!store.playing || store.session.id !== s.id) return;
+      showMetric(outputs, split);
+      if (!NEEDS[mode].includes('boundary')) renderOutput($('output-chart'), mode, { outputs, state: s });
+    }).catch(() => {}); // the sync after Pause reports what went wrong
+  }
+  return !!store.boundary && store.boundary !== liveOutput.boundary && !!store.data && drawLiveBoundary();
+}
+
+async function startPlay() {
+  if (!store.playing) return; // paused before its turn came
+  stopAnimation();
+  clearTrace();
+  renderStageViews();
+  liveOutput.asked = performance.now();
+  try {
+    await live.play(store.session.id, PLAY_OPTIONS);
+  } catch (err) {
+    setPlaying(false);
+    updateButtons();
+    throw err;
+  }
+}
+
+/** Pause; resolves (with the server's `paused` message, or null) once the server has stopped. */
+export function stopPlay() {
+  if (!store.playing) return Promise.resolve(null);
+  setPlaying(false);
+  updateButtons();
+  return live.pause().catch(() => null);
+}
+
+/** After Play: the session as the server has it (history, full parameters), dW at the weights now. */
+async function afterPlay(paused) {
+  await syncState();
+  takeParams(await fullParams(store.params));
+  showEpochLoss();
+  if (paused?.reason === 'diverged' || store.session.finite === false) diverged(`at epoch ${store.session.epoch}`);
+  else await previewGrads();
+  if (paused?.reason === 'early_stopping') stoppedEarly(store.session.stopped_epoch);
+  await afterTraining();
+}
+
+/** The server ended Play by itself: training diverged, or the connection was refused or lost. */
+function liveStopped(why) {
+  if (why.reason === 'error') {
+    banner(`Live training: ${why.detail}`);
+    return;
+  }
+  setPlaying(false);
+  updateButtons();
+  if (why.reason === 'closed') banner(`Live training stopped: ${why.detail}`);
+  run(() => afterPlay(why));
+}
+
+/** A new learning rate while playing: the server takes it between two frames and training goes on. */
+export const changeRate = (config) => run(async () => {
+  if (!store.playing) return newSession(config); // paused meanwhile: like any other change
+  try {
+    const answer = await live.setLearningRate(config.optimizer.learning_rate);
+    setLearningRate(answer.learning_rate);
+  } catch (err) {
+    banner(`The learning rate was refused: ${err.message}`);
+  }
+  return showConfig(store.session);
+});
+
+export function togglePlay() {
+  if (store.playing) {
+    const paused = stopPlay();
+    run(async () => afterPlay(await paused));
+    return;
+  }
+  if (store.session?.stopped) {
+    stoppedEarly(store.session.stopped_epoch);
+    return;
+  }
+  setPlaying(true);
+  updateButtons();
+  run(startPlay);
+}
