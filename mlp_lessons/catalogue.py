@@ -277,7 +277,7 @@ def vanishing_gradients_cured(quick: bool) -> LessonRun:
 
     noisy_epochs = 60 if quick else 150
     part = {"dataset": "moons, 60 samples, noise 0.3, half held out", "layers": [2, 64, 64, 1],
-            "dropout": DROPOUT, "epochs": noisy_epochs}
+            "p": DROPOUT, "epochs": noisy_epochs}
     for label, p in (("no dropout", 0.0), ("dropout", DROPOUT)):
         t = trained(_noisy(p), noisy_epochs)
         # Both losses without dropout, at the final weights: what the network has learned.
@@ -335,7 +335,7 @@ LESSONS: dict[str, Lesson] = {
         Lesson("vanishing-gradients-cured", "Vanishing gradients cured: batch norm and residual connections",
                "Lesson 2's six-hidden-layer sigmoid network trained three ways: plain, with batch norm and "
                "with residual connections. Compare the gradient-norm charts: plain, the first layer gets "
-               "about 10,000 times less gradient than the last; batch norm lifts that ratio thousands of "
+               "thousands of times less gradient than the last; batch norm lifts that ratio thousands of "
                "times and the skips hundreds of times. Then dropout on a small, noisy dataset: the gap "
                "between train and test loss shrinks.", vanishing_gradients_cured),
     )

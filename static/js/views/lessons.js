@@ -278,7 +278,7 @@ const RENDER = {
     const dropRows = ['no dropout', 'dropout'].map((r) => [r, fmt(d[r].train_loss, 4), fmt(d[r].test_loss, 4), `<b>${fmt(d[r].gap, 4)}</b>`]);
     body.innerHTML = `<div class="lesson-cols">
       ${chartBox('lesson-chart-a', `Mean gradient norm ‖dW[l]‖ per layer over ${m.epochs} epochs, sigmoid`)}
-      ${chartBox('lesson-chart-b', `Dropout p = ${fmt(d.dropout)}: train and test loss per epoch`)}</div>
+      ${chartBox('lesson-chart-b', `Dropout p = ${fmt(d.p)}: train and test loss per epoch`)}</div>
       ${table(['sigmoid network', '‖dW[0]‖ (first)', `‖dW[${last}]‖ (last)`, 'first / last', 'lift', 'train loss'], rows,
     `Lesson 2's network ${m.layers.join('–')}, Xavier initialisation, SGD. Batch norm raises the first layer's share
       of the gradient <b>${fmt(m.lift['batch norm'], 3)}</b>-fold, the skips <b>${fmt(m.lift.residual, 3)}</b>-fold.`)}
