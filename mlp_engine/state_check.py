@@ -4,7 +4,8 @@
 (JSON-safe, see :mod:`.state`) and the trainer its config builds, and holds
 every field against that trainer's model and data: types, dtypes, shapes,
 ranges, the cursor inside the epoch's order, the history one entry per
-epoch, and every undo snapshot whole, as strictly as the live state. It
+epoch, batch norm's ``gamma``, ``beta`` and running estimates and the dropout
+generator (exactly when the model has them), and every undo snapshot whole, as strictly as the live state. It
 answers with the state decoded and converted (arrays in the model's dtype,
 plain ints and floats), which the trainer then applies without a conversion
 that could fail, so a state that passes can never make a later step, epoch,
@@ -270,7 +271,7 @@ def _remedy_fields(trainer: "Trainer") -> set[str]:
 
 
 def _remedies(s: dict[str, Any], field: str, trainer: "Trainer") -> dict[str, Any]:
-    """Batch norm's running estimates (finite; variances > 0) and the dropout generator's state."""
+    """Batch norm's running estimates (finite; variances >= 0) and the dropout generator's state."""
     out: dict[str, Any] = {}
     model = trainer.model
     if model.batch_norm:

@@ -361,9 +361,8 @@ class Trainer(Undoable, Checkpointing):
 
     @property
     def finite(self) -> bool:
-        """False once any parameter is NaN or infinite."""
-        return all(bool(np.isfinite(w).all()) for w in self.model.W) and all(
-            bool(np.isfinite(v).all()) for v in self.model.b)
+        """False once any parameter (``gamma`` and ``beta`` included) is NaN or infinite."""
+        return bool(np.isfinite(self.model.params.flat).all())
 
     def __repr__(self) -> str:
         return (f"Trainer({self.model!r}, optimizer={self.optimizer!r}, data={self.data!r}, "
