@@ -99,3 +99,18 @@ def test_bad_values_get_a_422_naming_the_field(client, model, optimizer, field) 
     r = client.post("/api/sessions", json={"model": model, "optimizer": optimizer})
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith(field), r.json()["detail"]
+
+
+@pytest.mark.parametrize("model, optimizer, field", [
+    ({"batch_norm": True}, {}, "model.batch_norm"),
+    ({"residual": True}, {}, "model.residual"),
+    ({"dropout": 0.2}, {}, "model.dropout"),
+    ({"activation": ["relu", "tanh"]}, {}, "model.activation"),
+    ({}, {"l1": 0.01}, "optimizer.l1"),
+])
+@pytest.mark.parametrize("framework", ["numpy", "pytorch"])
+def test_the_code_export_refuses_each_new_option_by_name(client, model, optimizer, field, framework) -> None:
+    sid = create(client, {"dataset": {"name": "xor"}, "model": model, "optimizer": optimizer})
+    r = client.get(f"/api/sessions/{sid}/code", params={"framework": framework, "steps": 2})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(f"{field}: the code export"), r.json()["detail"]
