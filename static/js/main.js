@@ -106,6 +106,7 @@ function wire() {
   });
   window.addEventListener('pagehide', () => {
     if (store.session && store.owned) api.deleteSession(store.session.id, { keepalive: true }).catch(() => {});
+    if (store.compare) api.deleteSession(store.compare.session.id, { keepalive: true }).catch(() => {});
   });
 }
 

@@ -109,3 +109,16 @@ def test_fork_of_an_unknown_session_is_404_and_no_body_is_an_identity_fork(clien
     a = new_session(XOR)
     r = client.post(f"/api/sessions/{a['id']}/fork")
     assert r.status_code == 201 and r.json()["params"] == a["params"]
+
+
+def test_a_fork_counts_against_the_clients_session_limit():
+    from fastapi.testclient import TestClient
+
+    from server.main import create_app
+    from server.settings import Settings
+
+    with TestClient(create_app(Settings(max_sessions_per_client=2, unlimited_clients=""))) as c:
+        a = post(c, "/api/sessions", XOR, 201)
+        fork(c, a["id"])
+        r = c.post(f"/api/sessions/{a['id']}/fork", json={"overrides": {}})
+        assert r.status_code == 429 and "MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT" in r.json()["detail"]
