@@ -217,7 +217,7 @@ export function practiceLocks(view) {
 export function practiceHides(view) {
   if (!view.practice || !view.trace) return false;
   const stage = stagesOf(view.trace)[view.stageIndex];
-  if (!practised(view, stage)) return false;
+  if (!stage || !practised(view, stage)) return false;
   const w = stageWork(view.sessionId, view.trace, stage);
   return !(w.revealed || allRight(w, itemsOf(view, stage)));
 }
@@ -225,8 +225,9 @@ export function practiceHides(view) {
 /** Whether the trace's batch loss is still an open question (the status bar then shows "?"). */
 export function practiceHidesLoss(view) {
   if (!view.practice || !view.trace) return false;
-  const loss = stagesOf(view.trace).find((s) => s.kind === 'loss');
-  return pending(view, loss) || practiceHides({ ...view, stageIndex: stagesOf(view.trace).indexOf(loss) });
+  const stages = stagesOf(view.trace);
+  const i = stages.findIndex((s) => s.kind === 'loss');
+  return pending(view, stages[i]) || practiceHides({ ...view, stageIndex: i });
 }
 
 const allRight = (w, items) => items.every((it) => w.verdicts[it.name] === 'right');
