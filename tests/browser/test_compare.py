@@ -48,11 +48,14 @@ def test_two_learning_rates_on_xor_for_20_epochs_on_one_chart(app):
     assert "A layer 0" in norms and "B layer 0" in norms
     assert any(t["type"] == "heatmap" for t in app.chart("output-chart-b")), "B's boundary beside A's"
     assert app.by("output-chart-b").is_visible() and app.by("output-chart").is_visible()
-    app.page.locator("#compare-panel").scroll_into_view_if_needed()
+    app.page.set_viewport_size({"width": 1280, "height": 1280})  # the table, both charts and both outputs
+    app.page.locator("#compare-panel").evaluate("el => el.scrollIntoView({block: 'start'})")
     app.shot("compare-xor.png")
+    app.page.set_viewport_size({"width": 1280, "height": 800})
 
     # Play drives both, in lockstep
-    app.click("play")
+    app.by("play").click()  # playing keeps the page busy: no idle() until it pauses
+    assert app.by("play").get_attribute("aria-pressed") == "true"
     app.wait_for("Number(document.querySelector('[data-testid=epoch-count]').textContent) >= 23")
     app.click("play")
     app.idle()

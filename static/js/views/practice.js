@@ -287,7 +287,7 @@ function groupsHtml(items, w) {
   return [...groups.entries()].map(([name, list]) => {
     const cols = Math.max(...list.map((it) => it.col)) + 1;
     return `<div class="practice-group"><div class="name">${esc(name)}</div>
-      <div class="practice-grid" style="grid-template-columns: repeat(${Math.min(cols, 4)}, minmax(0, 1fr))">${list.map((it) => inputHtml(it, w)).join('')}</div></div>`;
+      <div class="practice-grid" style="grid-template-columns: repeat(${Math.min(cols, 4)}, minmax(5rem, 11rem))">${list.map((it) => inputHtml(it, w)).join('')}</div></div>`;
   }).join('');
 }
 

@@ -137,6 +137,7 @@ export function renderTrace(view) {
   const nav = pills();
   const out = body();
   document.body.dataset.practiceHiding = '0';
+  document.body.dataset.practice = view.practice ? '1' : '0';
   if (!trace) {
     nav.innerHTML = '';
     out.innerHTML = `<p class="empty">Press <b>Step</b> (or →) to run one forward and backward pass on a
