@@ -90,12 +90,12 @@ export function renderHeatmapsNow({ grads = true } = {}) {
 }
 
 export function renderCharts() {
+  renderComparison(); // first: it sets the panels' sizes the charts are drawn at
   renderLoss();
   if (store.compare) renderCompareGradNorms($('grad-norm-chart'), runs());
   else renderGradNormChart($('grad-norm-chart'), store.history.grad_norms);
   renderMetrics();
   renderHeatmapsNow();
-  renderComparison();
 }
 
 /** The comparison's table, its panel and the Compare button (shown only while comparing). */
@@ -104,7 +104,10 @@ function renderComparison() {
   $('compare-panel').hidden = !c;
   $('output-b').hidden = !c;
   $('output-label-a').hidden = !c;
+  const flipped = $('output-pair').classList.contains('comparing') !== !!c;
   $('output-pair').classList.toggle('comparing', !!c);
+  // The panels change size: Plotly's responsive charts re-measure on a window resize.
+  if (flipped) window.requestAnimationFrame(() => window.dispatchEvent(new Event('resize')));
   $('output-chart').closest('.panel').classList.toggle('comparing', !!c);
   const button = $('btn-compare');
   button.textContent = c ? 'Stop comparing' : 'Compare';
