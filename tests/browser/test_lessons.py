@@ -1,10 +1,10 @@
 """Every lesson started from the page, as a learner would: the Lessons panel lists the nine,
 one click runs a lesson on the server and shows what to look at, what it measured and its
 charts; any of its sessions opens in the playground. Each lesson's panel is saved to
-``docs/lessons/<name>.png`` for the README."""
+``artifacts/screenshots/lessons/<name>.png``; ``make screenshots`` copies them into
+``docs/lessons/`` for the README."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "lessons"
 ORDER = ["worked-example", "vanishing-gradients", "exploding-gradients", "activations",
          "initialisation", "california-housing", "digits", "loss-landscape", "derivations"]
 LESSON_SECONDS = 240  # a full California or MNIST run takes ~20 s alone; CI may share the cores
@@ -85,10 +84,8 @@ def test_each_lesson_starts_from_the_page(app, name):
         drawn = app.chart(chart)
         assert len(drawn) == traces, (chart, drawn)
     CHECKS[name](app)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    path = DOCS / f"{name}.png"
     app.page.mouse.move(0, 0)  # no hover highlight in the picture
-    app.by("lesson-result").screenshot(path=str(path), animations="disabled")
+    path = app.shot(f"lessons/{name}.png", element=app.by("lesson-result"))
     assert 0 < path.stat().st_size < MAX_PNG_BYTES, path.stat().st_size
 
 
