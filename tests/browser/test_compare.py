@@ -50,7 +50,7 @@ def test_two_learning_rates_on_xor_for_20_epochs_on_one_chart(app):
     assert app.by("output-chart-b").is_visible() and app.by("output-chart").is_visible()
     app.page.set_viewport_size({"width": 1280, "height": 1280})  # the table, both charts and both outputs
     app.page.locator("#compare-panel").evaluate("el => el.scrollIntoView({block: 'start'})")
-    app.shot("compare-xor.png")
+    app.shot("practice/compare-xor.png")
     app.page.set_viewport_size({"width": 1280, "height": 800})
 
     # Play drives both, in lockstep

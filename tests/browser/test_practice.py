@@ -58,7 +58,7 @@ def test_backward_1_marks_the_right_delta_right_and_the_wrong_one_wrong_with_the
     assert app.text("practice-step-score").startswith("1 right · 1 wrong")
     assert app.text("practice-session-score").startswith("1 right · 1 wrong")
     app.page.locator('[data-testid="practice-hint"]').first.scroll_into_view_if_needed()
-    app.shot("practice-backward-1.png")
+    app.shot("practice/practice-backward-1.png")
 
     # within 1 % is right; the rest of the stage
     answer(app, "delta[1][0][0]", "-0.0905")
