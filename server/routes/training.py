@@ -82,7 +82,7 @@ def gradcheck(session: SessionDep, body: GradcheckRequest | None = None) -> JSON
                              f"parameters (it costs two forward passes per parameter); "
                              f"this model has {t.model.n_params}")
         idx = views.training_rows(t, body.indices)
-        result = gradient_check(t.model, t.X[idx], t.y[idx], body.eps)
+        result = gradient_check(t.model, t.X[idx], t.y[idx], body.eps, masks=body.masks)
         return respond(views.gradcheck(result, idx))
 
 
