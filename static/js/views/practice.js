@@ -39,6 +39,14 @@ const p = (x) => (x !== null && x < 0 ? `(${fmt(x)})` : fmt(x));
 const prevName = (l) => (l === 0 ? 'X' : `a[${l - 1}]`);
 const prevValue = (trace, l) => (l === 0 ? trace.X : trace.forward[l - 1].a);
 const rowsOf = (v) => (Array.isArray(v[0]) ? v : [v]);
+/** Hidden layer l's activation (the trace says one name, or one per hidden layer). */
+const hiddenAct = (trace, l) => (Array.isArray(trace.activation) ? trace.activation[l] : trace.activation);
+/** A hidden layer with batch norm, dropout or a skip does more than act(z): the hint says so. */
+function moreThanAct(config) {
+  const m = config?.model || {};
+  const parts = [m.batch_norm && 'batch norm', m.dropout && 'dropout', m.residual && 'a skip connection'].filter(Boolean);
+  return parts.length ? ` (this network also has ${parts.join(', ')}: see the stage's equation above)` : '';
+}
 
 /** "a · b + c · d + …" of at most MAX_TERMS products. */
 function products(pairs) {
@@ -66,14 +74,16 @@ function matrixItems(name, value, hint) {
 function forwardItems(ctx, l) {
   const { trace, before, formulas } = ctx;
   const last = l === trace.forward.length - 1;
-  const act = last ? trace.output_activation : trace.activation;
+  const act = last ? trace.output_activation : hiddenAct(trace, l);
   const f = formulas?.activations?.[act]?.f;
+  const more = last ? '' : moreThanAct(ctx.config);
   const prev = prevValue(trace, l);
   const { W, b } = before[l];
   const z = trace.forward[l].z;
   const zHint = (i, j) => `z[${l}] = ${prevName(l)} · W[${l}]ᵀ + b[${l}]:  z[${l}][${i}][${j}] = `
     + `Σ_k ${prevName(l)}[${i}][k] · W[${l}][${j}][k] + b[${l}][${j}] = ${products(prev[i].map((x, k) => [x, W[j][k]]))} + ${p(b[j])}`;
-  const aHint = (i, j) => {
+  const aHint = (i, j) => `${aBase(i, j)}${more}`;
+  const aBase = (i, j) => {
     if (!f) return `a[${l}] = ${act}(z[${l}]) with z[${l}][${i}][${j}] = ${n(z[i][j])}`;
     if (/z_/.test(f)) return `a[${l}] = ${act}(z[${l}]) = ${f}, with z[${l}][${i}] = [${z[i].map(n).join(', ')}] and j = ${j}`;
     return `a[${l}] = ${act}(z[${l}]) = ${f} = ${fillIn(f, { z: z[i][j] })}`;
@@ -111,13 +121,14 @@ function backwardItems(ctx, l) {
       ? `delta[${l}] = ${formula} = ${fillIn(formula, { yhat: yhat[i][j], p: yhat[i][j], y: trace.y[i][j], m })}`
       : `delta[${l}] = ∂L/∂z[${l}] with yhat = ${n(yhat[i][j])}, y = ${n(trace.y[i][j])}, m = ${m}`);
   } else {
-    const act = trace.activation;
+    const act = hiddenAct(trace, l);
     const df = formulas?.activations?.[act]?.df;
+    const more = moreThanAct(config);
     const up = trace.backward[l + 1].delta;
     const W = before[l + 1].W;
     const slope = g.act_prime;
     deltaHint = (i, j) => `delta[${l}] = (delta[${l + 1}] · W[${l + 1}]) ⊙ ${act}′(z[${l}])${df ? `, ${act}′(z) = ${df}` : ''}:  `
-      + `delta[${l}][${i}][${j}] = (${products(up[i].map((d, k) => [d, W[k][j]]))}) · ${slope ? p(slope[i][j]) : `${act}′(${n(trace.forward[l].z[i][j])})`}`;
+      + `delta[${l}][${i}][${j}] = (${products(up[i].map((d, k) => [d, W[k][j]]))}) · ${slope ? p(slope[i][j]) : `${act}′(${n(trace.forward[l].z[i][j])})`}${more}`;
   }
   const reg = (j, k) => (lam > 0 ? ` + λ · W[${l}][${j}][${k}] = … + ${n(lam)} · ${p(before[l].W[j][k])}` : '');
   const dWHint = (j, k) => `dW[${l}] = delta[${l}]ᵀ · ${prevName(l)}${lam > 0 ? ` + λ · W[${l}]` : ''}:  dW[${l}][${j}][${k}] = `
