@@ -197,6 +197,13 @@ class BackwardRequest(Request):
     max_elements: MaxElements = DEFAULT_MAX_ELEMENTS
 
 
+class ForkRequest(Request):
+    overrides: SessionConfig = Field(
+        default_factory=SessionConfig,
+        description="a partial SessionConfig applied to the original's (model and optimizer fields; "
+                    "the data and seed are the original's)")
+
+
 class EpochsRequest(Request):
     count: Annotated[int, Field(ge=1), AtMost("max_epochs_per_request")] = 1
     include: list[Literal["params"]] | None = Field(None, description="[] leaves params out; default all")

@@ -37,6 +37,7 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from mlp_engine import Dataset, Trainer, make_trainer
+from mlp_engine.fork import fork_trainer
 
 from .limits import current_limits
 from .settings import Settings
@@ -87,6 +88,12 @@ class Builder:
     def make(self, config: dict[str, Any], data: Dataset | None = None) -> Trainer:
         """``make_trainer`` with these bounds (``data`` skips loading it again)."""
         return make_trainer(config, data, **self._keywords())
+
+    def fork(self, config: dict[str, Any], data: Dataset, overrides: dict[str, Any]) -> Trainer:
+        """``fork_trainer`` with these bounds: a trainer at epoch 0 with ``config`` and
+        ``overrides`` applied, on the same ``data``, seed and order, and the initial
+        parameters of ``config`` wherever the shapes agree."""
+        return fork_trainer(config, data, overrides, self.make)
 
     def from_state(self, state: dict[str, Any]) -> Trainer:
         """``Trainer.from_state`` with these bounds and this server's data folder: a
@@ -139,6 +146,11 @@ class Session:
     def _locked(self, work: Callable[[], T]) -> T:
         with self.lock:
             return work()
+
+    def fork(self, overrides: dict[str, Any]) -> "Session":
+        """A new session at epoch 0 that differs from this one only in ``overrides`` (see
+        :func:`mlp_engine.fork.fork_trainer`); the caller holds the lock."""
+        return Session(self.builder.fork(self.config, self.data, overrides), builder=self.builder)
 
     def reset(self) -> None:
         """Back to epoch 0: same config and seed, so the same initial weights and order."""

@@ -90,6 +90,13 @@ export const epochs = (id, count = 1) => request('POST', `${session(id)}/epochs`
 
 export const reset = (id) => request('POST', `${session(id)}/reset`);
 
+/**
+ * A counterfactual run: a new session at epoch 0 with this one's config and `overrides` (a partial
+ * SessionConfig, model and optimizer fields) applied; the same data, seed and minibatch order,
+ * and this session's initial weights wherever the shapes agree. Answers its SessionState (201).
+ */
+export const fork = (id, overrides = {}) => request('POST', `${session(id)}/fork`, { body: { overrides } });
+
 export const gradcheck = (id, body = {}) => request('POST', `${session(id)}/gradcheck`, { body });
 
 /** A seeded sample of the (scaled) train and test data, at most maxPoints rows per split. */

@@ -23,6 +23,8 @@ const s = {
   owned: false,           // whether this page made the session (a lesson's is kept when we move on)
   hide: [],               // classroom mode: the controls the link hides
   drawing: false,         // draw mode on the output view
+  practice: false,        // practice mode: the step-through asks for the numbers (views/practice.js)
+  compare: null,          // a second run B side by side (compare.js): {session, params, history, outputs, boundary, overrides}
 };
 
 /** The read-only face of the state. */
@@ -163,6 +165,33 @@ export function setHeatLayer(l) {
 /** Classroom mode: the controls a link hides. */
 export function setHide(hide) {
   s.hide = hide;
+}
+
+/** Practice mode on or off. */
+export function setPractice(on) {
+  s.practice = !!on;
+}
+
+/** Compare: run B beside the session on screen (`b`: its SessionState and parameters in full). */
+export function startCompare(state, params, overrides) {
+  const { params: _, history, ...rest } = state;
+  s.compare = { session: rest, params, history, overrides, outputs: null, boundary: null, lastLoss: null };
+}
+
+/** Run B's news: any of `session` (scalars of a SessionState), `history`, `params`, `outputs`, `boundary`, `lastLoss`. */
+export function takeCompare(part) {
+  const { session, ...rest } = part;
+  if (session) {
+    const { params, history, ...scalars } = session;
+    s.compare.session = { ...s.compare.session, ...scalars };
+    if (history) s.compare.history = history;
+  }
+  Object.assign(s.compare, rest);
+}
+
+/** No second run any more. */
+export function stopCompare() {
+  s.compare = null;
 }
 
 /** The hash the page wrote (a hashchange to it is our own). */
