@@ -33,10 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Hashable, TypeVar
 
+import numpy as np
 import orjson
 from starlette.concurrency import run_in_threadpool
 
-from mlp_engine import Dataset, Trainer, make_trainer
+from mlp_engine import Dataset, StepResult, Trainer, make_trainer
 
 from .limits import current_limits
 from .settings import Settings
@@ -97,6 +98,21 @@ class Builder:
 DEFAULT_BUILDER = Builder.from_settings(Settings())
 
 
+@dataclass
+class LastStep:
+    """A step's trace, the weights ``W`` its pass used, and where the trainer stood after it
+    (the trainer itself, its step count and revision), so that a later change is noticed."""
+
+    trainer: Trainer
+    step: int
+    revision: int
+    result: StepResult
+    W: list[np.ndarray]
+
+    def current(self, trainer: Trainer) -> bool:
+        return trainer is self.trainer and trainer.step_count == self.step and trainer.revision == self.revision
+
+
 class Session:
     """One trainer, the config and data it was built from, and its lock.
 
@@ -105,7 +121,7 @@ class Session:
     was (``saved_at``, monotonic) and whether this process ``held`` its lease."""
 
     __slots__ = ("id", "trainer", "builder", "config", "data", "lock", "last_used", "version", "mark",
-                 "saved_at", "held")
+                 "saved_at", "held", "last_step")
 
     def __init__(self, trainer: Trainer, session_id: str | None = None, builder: Builder = DEFAULT_BUILDER) -> None:
         check_size(trainer)
@@ -120,6 +136,8 @@ class Session:
         self.mark: Hashable = None
         self.saved_at = 0.0
         self.held = False
+        self.last_step: LastStep | None = None
+        """The last backward pass with the weights it used (this process only: the chain-rule view)."""
 
     @classmethod
     def create(cls, config: dict[str, Any], builder: Builder = DEFAULT_BUILDER) -> "Session":

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from mlp_engine import DATASETS, MLP, EpochRecord, GradCheckResult, StepResult, Trainer
+from mlp_engine.chain import explain_weight, sample_graph
 from mlp_engine.features import transform
 from mlp_engine import metrics
 from mlp_engine.metrics import history_keys
@@ -204,6 +205,53 @@ def boundary(session: Session, resolution: int) -> dict[str, Any]:
     else:
         z = out[:, 0]
     return {"kind": "grid", "x": axes[0], "y": axes[1], "z": z.reshape(resolution, resolution)}
+
+
+def plane_inputs(session: Session) -> int:
+    """How many raw inputs the session's points have (the plane of ``/data`` and ``/boundary``)."""
+    data = session.data
+    return (data.raw_train if data.features is not None else session.trainer.X).shape[1]
+
+
+def neurons(session: Session, resolution: int) -> dict[str, Any]:
+    """Every neuron's activation over the input plane (2 raw inputs only).
+
+    The plane and its padding are :func:`boundary`'s; ``layers[l]["a"][n]`` is
+    the ``(R, R)`` grid of ``act_l(z[l])[:, n]`` with ``[i][j]`` at ``(x[j], y[i])``.
+    """
+    t, data = session.trainer, session.data
+    features = data.features
+    X_tr, X_te = (data.raw_train, data.raw_test) if features is not None else (t.X, t.X_test)
+    if X_tr.shape[1] != 2:
+        raise ValueError(f"resolution: neuron pictures need 2 input features; dataset {data.name!r} has "
+                         f"{X_tr.shape[1]}")
+    X_all = np.concatenate([X_tr, X_te]) if X_te.shape[0] else X_tr
+    axes = [np.linspace(*_padded_range(X_all[:, k]), resolution) for k in range(2)]
+    xx, yy = np.meshgrid(axes[0], axes[1])  # xx[i, j] = x[j], yy[i, j] = y[i]
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    with np.errstate(all="ignore"):
+        cache = t.model.forward(grid if features is None else transform(grid, features))
+    return {"x": axes[0], "y": axes[1],
+            "layers": [{"a": list(a.T.reshape(a.shape[1], resolution, resolution))} for a in cache.a]}
+
+
+def chain(session: Session, layer: int, out: int, into: int, sample: int) -> dict[str, Any]:
+    """``ChainRule``: where ``dW[layer][out][into]`` of the last Step came from, and (small
+    networks) the computational graph of one of its samples. ``LookupError`` without a Step
+    the trainer still stands at."""
+    t, last = session.trainer, session.last_step
+    if last is None or not last.current(t):
+        raise LookupError("chain: take a Step first (the chain rule shows the numbers of the last Step, "
+                          "and the session has changed since, or has taken none)")
+    out_: dict[str, Any] = explain_weight(t.model, last.result, last.W, layer, out, into)
+    out_["graph"] = sample_graph(t.model, last.result, last.W, sample)
+    out_["step"] = last.result.step
+    return out_
+
+
+def distributions(trainer: Trainer) -> dict[str, Any]:
+    """``Distributions``: the trainer's quantile record (see :class:`mlp_engine.Distributions`)."""
+    return trainer.distributions.as_dict()
 
 
 def _finite_or_none(x: float | None) -> float | None:
