@@ -9,6 +9,7 @@ import {
 } from './actions.js';
 import { banner, clearBanner, showError } from './banner.js';
 import { applyHide } from './classroom.js';
+import { initInside } from './inside.js';
 import { onlyLearningRateDiffers } from './live.js';
 import { changeRate, goToStage, nextStage, prevStage, togglePlay } from './playback.js';
 import { refreshOutput, renderCharts, renderLoss, showOutputTools } from './render.js';
@@ -47,6 +48,7 @@ function wire() {
   $('output-chart').addEventListener('click', drawClick);
   $('draw-clear').addEventListener('click', clearDrawing);
   initLessons({ run, open: openLessonSession });
+  initInside({ run });
   $('banner-close').addEventListener('click', clearBanner);
   $('stage-next').addEventListener('click', next);
   $('stage-prev').addEventListener('click', prevStage);

@@ -5,6 +5,7 @@
 import * as api from './api.js';
 import { afterTraining, run } from './actions.js';
 import { banner, diverged, stoppedEarly } from './banner.js';
+import { liveInsideViews } from './inside.js';
 import { LivePlay, PLAY_OPTIONS, ViewRotation, whenShown } from './live.js';
 import {
   renderHeatmapsNow, renderLoss, renderNetworkNow, renderStageViews, renderStatus, showMetric,
@@ -86,6 +87,7 @@ const liveViews = new ViewRotation([
   whenShown($('grad-norm-chart'), (el) => renderGradNormChart(el, store.history.grad_norms)),
   drawLiveOutput,
   whenShown($('w-heatmap'), () => renderHeatmapsNow({ grads: false })),
+  ...liveInsideViews(whenShown),
 ]);
 
 /** One animation frame of Play: the counters, then as many views as its time allows. */

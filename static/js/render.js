@@ -4,6 +4,7 @@ import * as api from './api.js';
 import { fmt, fmtLoss } from './format.js';
 import { stagesOf } from './stages.js';
 import { writeHash } from './state.js';
+import { layoutForWatching, refreshInside } from './inside.js';
 import { setData, setDrawing, setHash, store } from './store.js';
 import { lossCaption, renderGradNormChart, renderLossChart } from './views/charts.js';
 import { renderHeatmaps } from './views/heatmaps.js';
@@ -53,6 +54,7 @@ export function renderStageViews() {
     trace: store.trace, before: store.before, stageIndex: store.stageIndex, config: store.session.config,
     formulas: store.options?.formulas ?? null,
   });
+  layoutForWatching();
   writeHashNow();
 }
 
@@ -118,6 +120,7 @@ export async function refreshOutput() {
   const images = data.image_shape;
   $('first-layer-panel').hidden = !images;
   if (images) renderFirstLayer($('first-layer-chart'), store.params[0].W, images);
+  await refreshInside();
 }
 
 /** The output view's toggles as they stand. */
