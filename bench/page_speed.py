@@ -9,7 +9,8 @@ diagram with its neuron pictures and the output view both there).
 
 The last line is ``min_view_redraws_per_s=... views=...``: the slowest
 on-screen view's redraws per second, and how many views were measured
-(target: at least 15 per view).
+(target: at least 15 per view). The load average is printed with it: on a
+shared machine the figure says more about the neighbours than about the page.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ COUNTERS = """() => {
     const shown = r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < window.innerHeight;
     views[el.dataset.testid || el.id] = { draws: Number(el.dataset.draws), shown };
   }
-  return { views, frames: Number(document.body.dataset.liveFrames || 0), epoch: Number(document.getElementById('epoch-count').textContent) };
+  return { views, frames: Number(document.body.dataset.liveFrames || 0), all: Number(document.body.dataset.liveViews || 0), epoch: Number(document.getElementById('epoch-count').textContent) };
 }"""
 
 
@@ -59,8 +60,10 @@ def main() -> None:
         if now["shown"]:
             rates.append(rate)
     rows.append(["(frames drawn: counters)", "yes", (last["frames"] - first["frames"]) / dt])
+    rows.append(["(view redraws, all views)", "", (last["all"] - first["all"]) / dt])
     rows.append(["(epochs trained)", "", (last["epoch"] - first["epoch"]) / dt])
     print_table(f"Redraws per second during Play on XOR, {dt:.1f} s, 1280 x 800", ["view", "on screen", "per s"], rows)
+    print(f"load average over 1 min during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     final_line(min_view_redraws_per_s=min(rates) if rates else 0.0, views=len(rates))
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from mlp_engine import EpochRecord
 
@@ -100,6 +100,13 @@ class FrameOptions(Request):
     neurons: int | None = Field(None, ge=0, le=100, description="with each boundary grid of 2-D data, every neuron's "
                                                               "activation grid (GET .../neurons) at this resolution; "
                                                               "0 never (default 0)")
+
+    @field_validator("neurons")
+    @classmethod
+    def _a_grid_has_two_points_a_side(cls, value: int | None) -> int | None:
+        if value == 1:
+            raise ValueError("0 (never) or a resolution from 2 to 100")
+        return value
 
 
 class PlayMessage(FrameOptions):

@@ -140,7 +140,7 @@ export async function refreshInside() {
 }
 
 /** The views Play redraws in turn (see ViewRotation): the neuron pictures from the frames' grids,
- * and the distributions, asked for at most once a second. Each answers whether it drew. */
+ * and the distributions, asked for at most once a second; each only while on screen. */
 export function liveInsideViews(whenShown) {
   return [
     whenShown($('network'), () => {
@@ -148,7 +148,7 @@ export function liveInsideViews(whenShown) {
       live.neurons = store.neurons;
       pictures.drawGrids(store.session.config.model.layers, store.neurons, store.session.config.model.output_activation);
     }),
-    () => {
+    whenShown($('distributions-chart'), () => {
       const s = store.session;
       if (performance.now() - live.asked > 1000) {
         live.asked = performance.now();
@@ -156,10 +156,9 @@ export function liveInsideViews(whenShown) {
           if (store.playing && store.session.id === s.id) distributions = d;
         }).catch(() => {}); // the sync after Pause reports what went wrong
       }
-      if (!distributions || distributions === live.drawnDist) return false;
+      if (!distributions || distributions === live.drawnDist) return;
       live.drawnDist = distributions;
       drawDistributions();
-      return true;
-    },
+    }),
   ];
 }

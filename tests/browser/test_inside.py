@@ -71,10 +71,6 @@ def test_xor_shows_one_picture_per_neuron_and_the_distributions_draw(app):
     assert len(median["y"]) == 2
     app.select("dist-kind", "dW")
     assert app.chart("distributions-chart")[0]["x"] == [1, 2]
-    app.page.locator("#network").scroll_into_view_if_needed()
-    app.shot("neuron-pictures.png")
-    app.page.get_by_test_id("distributions-chart").scroll_into_view_if_needed()
-    app.shot("distributions.png")
 
 
 def test_while_play_runs_the_output_and_the_diagram_are_on_screen_and_the_views_count_redraws(app):
@@ -88,6 +84,13 @@ def test_while_play_runs_the_output_and_the_diagram_are_on_screen_and_the_views_
         box = app.by(testid).bounding_box()
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= 800, (testid, box)
     assert not app.by("trace").is_visible()  # the step-through makes room while nobody steps
-    app.shot("watching.png")
+    app.wait_for("() => Number(document.getElementById('epoch-count').textContent) >= 40")
+    app.shot("neuron-pictures.png")
     app.by("play").click()
     app.idle()
+    # After Pause the distributions cover every epoch so far.
+    epochs = int(app.text("epoch-count"))
+    app.wait_for("n => (document.querySelector('[data-testid=distributions-chart]').data || [])[0]?.x.length === n", epochs)
+    app.select("dist-kind", "dW")
+    app.page.get_by_test_id("distributions-chart").scroll_into_view_if_needed()
+    app.shot("distributions.png")

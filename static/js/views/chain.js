@@ -69,7 +69,7 @@ export function renderGraph(el, graph, selected) {
     return;
   }
   const columns = new Map(); // column -> node ids
-  const col = (node) => (node.kind === 'x' ? 0 : node.kind === 'loss' ? 2 * node.layer + 1 : 2 * node.layer + (node.kind === 'z' ? 1 : 2));
+  const col = (node) => (node.kind === 'x' ? 0 : node.kind === 'loss' ? 2 * node.layer : 2 * node.layer + (node.kind === 'z' ? 1 : 2));
   for (const node of graph.nodes) {
     const c = col(node);
     if (!columns.has(c)) columns.set(c, []);
@@ -125,6 +125,6 @@ export function renderGraph(el, graph, selected) {
       + `<text x="${x + BOX / 2}" y="${y - 7}" text-anchor="middle" class="node-name">${esc(name)} = ${esc(value)}</text>`
       + `<text x="${x + BOX / 2}" y="${y + 13}" text-anchor="middle" class="node-grad">grad ${esc(fmt(node.grad, 4))}${esc(yhat)}</text></g>`);
   }
-  el.innerHTML = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="computational graph of sample ${graph.sample}">${parts.join('')}</svg>`
+  el.innerHTML = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" style="max-width: 100%; height: auto" role="img" aria-label="computational graph of sample ${graph.sample}">${parts.join('')}</svg>`
     + `<p class="hint">Sample ${graph.sample + 1} of the minibatch. Boxes: value and gradient (of the batch loss); edges: the local derivative (W on a link, act'(z) from z to a, the loss's delta from the output's z). In orange: the path of W[${sl}][${si}][${sj}].</p>`;
 }
