@@ -177,25 +177,40 @@ def _padded_range(column: Array) -> Array:
     return np.array([lo - pad, hi + pad])
 
 
+def _raw_points(session: Session) -> tuple[Array, Array]:
+    """The training and test points in raw coordinates: before any feature transform."""
+    t, data = session.trainer, session.data
+    return (data.raw_train, data.raw_test) if data.features is not None else (t.X, t.X_test)
+
+
+def plane_inputs(session: Session) -> int:
+    """How many raw inputs the session's points have (the plane of ``/data`` and ``/boundary``)."""
+    return _raw_points(session)[0].shape[1]
+
+
+def _plane_axes(session: Session, resolution: int) -> list[Array]:
+    """Per raw input, ``resolution`` points covering all the data with 10% padding."""
+    X_tr, X_te = _raw_points(session)
+    X_all = np.concatenate([X_tr, X_te]) if X_te.shape[0] else X_tr
+    return [np.linspace(*_padded_range(X_all[:, k]), resolution) for k in range(X_all.shape[1])]
+
+
 def boundary(session: Session, resolution: int) -> dict[str, Any]:
     """The network's output over the plane (2 inputs) or the line (1 input).
 
     Grid: ``z[i][j]`` is the output at ``(x[j], y[i])``: P(class 1) for a
     sigmoid output, the argmax class for softmax, the (first) value otherwise.
     """
-    t, data = session.trainer, session.data
-    features = data.features
-    X_tr, X_te = (data.raw_train, data.raw_test) if features is not None else (t.X, t.X_test)
-    d_in = X_tr.shape[1]
+    t, features = session.trainer, session.data.features
+    d_in = plane_inputs(session)
     if d_in not in (1, 2):
         raise ValueError(f"resolution: a boundary needs 1 or 2 input features; this session's "
                          f"network has {d_in} (model.layers[0])")
-    X_all = np.concatenate([X_tr, X_te]) if X_te.shape[0] else X_tr
 
     def predict(grid: Array) -> Array:  # grid points are raw coordinates; the network sees features
         return t.model.predict(grid if features is None else transform(grid, features))
 
-    axes = [np.linspace(*_padded_range(X_all[:, k]), resolution) for k in range(d_in)]
+    axes = _plane_axes(session, resolution)
     if d_in == 1:
         return {"kind": "curve", "x": axes[0], "y": predict(axes[0][:, None])}
     xx, yy = np.meshgrid(axes[0], axes[1])  # xx[i, j] = x[j], yy[i, j] = y[i]
@@ -207,10 +222,6 @@ def boundary(session: Session, resolution: int) -> dict[str, Any]:
     return {"kind": "grid", "x": axes[0], "y": axes[1], "z": z.reshape(resolution, resolution)}
 
 
-def plane_inputs(session: Session) -> int:
-    """How many raw inputs the session's points have (the plane of ``/data`` and ``/boundary``)."""
-    data = session.data
-    return (data.raw_train if data.features is not None else session.trainer.X).shape[1]
 
 
 def neurons(session: Session, resolution: int) -> dict[str, Any]:
@@ -221,12 +232,10 @@ def neurons(session: Session, resolution: int) -> dict[str, Any]:
     """
     t, data = session.trainer, session.data
     features = data.features
-    X_tr, X_te = (data.raw_train, data.raw_test) if features is not None else (t.X, t.X_test)
-    if X_tr.shape[1] != 2:
-        raise ValueError(f"resolution: neuron pictures need 2 input features; dataset {data.name!r} has "
-                         f"{X_tr.shape[1]}")
-    X_all = np.concatenate([X_tr, X_te]) if X_te.shape[0] else X_tr
-    axes = [np.linspace(*_padded_range(X_all[:, k]), resolution) for k in range(2)]
+    d_in = plane_inputs(session)
+    if d_in != 2:
+        raise ValueError(f"resolution: neuron pictures need 2 input features; dataset {data.name!r} has {d_in}")
+    axes = _plane_axes(session, resolution)
     xx, yy = np.meshgrid(axes[0], axes[1])  # xx[i, j] = x[j], yy[i, j] = y[i]
     grid = np.column_stack([xx.ravel(), yy.ravel()])
     with np.errstate(all="ignore"):

@@ -84,7 +84,6 @@ export class NeuronPictures {
     this.diagram = diagram;
     this.layer = document.createElement('div');
     this.layer.className = 'neuron-pictures';
-    this.layer.dataset.testid = 'neuron-pictures';
     this.layer.setAttribute('data-testid', 'neuron-pictures');
     diagram.parentElement.insertBefore(this.layer, diagram.nextSibling);
     this.big = document.createElement('figure');
