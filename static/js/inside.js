@@ -12,6 +12,7 @@ import { countDraw, message } from './views/plot.js';
 
 const $ = (id) => document.getElementById(id);
 const RESOLUTION = 24;
+const HISTOGRAM_ELEMENTS = 100000; // a layer's activations over a minibatch, sent in full up to this size
 
 let pictures = null;
 let hooked = null;            // the diagram element whose Plotly events are wired
@@ -132,8 +133,14 @@ export async function refreshInside() {
   if (store.session?.id !== s.id) return;
   setNeurons(grids);
   if (grids) pictures.drawGrids(m.layers, grids, m.output_activation);
-  else if (store.trace) pictures.drawHistograms(m.layers, store.trace.forward);
-  else pictures.clear();
+  else {
+    // Not 2-D: the activations over the last Step's minibatch, or (no Step to show) over the next
+    // one at the weights now, a preview that changes nothing.
+    const forward = store.trace?.forward
+      ?? (await api.backward(s.id, { apply: false, include: ['forward'], maxElements: HISTOGRAM_ELEMENTS })).forward;
+    if (store.session?.id !== s.id) return;
+    pictures.drawHistograms(m.layers, forward);
+  }
   distributions = dist;
   await drawDistributions();
   await showChain();

@@ -94,3 +94,21 @@ def test_while_play_runs_the_output_and_the_diagram_are_on_screen_and_the_views_
     app.select("dist-kind", "dW")
     app.page.get_by_test_id("distributions-chart").scroll_into_view_if_needed()
     app.shot("distributions.png")
+
+
+def test_data_that_is_not_2d_shows_a_histogram_in_every_neuron(app):
+    app.open()
+    app.select("dataset", "sine")
+    app.wait_for("() => document.getElementById('network').dataset.layers?.startsWith('1-')")
+    app.idle()
+    layers = [int(n) for n in app.page.locator("#network").get_attribute("data-layers").split("-")]
+    pictures = app.page.locator("[data-testid=neuron-picture]")
+    assert pictures.count() == sum(layers[1:])
+    painted = pictures.evaluate_all("""els => els.map(c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let blue = 0;
+        for (let p = 0; p < d.length; p += 4) if (d[p + 2] > 150 && d[p] < 80) blue += 1;
+        return blue; })""")
+    assert all(n > 0 for n in painted), painted  # every neuron has histogram bars
+    pictures.first.focus()
+    assert "over the minibatch" in app.page.locator(".neuron-big").inner_text()
