@@ -98,6 +98,12 @@ class Builder:
 DEFAULT_BUILDER = Builder.from_settings(Settings())
 
 
+LAST_STEP_MAX_ELEMENTS = 2_000_000
+"""A session keeps its last backward pass for the chain-rule view up to this many numbers
+(the batch, its z, a and delta, the weights it used): 16 MB, so that many sessions stepping
+big batches cannot hold gigabytes."""
+
+
 @dataclass
 class LastStep:
     """A step's trace, the weights ``W`` its pass used, and where the trainer stood after it
@@ -106,8 +112,19 @@ class LastStep:
     trainer: Trainer
     step: int
     revision: int
-    result: StepResult
-    W: list[np.ndarray]
+    result: StepResult | None
+    """``None`` when the pass was too large to keep (see :data:`LAST_STEP_MAX_ELEMENTS`)."""
+    W: list[np.ndarray] | None
+    elements: int = 0
+
+    @classmethod
+    def keep(cls, trainer: Trainer, result: StepResult, W: list[np.ndarray]) -> "LastStep":
+        """The step as it stands, holding its arrays only up to :data:`LAST_STEP_MAX_ELEMENTS` numbers."""
+        c, g = result.cache, result.grads
+        n = result.X.size + sum(w.size for w in W) + sum(x.size for x in (*c.z, *c.a, *g.delta))
+        if n > LAST_STEP_MAX_ELEMENTS:
+            return cls(trainer, trainer.step_count, trainer.revision, None, None, n)
+        return cls(trainer, trainer.step_count, trainer.revision, result, W, n)
 
     def current(self, trainer: Trainer) -> bool:
         return trainer is self.trainer and trainer.step_count == self.step and trainer.revision == self.revision

@@ -22,7 +22,7 @@ from mlp_engine import metrics
 from mlp_engine.metrics import history_keys
 
 from .serialize import Verbatim
-from .sessions import Session
+from .sessions import LAST_STEP_MAX_ELEMENTS, Session
 
 Array = np.ndarray
 
@@ -252,6 +252,10 @@ def chain(session: Session, layer: int, out: int, into: int, sample: int) -> dic
     if last is None or not last.current(t):
         raise LookupError("chain: take a Step first (the chain rule shows the numbers of the last Step, "
                           "and the session has changed since, or has taken none)")
+    if last.result is None or last.W is None:
+        raise LookupError(f"chain: the last Step's pass holds {last.elements} numbers, more than the "
+                          f"{LAST_STEP_MAX_ELEMENTS} a session keeps for the chain rule; take a Step "
+                          "with a smaller batch (optimizer.batch_size or indices)")
     out_: dict[str, Any] = explain_weight(t.model, last.result, last.W, layer, out, into)
     out_["graph"] = sample_graph(t.model, last.result, last.W, sample)
     out_["step"] = last.result.step

@@ -43,7 +43,7 @@ async def backward(session: SessionDep, body: BackwardRequest | None = None) -> 
         t = session.trainer
         W = [w.copy() for w in t.model.W]  # the chain-rule view needs the weights this pass used
         result = t.step(body.indices, body.apply)
-        session.last_step = LastStep(t, t.step_count, t.revision, result, W)
+        session.last_step = LastStep.keep(t, result, W)
         return respond(views.trace(t, result, include), max_elements=body.max_elements,
                        finite=result.finite and t.finite)
 

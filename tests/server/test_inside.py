@@ -171,3 +171,12 @@ def test_the_chain_rule_sums_every_term_of_a_batch_with_l2(client, new_session):
     assert np.allclose([t["product"] for t in c["terms"]], delta[:, 2] * X[:, 1])
     assert np.isclose(c["l2_term"], 0.1 * W[2, 1])
     assert np.isclose(c["sum"] + c["l2_term"], c["dW"]) and np.isclose(c["dW"], trace["backward"][0]["dW"][2][1])
+
+
+def test_a_step_too_large_to_keep_is_refused_by_the_chain_rule_with_the_reason(client, new_session, monkeypatch):
+    import server.sessions
+    monkeypatch.setattr(server.sessions, "LAST_STEP_MAX_ELEMENTS", 50)
+    sid = new_session({"dataset": {"name": "xor", "n_samples": 40}, "optimizer": {"batch_size": 32}})["id"]
+    client.post(f"/api/sessions/{sid}/backward", json={})
+    r = client.get(f"/api/sessions/{sid}/chain", params={"layer": 0, "out": 0, "in": 0})
+    assert r.status_code == 409 and "batch_size" in r.json()["detail"]
