@@ -31,9 +31,12 @@ export function initInside({ run }) {
     });
   }
   for (const id of ['dist-layer', 'dist-kind']) $(id).addEventListener('change', drawDistributions);
-  window.addEventListener('resize', () => {
-    if (store.neurons) pictures.drawGrids(store.session.config.model.layers, store.neurons, store.session.config.model.output_activation);
-  });
+  // The pictures sit at the diagram's pixel positions: a new size of the diagram moves them.
+  new ResizeObserver(() => {
+    if (store.neurons && store.session) {
+      pictures.drawGrids(store.session.config.model.layers, store.neurons, store.session.config.model.output_activation);
+    }
+  }).observe($('network'));
   runner = run;
 }
 
