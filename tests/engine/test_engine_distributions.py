@@ -33,3 +33,17 @@ def test_the_trainer_records_each_epoch_and_undo_takes_it_back():
     assert t.distributions.epochs == [1, 2, 3, 4]
     t.undo()  # the step that finished epoch 4
     assert t.distributions.epochs == [1, 2, 3]
+
+
+def test_quantiles_are_numpys_percentile_exactly():
+    from mlp_engine.records import quantiles
+    rng = np.random.default_rng(0)
+    for shape in [(1,), (2,), (3, 1), (7, 5), (64, 33), (1000,)]:
+        for x in (rng.normal(size=shape), rng.integers(-3, 3, size=shape).astype(float), np.full(shape, 2.5)):
+            assert quantiles(x) == list(np.percentile(x, PERCENTILES)), shape
+    x = rng.normal(size=10)
+    x[3] = np.nan
+    assert all(np.isnan(quantiles(x))) and all(np.isnan(np.percentile(x, PERCENTILES)))
+    y = np.array([-np.inf, 0.0, 1.0, np.inf])
+    with np.errstate(all="ignore"):
+        assert np.array_equal(quantiles(y), np.percentile(y, PERCENTILES), equal_nan=True)
