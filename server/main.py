@@ -24,6 +24,7 @@ GET      /api/sessions/{id}/outputs                  ``?split=test&max_points=20
 PATCH    /api/sessions/{id}/params                   ``{layer, name: W|b, index, value}`` -> ``SessionState``
 POST     /api/sessions/{id}/undo                     ``{count?}`` -> ``SessionState`` before the last changes
 GET      /api/sessions/{id}/report                   self-contained HTML report (plotly), as a download
+GET      /api/sessions/{id}/code                     ``?framework=numpy|pytorch&steps=N`` (1..1000): a script, as a download
 POST     /api/datasets/csv                           ``{csv, target?, task?, has_header?}`` -> inline ``X``, ``y``
 WS       /api/sessions/{id}/live                     live training frames (:mod:`server.live`)
 GET      /api/live                                   live connections open and playing
@@ -50,7 +51,7 @@ from .assets import Assets
 from .guard import ASGIApp, BodyGuard, Receive, Scope, Send
 from .limits import LimitsScope
 from .live import LiveHub
-from .routes import ROUTERS, lessons, live
+from .routes import ROUTERS, code, lessons, live
 from .sessions import lifespan
 from .settings import Settings
 from .store import open_store
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(lessons.router)
     app.include_router(live.router)
+    app.include_router(code.router)
     app.add_middleware(ApiGZip)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})

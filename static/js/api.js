@@ -128,6 +128,29 @@ export const parseCsv = (body) => request('POST', '/api/datasets/csv', { body })
 export const exportUrl = (id) => `${session(id)}/export`;
 export const reportUrl = (id) => `${session(id)}/report`;
 
+/**
+ * GET /api/sessions/{id}/code: the session as a standalone script (`framework` 'numpy' or 'pytorch')
+ * that takes its next `steps` steps (1..1000) exactly. Answers `{text, filename}`.
+ */
+export async function codeScript(id, framework, steps = 1) {
+  const path = `${session(id)}/code`;
+  const query = new URLSearchParams({ framework, steps: String(steps) });
+  let response;
+  try {
+    response = await fetch(`${path}?${query}`);
+  } catch (err) {
+    throw new ApiError(0, `the server did not answer (${err.message}); is it still running?`, path);
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let detail = text;
+    try { detail = JSON.parse(text).detail; } catch { /* not JSON: the text itself */ }
+    throw new ApiError(response.status, detail, path);
+  }
+  const named = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '');
+  return { text, filename: named ? named[1] : `mlp_${framework}.py` };
+}
+
 /** The seeds' experiments as lessons: [{name, title, summary}] in order. */
 export const lessons = () => request('GET', '/api/lessons');
 

@@ -10,10 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import brotli
 import pytest
 from fastapi.testclient import TestClient
 
-from server.assets import IMMUTABLE, Assets, PageMissing, accepts_gzip, installed_page_dir
+from server.assets import IMMUTABLE, Assets, PageMissing, accepts, installed_page_dir
 from server.main import create_app
 from server.settings import Settings
 
@@ -68,16 +69,27 @@ def test_text_is_gzipped_when_accepted_and_only_then(client, path):
     assert len(body) < len(source) / 2 and int(headers["content-length"]) == len(body)
     if path != "/":  # index.html gets Plotly's version written in
         assert gzip.decompress(body) == source
-    for refused in (IDENTITY, {"accept-encoding": "gzip;q=0"}, {"accept-encoding": "br"}, {"accept-encoding": ""}):
+    for refused in (IDENTITY, {"accept-encoding": "gzip;q=0"}, {"accept-encoding": "deflate"}, {"accept-encoding": ""}):
         status, headers, body = raw(client, path, refused)
         assert status == 200 and "content-encoding" not in headers and headers["vary"] == "Accept-Encoding"
         if path != "/":
             assert body == source
 
 
+@pytest.mark.parametrize("path", ["/", "/static/js/main.js"])
+def test_brotli_is_preferred_where_offered(client, path):
+    status, headers, body = raw(client, path, {"accept-encoding": "gzip, deflate, br"})
+    assert status == 200 and headers["content-encoding"] == "br" and headers["vary"] == "Accept-Encoding"
+    gzipped = raw(client, path, GZIP)[2]
+    assert len(body) < len(gzipped) and brotli.decompress(body) == gzip.decompress(gzipped)
+    status, headers, _ = raw(client, path, {"accept-encoding": "gzip, br;q=0"})
+    assert headers["content-encoding"] == "gzip"
+
+
 def test_accept_encoding_is_read_as_http_says():
-    assert accepts_gzip("gzip, deflate, br") and accepts_gzip("deflate, GZIP;q=0.5") and accepts_gzip("*")
-    assert not accepts_gzip("identity") and not accepts_gzip("gzip;q=0") and not accepts_gzip("br, deflate")
+    assert accepts("gzip, deflate, br", "gzip") and accepts("deflate, GZIP;q=0.5", "gzip") and accepts("*", "gzip")
+    assert not accepts("identity", "gzip") and not accepts("gzip;q=0", "gzip") and not accepts("br, deflate", "gzip")
+    assert accepts("gzip, deflate, br", "br") and accepts("*", "br") and not accepts("gzip, deflate", "br")
 
 
 def test_plotly_is_compressed_validated_and_cached_a_year(client):
@@ -98,7 +110,7 @@ def test_plotly_is_compressed_validated_and_cached_a_year(client):
 
 def test_plotly_is_compressed_once_per_process():
     first = Assets(installed_page_dir()).plotly()
-    assert first is not None and first.gzipped is not None
+    assert first is not None and set(first.encoded) == {"br", "gzip"}
     assert Assets(installed_page_dir()).plotly() is first  # every app shares it: not compressed again
 
 
