@@ -29,6 +29,12 @@ MAX_GRAPH_NEURONS = 40
 
 
 def _check(model: MLP, l: int, i: int, j: int) -> None:
+    # The layout below is the plain chain rule; batch norm, skips, dropout and L1 add terms it does not show.
+    extras = [name for name, on in (("model.batch_norm", model.batch_norm), ("model.residual", model.residual),
+                                    ("model.dropout", model.dropout), ("optimizer.l1", model.l1)) if on]
+    if extras:
+        raise ValueError(f"{extras[0]}: the chain-rule view shows the plain network's terms only; "
+                         f"turn off {', '.join(extras)} to see them")
     L = model.n_layers
     for name, value, hi in (("layer", l, L), ("out", i, model.layers[min(max(l, 0), L - 1) + 1]),
                             ("in", j, model.layers[min(max(l, 0), L - 1)])):

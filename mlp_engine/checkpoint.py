@@ -49,7 +49,8 @@ class Checkpointing:
         return encode({
             "version": STATE_VERSION,
             "config": self.config,
-            "params": {"W": self.model.W, "b": self.model.b},
+            "params": {"W": self.model.W, "b": self.model.b,
+                       **({"gamma": self.model.gamma, "beta": self.model.beta} if self.model.batch_norm else {})},
             "optimizer": self.optimizer.state_dict(),
             "rng": self.rng.bit_generator.state,
             "epoch": self.epoch,
@@ -61,6 +62,7 @@ class Checkpointing:
             "distributions": self.distributions.state_dict(),
             "early_stopping": None if self.early_stopping is None else self.early_stopping.state_dict(),
             "undo": {"orders": orders, "snapshots": snaps},
+            **self._remedy_state(),
         })
 
     @classmethod
@@ -92,8 +94,10 @@ class Checkpointing:
         The state is checked whole first; a refused one changes nothing. States saved
         before the metrics, early stopping and undo existed load too."""
         s = check_state(state, self)
-        self.model.params.flat[...] = np.concatenate([w.ravel() for w in s["params"]["W"]]
-                                                     + [v for v in s["params"]["b"]])
+        p = s["params"]
+        self.model.params.flat[...] = np.concatenate([w.ravel() for w in p["W"]] + list(p["b"])
+                                                     + list(p.get("gamma", [])) + list(p.get("beta", [])))
+        self._load_remedy_state(s)
         self.optimizer.load_state_dict(s["optimizer"])
         self.rng.bit_generator.state = s["rng"]
         self.epoch, self.step_count = s["epoch"], s["step"]

@@ -4,7 +4,8 @@
 (JSON-safe, see :mod:`.state`) and the trainer its config builds, and holds
 every field against that trainer's model and data: types, dtypes, shapes,
 ranges, the cursor inside the epoch's order, the history one entry per
-epoch, and every undo snapshot whole, as strictly as the live state. It
+epoch, batch norm's ``gamma``, ``beta`` and running estimates and the dropout
+generator (exactly when the model has them), and every undo snapshot whole, as strictly as the live state. It
 answers with the state decoded and converted (arrays in the model's dtype,
 plain ints and floats), which the trainer then applies without a conversion
 that could fail, so a state that passes can never make a later step, epoch,
@@ -278,7 +279,7 @@ def _distributions(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dic
 def _snapshot(raw: Any, field: str, trainer: "Trainer", orders: list[Array], current: Array | None,
               epochs: int) -> dict[str, Any]:
     s = _dict(raw, field, {"params", "optimizer", "rng", "epoch", "step", "order", "cursor", "accumulators",
-                           "history_length", "early_stopping"})
+                           "history_length", "early_stopping"} | _remedy_fields(trainer))
     ref = s["order"]
     if ref is None:
         order = None
@@ -297,7 +298,39 @@ def _snapshot(raw: Any, field: str, trainer: "Trainer", orders: list[Array], cur
             "rng": _rng(s["rng"], f"{field}.rng"), "epoch": epoch, "step": _int(s["step"], f"{field}.step"),
             "order": order, "cursor": _cursor(s["cursor"], f"{field}.cursor", order is not None, trainer.n_train),
             "accumulators": _accumulators(s["accumulators"], f"{field}.accumulators", trainer),
-            "history_length": length, "early_stopping": _early_stopping(s["early_stopping"], f"{field}.early_stopping")}
+            "history_length": length, "early_stopping": _early_stopping(s["early_stopping"], f"{field}.early_stopping"),
+            **_remedies(s, field, trainer)}
+
+
+def _remedy_fields(trainer: "Trainer") -> set[str]:
+    """The fields a state has exactly when the model has batch norm (``running``) or
+    dropout (``dropout_rng``): required then, refused otherwise."""
+    return ({"running"} if trainer.model.batch_norm else set()) | (
+        {"dropout_rng"} if trainer.dropout_rng is not None else set())
+
+
+def _remedies(s: dict[str, Any], field: str, trainer: "Trainer") -> dict[str, Any]:
+    """Batch norm's running estimates (finite; variances >= 0) and the dropout generator's state."""
+    out: dict[str, Any] = {}
+    model = trainer.model
+    if model.batch_norm:
+        r = _dict(s["running"], f"{field}.running", {"mean", "var"})
+        hidden = model.layers[1:-1]
+        running: dict[str, list[Array]] = {}
+        for key in ("mean", "var"):
+            if not isinstance(r[key], list) or len(r[key]) != len(hidden):
+                raise StateError(f"{field}.running.{key}", f"expected {len(hidden)} arrays, one per hidden layer")
+            running[key] = []
+            for l, (raw, n) in enumerate(zip(r[key], hidden)):
+                arr = _array(raw, f"{field}.running.{key}[{l}]", "f", (n,), model.params.flat.dtype)
+                if not np.isfinite(arr).all() or (key == "var" and not (arr >= 0).all()):
+                    raise StateError(f"{field}.running.{key}[{l}]",
+                                     "must be finite" + (" and >= 0" if key == "var" else ""))
+                running[key].append(arr)
+        out["running"] = running
+    if trainer.dropout_rng is not None:
+        out["dropout_rng"] = _rng(s["dropout_rng"], f"{field}.dropout_rng")
+    return out
 
 
 def check_version(state: Any) -> None:
@@ -316,14 +349,19 @@ def check_state(state: Any, trainer: "Trainer") -> dict[str, Any]:
     Raises :class:`StateError` naming the first field that does not fit."""
     check_version(state)
     s = _dict(state, "state", {"version", "config", "params", "optimizer", "rng", "epoch", "step", "order",
-                               "cursor", "accumulators", "history"}, {"early_stopping", "undo", "distributions"})
+                               "cursor", "accumulators", "history"} | _remedy_fields(trainer),
+              {"early_stopping", "undo", "distributions"})
     model = trainer.model
     dtype = model.params.flat.dtype
-    p = _dict(s["params"], "state.params", {"W", "b"})
+    p = _dict(s["params"], "state.params", {"W", "b"} | ({"gamma", "beta"} if model.batch_norm else set()))
     params: dict[str, list[Array]] = {}
-    for name, shapes in (("W", [w.shape for w in model.W]), ("b", [v.shape for v in model.b])):
-        if not isinstance(p[name], list) or len(p[name]) != model.n_layers:
-            raise StateError(f"state.params.{name}", f"expected {model.n_layers} arrays for layers {model.layers}")
+    for name, shapes in (("W", [w.shape for w in model.W]), ("b", [v.shape for v in model.b]),
+                         ("gamma", [v.shape for v in model.gamma]), ("beta", [v.shape for v in model.beta])):
+        if name not in p:
+            continue
+        count = len(shapes)
+        if not isinstance(p[name], list) or len(p[name]) != count:
+            raise StateError(f"state.params.{name}", f"expected {count} arrays for layers {model.layers}")
         params[name] = []
         for l, (raw, shape) in enumerate(zip(p[name], shapes)):
             field = f"state.params.{name}[{l}]"
@@ -341,7 +379,8 @@ def check_state(state: Any, trainer: "Trainer") -> dict[str, Any]:
            "accumulators": _accumulators(s["accumulators"], "state.accumulators", trainer),
            "history": _history(s["history"], "state.history", epoch, trainer),
            "distributions": _distributions(s.get("distributions"), "state.distributions", epoch, trainer),
-           "early_stopping": _early_stopping(s.get("early_stopping"), "state.early_stopping")}
+           "early_stopping": _early_stopping(s.get("early_stopping"), "state.early_stopping"),
+           **_remedies(s, "state", trainer)}
     undo = {"orders": [], "snapshots": []} if s.get("undo") is None else s["undo"]
     undo = _dict(undo, "state.undo", {"orders", "snapshots"})
     for key in ("orders", "snapshots"):

@@ -77,6 +77,10 @@ variable                                   default    bounds
 ``MLP_PLAYGROUND_CSV_MAX_BYTES``           10000000   text of ``POST /api/datasets/csv``
 ``MLP_PLAYGROUND_CSV_MAX_ROWS``            100000     its data rows
 ``MLP_PLAYGROUND_CSV_MAX_COLUMNS``         1000       its columns
+``MLP_PLAYGROUND_TEST_EPOCHS_GATE``        (none)     test-only: the path of a FIFO that every ``POST
+                                                      .../epochs`` reads to its end before training, so a
+                                                      test holds such a request open until it closes its
+                                                      end (never set it in production)
 =========================================  =========  ==================================================
 
 The server binds ``127.0.0.1`` unless ``--host`` says otherwise (:mod:`server.cli`);
@@ -181,6 +185,7 @@ class Settings:
     csv_max_rows: int = csv_data.MAX_ROWS
     csv_max_columns: int = csv_data.MAX_COLUMNS
     limits: Limits = field(default_factory=Limits)
+    test_epochs_gate: str = ""  # test-only (see the module docstring)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":

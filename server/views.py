@@ -28,8 +28,12 @@ Array = np.ndarray
 
 
 def params(model: MLP) -> list[dict[str, Array]]:
-    """``[{"W": (out, in), "b": (out,)}, ...]`` per weight layer."""
-    return [{"W": W, "b": b} for W, b in zip(model.W, model.b)]
+    """``[{"W": (out, in), "b": (out,)}, ...]`` per weight layer; with batch norm the
+    hidden layers add ``"gamma"`` and ``"beta"`` ``(out,)``."""
+    out: list[dict[str, Array]] = [{"W": W, "b": b} for W, b in zip(model.W, model.b)]
+    for layer, gamma, beta in zip(out, model.gamma, model.beta):
+        layer["gamma"], layer["beta"] = gamma, beta
+    return out
 
 
 def dataset_item(session: Session) -> dict[str, Any]:
@@ -94,7 +98,7 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[
         "applied": result.applied, "epoch": trainer.epoch, "epoch_finished": rec is not None,
         "epoch_record": epoch_record(rec) if rec is not None else None, "position": trainer.position,
         "learning_rate": result.learning_rate, "layers": model.layers,
-        "activation": model.activation.name, "output_activation": model.output_activation.name,
+        "activation": model.activation_spec, "output_activation": model.output_activation.name,
         "loss_name": model.loss_fn.name,
     }
     if "X" in include:
@@ -102,11 +106,19 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[
     if "y" in include:
         out["y"] = result.y
     if "forward" in include:
-        out["forward"] = [{"z": z, "a": a} for z, a in zip(result.cache.z, result.cache.a)]
+        c = result.cache
+        out["forward"] = [{"z": z, "a": a} for z, a in zip(c.z, c.a)]
+        for l, layer in enumerate(out["forward"][:-1]):  # the hidden layers' extra stages
+            if c.z_hat is not None:
+                layer["z_hat"], layer["u"] = c.z_hat[l], c.u[l]
+            if c.mask is not None:
+                layer["mask"] = c.mask[l]
     if "backward" in include:
         g = result.grads
         out["backward"] = [{"delta": d, "act_prime": p, "dW": dW, "db": db, "grad_norm": n}
                            for d, p, dW, db, n in zip(g.delta, g.act_prime, g.dW, g.db, g.grad_norm)]
+        for layer, dgamma, dbeta in zip(out["backward"], g.dgamma, g.dbeta):
+            layer["dgamma"], layer["dbeta"] = dgamma, dbeta
     if "params" in include:
         out["params"] = params(model)
     return out
@@ -125,7 +137,10 @@ def epochs(trainer: Trainer, records: list[EpochRecord], include: Iterable[str])
 
 def gradcheck(result: GradCheckResult, indices: Array) -> dict[str, Any]:
     return {"max_rel_error": result.max_rel_error, "passed": result.passed,
-            "layers": [{"W_rel_error": c.W_rel_error, "b_rel_error": c.b_rel_error} for c in result.layers],
+            "layers": [{"W_rel_error": c.W_rel_error, "b_rel_error": c.b_rel_error,
+                        **({} if c.gamma_rel_error is None else
+                           {"gamma_rel_error": c.gamma_rel_error, "beta_rel_error": c.beta_rel_error})}
+                       for c in result.layers],
             "tolerance": result.tolerance, "eps": result.eps, "indices": indices}
 
 

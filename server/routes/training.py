@@ -4,7 +4,9 @@ check and predictions. Each holds the session's lock for the whole request
 estimates the work in multiply-adds."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from pathlib import Path
+
+from fastapi import APIRouter, Request
 
 from mlp_engine import gradient_check
 
@@ -52,13 +54,16 @@ async def backward(session: SessionDep, body: BackwardRequest | None = None) -> 
 
 
 @router.post("/epochs", response_model=EpochsResult)
-async def epochs(session: SessionDep, body: EpochsRequest | None = None) -> JSONBytes:
+async def epochs(session: SessionDep, request: Request, body: EpochsRequest | None = None) -> JSONBytes:
     """``count`` whole epochs (the first finishes the current one); stops after a
     non-finite epoch."""
     body = body or EpochsRequest()
     include = ("params",) if body.include is None else body.include
+    gate = request.app.state.settings.test_epochs_gate
 
     def work() -> JSONBytes:
+        if gate:  # test-only: wait, like long training, until the test closes its end of the FIFO
+            Path(gate).read_bytes()
         t = session.trainer
         records = t.run_epochs(body.count)
         return respond(views.epochs(t, records, include), max_elements=body.max_elements,
@@ -80,7 +85,7 @@ def gradcheck(session: SessionDep, body: GradcheckRequest | None = None) -> JSON
                              f"parameters (it costs two forward passes per parameter); "
                              f"this model has {t.model.n_params}")
         idx = views.training_rows(t, body.indices)
-        result = gradient_check(t.model, t.X[idx], t.y[idx], body.eps)
+        result = gradient_check(t.model, t.X[idx], t.y[idx], body.eps, masks=body.masks)
         return respond(views.gradcheck(result, idx))
 
 

@@ -68,7 +68,11 @@ export const gradcheck = () => run(async () => {
   await stopPlay();
   const el = $('gradcheck-result');
   el.innerHTML = '<p class="hint">checking…</p>';
-  const result = await api.gradcheck(store.session.id);
+  // With dropout, check the batch of the Step on screen with that Step's masks held fixed.
+  const t = store.trace;
+  const masks = t?.forward?.slice(0, -1).map((f) => f.mask);
+  const body = masks?.length && masks.every(Array.isArray) ? { indices: t.indices, masks } : {};
+  const result = await api.gradcheck(store.session.id, body);
   renderGradcheck(el, result, store.session.config.model.layers);
   $('gradcheck-panel').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
 });

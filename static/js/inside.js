@@ -129,6 +129,7 @@ export async function refreshInside() {
   layoutForWatching();
   const s = store.session;
   const m = s.config.model;
+  pictures.residual = !!m.residual;
   const [grids, dist] = await Promise.all([
     planeOf() === 2 ? api.neurons(s.id, RESOLUTION) : Promise.resolve(null),
     api.distributions(s.id),

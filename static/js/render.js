@@ -44,6 +44,7 @@ export function renderNetworkNow(el = $('network'), { trace = true } = {}) {
   return renderNetwork(el, {
     layers: m.layers, params: store.params, trace: trace ? store.trace : null, before: trace ? store.before : null,
     stage: trace ? currentStage() : null, activation: m.activation, outputActivation: m.output_activation,
+    residual: !!m.residual,
   });
 }
 

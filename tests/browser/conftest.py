@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -102,7 +102,7 @@ def open_page(browser: Browser, log: PageLog) -> Page:
     page.on("console", log.console)
     page.on("pageerror", lambda exc: log.errors.append(f"uncaught: {exc}"))
     page.on("request", log.request)
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)  # a bound on a hang, generous for a loaded machine
     return page
 
 
@@ -132,7 +132,7 @@ class Playground:
         self.idle()
         return self
 
-    def wait_for(self, expression: str, arg: object = None, timeout: float = 30.0) -> None:
+    def wait_for(self, expression: str, arg: object = None, timeout: float = 60.0) -> None:
         """Poll a JS expression (or arrow function of ``arg``) until it is truthy. Unlike
         ``page.wait_for_function`` this works under the page's CSP (no 'unsafe-eval')."""
         deadline = time.monotonic() + timeout
@@ -184,10 +184,15 @@ class Playground:
         cells = box.locator(":scope > table.mat td, :scope > .scalar")
         return [c.strip() for c in cells.all_inner_texts()]
 
-    def shot(self, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    def shot(self, name: str, element: Locator | None = None) -> Path:
+        """A screenshot of the viewport (or of ``element``) as ``artifacts/screenshots/<name>``:
+        tests write nothing else, nowhere else (``make screenshots`` copies the README's)."""
         path = SCREENSHOTS / name
-        self.page.screenshot(path=str(path), full_page=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if element is None:
+            self.page.screenshot(path=str(path), full_page=False)
+        else:
+            element.screenshot(path=str(path), animations="disabled")
         return path
 
 

@@ -5,6 +5,8 @@ import pytest
 
 from codegen_testkit import CASES, FLOAT32, assert_same
 
+pytestmark = pytest.mark.subprocess  # each case runs the exported script in a child Python
+
 
 @pytest.mark.parametrize("steps", [1, 20])
 @pytest.mark.parametrize("name", list(CASES))

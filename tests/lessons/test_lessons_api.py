@@ -16,7 +16,8 @@ from server.main import create_app
 from server.settings import Settings
 
 ORDER = ["worked-example", "vanishing-gradients", "exploding-gradients", "activations",
-         "initialisation", "california-housing", "digits", "loss-landscape", "derivations"]
+         "initialisation", "california-housing", "digits", "loss-landscape", "derivations",
+         "vanishing-gradients-cured"]
 LABELS = {
     "worked-example": ["worked example"],
     "vanishing-gradients": ["sigmoid, 6 hidden layers", "relu, 6 hidden layers"],
@@ -27,6 +28,8 @@ LABELS = {
     "digits": ["digits", "mnist_subset"],
     "loss-landscape": ["shallow", "deep"],
     "derivations": ["3-layer network"],
+    "vanishing-gradients-cured": ["sigmoid, 6 hidden layers, plain", "sigmoid, 6 hidden layers, batch norm",
+                                  "sigmoid, 6 hidden layers, residual", "no dropout", "dropout"],
 }
 Started = Callable[[str], dict[str, Any]]
 

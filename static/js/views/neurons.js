@@ -94,6 +94,7 @@ export class NeuronPictures {
     this.canvases = new Map(); // "l,n" -> canvas
     this.key = '';
     this.last = null;          // what was drawn: {kind, layers, ...}
+    this.residual = false;     // the diagram draws skip arcs (more room at the top)
   }
 
   /** Remove every picture (no session, or no data to show). */
@@ -107,12 +108,12 @@ export class NeuronPictures {
 
   /** Make (or keep) one canvas per drawn neuron, placed over the diagram's markers. */
   place(layers) {
-    const g = diagramGeometry(layers);
+    const g = diagramGeometry(layers, this.residual);
     const w = this.diagram.clientWidth;
     const h = this.diagram.clientHeight;
     const slotPx = (h - g.margin.t - g.margin.b) / (g.yRange[1] - g.yRange[0]); // one neuron's height
     const size = Math.round(Math.max(12, Math.min(44, g.nodeSize + 8, slotPx - 5)));
-    const key = `${layers.join('-')}@${w}x${h}`;
+    const key = `${layers.join('-')}${this.residual ? '+skip' : ''}@${w}x${h}`;
     if (key === this.key) return;
     this.clear();
     this.key = key;
