@@ -33,10 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Hashable, TypeVar
 
+import numpy as np
 import orjson
 from starlette.concurrency import run_in_threadpool
 
-from mlp_engine import Dataset, Trainer, make_trainer
+from mlp_engine import Dataset, StepResult, Trainer, make_trainer
 from mlp_engine.fork import fork_trainer
 
 from .limits import current_limits
@@ -104,6 +105,38 @@ class Builder:
 DEFAULT_BUILDER = Builder.from_settings(Settings())
 
 
+LAST_STEP_MAX_ELEMENTS = 2_000_000
+"""A session keeps its last backward pass for the chain-rule view up to this many numbers
+(the batch, its z, a and delta, the weights it used): 16 MB, so that many sessions stepping
+big batches cannot hold gigabytes."""
+
+
+@dataclass
+class LastStep:
+    """A step's trace, the weights ``W`` its pass used, and where the trainer stood after it
+    (the trainer itself, its step count and revision), so that a later change is noticed."""
+
+    trainer: Trainer
+    step: int
+    revision: int
+    result: StepResult | None
+    """``None`` when the pass was too large to keep (see :data:`LAST_STEP_MAX_ELEMENTS`)."""
+    W: list[np.ndarray] | None
+    elements: int = 0
+
+    @classmethod
+    def keep(cls, trainer: Trainer, result: StepResult, W: list[np.ndarray]) -> "LastStep":
+        """The step as it stands, holding its arrays only up to :data:`LAST_STEP_MAX_ELEMENTS` numbers."""
+        c, g = result.cache, result.grads
+        n = result.X.size + sum(w.size for w in W) + sum(x.size for x in (*c.z, *c.a, *g.delta))
+        if n > LAST_STEP_MAX_ELEMENTS:
+            return cls(trainer, trainer.step_count, trainer.revision, None, None, n)
+        return cls(trainer, trainer.step_count, trainer.revision, result, W, n)
+
+    def current(self, trainer: Trainer) -> bool:
+        return trainer is self.trainer and trainer.step_count == self.step and trainer.revision == self.revision
+
+
 class Session:
     """One trainer, the config and data it was built from, and its lock.
 
@@ -112,7 +145,7 @@ class Session:
     was (``saved_at``, monotonic) and whether this process ``held`` its lease."""
 
     __slots__ = ("id", "trainer", "builder", "config", "data", "lock", "last_used", "version", "mark",
-                 "saved_at", "held")
+                 "saved_at", "held", "last_step")
 
     def __init__(self, trainer: Trainer, session_id: str | None = None, builder: Builder = DEFAULT_BUILDER) -> None:
         check_size(trainer)
@@ -127,6 +160,8 @@ class Session:
         self.mark: Hashable = None
         self.saved_at = 0.0
         self.held = False
+        self.last_step: LastStep | None = None
+        """The last backward pass with the weights it used (this process only: the chain-rule view)."""
 
     @classmethod
     def create(cls, config: dict[str, Any], builder: Builder = DEFAULT_BUILDER) -> "Session":

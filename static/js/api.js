@@ -106,6 +106,16 @@ export const data = (id, maxPoints = 2000) => request('GET', `${session(id)}/dat
 export const boundary = (id, resolution = 50) => request('GET', `${session(id)}/boundary`, { query: { resolution } });
 
 /** Predictions against the truth on a split, with confusion/accuracy or rmse/r2. */
+/** Every hidden and output neuron's activation over the input plane (2-D data only). */
+export const neurons = (id, resolution = 24) => request('GET', `${session(id)}/neurons`, { query: { resolution } });
+
+/** The percentiles of W, dW and a per layer and recorded epoch. */
+export const distributions = (id) => request('GET', `${session(id)}/distributions`);
+
+/** Where dW[layer][out][in] of the last Step came from (and one sample's graph for small networks). */
+export const chain = (id, layer, out, into, sample = 0) =>
+  request('GET', `${session(id)}/chain`, { query: { layer, out, in: into, sample } });
+
 export const outputs = (id, split = 'test', maxPoints = 2000) =>
   request('GET', `${session(id)}/outputs`, { query: { split, max_points: maxPoints } });
 

@@ -10,6 +10,7 @@ import {
 import { banner, clearBanner, showError } from './banner.js';
 import { applyHide } from './classroom.js';
 import { changeB, initCompare } from './compare.js';
+import { initInside } from './inside.js';
 import { onlyLearningRateDiffers } from './live.js';
 import { changeRate, goToStage, nextStage, prevStage, togglePlay } from './playback.js';
 import {
@@ -68,6 +69,7 @@ function wire() {
   $('draw-clear').addEventListener('click', clearDrawing);
   initLessons({ run, open: openLessonSession });
   initCompare();
+  initInside({ run });
   $('banner-close').addEventListener('click', clearBanner);
   $('stage-next').addEventListener('click', next);
   $('stage-prev').addEventListener('click', prevStage);

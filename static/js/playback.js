@@ -6,6 +6,7 @@ import * as api from './api.js';
 import { afterTraining, run } from './actions.js';
 import { banner, diverged, stoppedEarly } from './banner.js';
 import { stopPlayBoth, togglePlayBoth } from './compare.js';
+import { liveInsideViews } from './inside.js';
 import { LivePlay, PLAY_OPTIONS, ViewRotation, whenShown } from './live.js';
 import {
   practiceView, renderHeatmapsNow, renderLoss, renderNetworkNow, renderStageViews, renderStatus, showMetric,
@@ -90,6 +91,7 @@ const liveViews = new ViewRotation([
   whenShown($('grad-norm-chart'), (el) => renderGradNormChart(el, store.history.grad_norms)),
   drawLiveOutput,
   whenShown($('w-heatmap'), () => renderHeatmapsNow({ grads: false })),
+  ...liveInsideViews(whenShown),
 ]);
 
 /** One animation frame of Play: the counters, then as many views as its time allows. */

@@ -4,6 +4,7 @@ import * as api from './api.js';
 import { fmt, fmtLoss } from './format.js';
 import { stagesOf } from './stages.js';
 import { writeHash } from './state.js';
+import { layoutForWatching, refreshInside } from './inside.js';
 import { setData, setDrawing, setHash, store } from './store.js';
 import { lossCaption, renderGradNormChart, renderLossChart } from './views/charts.js';
 import { renderHeatmaps } from './views/heatmaps.js';
@@ -69,6 +70,7 @@ export function renderStageViews() {
   $('network-caption').textContent = renderNetworkNow();
   renderTrace(practiceView());
   renderStatus();
+  layoutForWatching();
   writeHashNow();
 }
 
@@ -175,6 +177,7 @@ export async function refreshOutput() {
   const images = data.image_shape;
   $('first-layer-panel').hidden = !images;
   if (images) renderFirstLayer($('first-layer-chart'), store.params[0].W, images);
+  await refreshInside();
 }
 
 /** B's output view beside A's, on the same data. */

@@ -16,6 +16,7 @@ const s = {
   gradsLabel: '',
   data: null,             // GET /data of this session (it does not change while training)
   boundary: null,         // the newest boundary grid a live frame carried
+  neurons: null,          // every neuron's grid over the plane (GET .../neurons or a live frame)
   lastLoss: null,         // {value, label} for the status bar
   playing: false,
   heatLayer: 0,
@@ -64,6 +65,7 @@ export function adoptState(state, params, owned) {
   s.grads = null;
   s.data = null;
   s.boundary = null;
+  s.neurons = null;
   s.heatLayer = Math.min(s.heatLayer, state.config.model.layers.length - 2);
   s.lastLoss = epochLoss();
   return old;
@@ -138,11 +140,17 @@ export function absorbFrame(frame) {
   });
   if (paramsInFull(frame.params)) s.params = frame.params;
   if (frame.boundary) s.boundary = { ...frame.boundary, finite: frame.finite };
+  if (frame.neurons) s.neurons = frame.neurons;
 }
 
 /** The learning rate the live server took while playing. */
 export function setLearningRate(rate) {
   s.session.config.optimizer.learning_rate = rate;
+}
+
+/** Every neuron's grid over the plane, as GET .../neurons answered (null: none to show). */
+export function setNeurons(grids) {
+  s.neurons = grids;
 }
 
 /** This session's points as the network sees them (GET .../data). */
