@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .records import History
+from .records import Distributions, History
 from .state import decode, encode
 from .state_check import STATE_VERSION, StateError, check_state, check_version
 
@@ -59,6 +59,7 @@ class Checkpointing:
             "cursor": self._cursor,
             "accumulators": self._accumulators(),
             "history": self.history.as_dict(extras=True),
+            "distributions": self.distributions.state_dict(),
             "early_stopping": None if self.early_stopping is None else self.early_stopping.state_dict(),
             "undo": {"orders": orders, "snapshots": snaps},
             **self._remedy_state(),
@@ -106,6 +107,9 @@ class Checkpointing:
         self._load_accumulators(s["accumulators"])
         h = s["history"]
         self.history = History(h["train_loss"], h["test_loss"], h["grad_norms"], h["learning_rate"], h["metrics"])
+        d = s["distributions"]
+        self.distributions = Distributions(self.model.n_layers, d["epochs"], d["layers"], d["stride"])
+        self._last_step = None
         if self.early_stopping is not None and s["early_stopping"] is not None:
             self.early_stopping.load_state_dict(s["early_stopping"])
         self._undo.clear()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import metrics
+from .records import DISTRIBUTION_KINDS, MAX_DISTRIBUTION_EPOCHS, PERCENTILES
 
 if TYPE_CHECKING:  # the trainer imports this module to check what it loads
     from .trainer import Trainer
@@ -237,6 +238,44 @@ def _history(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dict[str,
             "metrics": {k: _floats(s.get(k, [None] * epochs), f"{field}.{k}", epochs, none=True) for k in keys}}
 
 
+def _distributions(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dict[str, Any]:
+    """The quantile record: the fixed percentiles, recorded epochs rising within
+    ``[1, epochs]`` (at most :data:`MAX_DISTRIBUTION_EPOCHS`, multiples of the stride
+    but the newest), and per layer and kind
+    one list of quantiles per recorded epoch. States saved before it existed load empty."""
+    L = trainer.model.n_layers
+    if raw is None:
+        return {"epochs": [], "layers": [{k: [] for k in DISTRIBUTION_KINDS} for _ in range(L)], "stride": 1}
+    s = _dict(raw, field, {"percentiles", "epochs", "layers", "stride"})
+    stride = _int(s["stride"], f"{field}.stride", 1)
+    if stride & (stride - 1):
+        raise StateError(f"{field}.stride", f"must be a power of 2, got {stride}")
+    if _floats(s["percentiles"], f"{field}.percentiles", len(PERCENTILES)) != list(PERCENTILES):
+        raise StateError(f"{field}.percentiles", f"must be {list(PERCENTILES)}")
+    if not isinstance(s["epochs"], list) or len(s["epochs"]) > MAX_DISTRIBUTION_EPOCHS:
+        raise StateError(f"{field}.epochs", f"must be a list of at most {MAX_DISTRIBUTION_EPOCHS} epochs")
+    recorded: list[int] = []
+    for i, e in enumerate(s["epochs"]):
+        e = _int(e, f"{field}.epochs[{i}]", recorded[-1] + 1 if recorded else 1, epochs + 1)
+        recorded.append(e)
+    if not isinstance(s["layers"], list) or len(s["layers"]) != L:
+        raise StateError(f"{field}.layers", f"needs one entry per weight layer ({L})")
+    n, q = len(recorded), len(PERCENTILES)
+    layers = []
+    for l, raw_layer in enumerate(s["layers"]):
+        layer = _dict(raw_layer, f"{field}.layers[{l}]", set(DISTRIBUTION_KINDS))
+        checked = {}
+        for k in DISTRIBUTION_KINDS:
+            where = f"{field}.layers[{l}].{k}"
+            if not isinstance(layer[k], list) or len(layer[k]) != n:
+                raise StateError(where, f"needs one entry per recorded epoch ({n})")
+            checked[k] = [_floats(row, f"{where}[{i}]", q) for i, row in enumerate(layer[k])]
+        layers.append(checked)
+    if any(e % stride for e in recorded[:-1]):
+        raise StateError(f"{field}.epochs", f"every epoch but the newest must be a multiple of the stride ({stride})")
+    return {"epochs": recorded, "layers": layers, "stride": stride}
+
+
 def _snapshot(raw: Any, field: str, trainer: "Trainer", orders: list[Array], current: Array | None,
               epochs: int) -> dict[str, Any]:
     s = _dict(raw, field, {"params", "optimizer", "rng", "epoch", "step", "order", "cursor", "accumulators",
@@ -311,7 +350,7 @@ def check_state(state: Any, trainer: "Trainer") -> dict[str, Any]:
     check_version(state)
     s = _dict(state, "state", {"version", "config", "params", "optimizer", "rng", "epoch", "step", "order",
                                "cursor", "accumulators", "history"} | _remedy_fields(trainer),
-              {"early_stopping", "undo"})
+              {"early_stopping", "undo", "distributions"})
     model = trainer.model
     dtype = model.params.flat.dtype
     p = _dict(s["params"], "state.params", {"W", "b"} | ({"gamma", "beta"} if model.batch_norm else set()))
@@ -339,6 +378,7 @@ def check_state(state: Any, trainer: "Trainer") -> dict[str, Any]:
            "order": order, "cursor": cursor,
            "accumulators": _accumulators(s["accumulators"], "state.accumulators", trainer),
            "history": _history(s["history"], "state.history", epoch, trainer),
+           "distributions": _distributions(s.get("distributions"), "state.distributions", epoch, trainer),
            "early_stopping": _early_stopping(s.get("early_stopping"), "state.early_stopping"),
            **_remedies(s, "state", trainer)}
     undo = {"orders": [], "snapshots": []} if s.get("undo") is None else s["undo"]

@@ -37,7 +37,7 @@ from .checkpoint import Checkpointing
 from .datasets import Dataset
 from .model import MLP, ForwardCache, Gradients, Params, Workspace
 from .optimizers import Optimizer
-from .records import EpochRecord, History, StepResult
+from .records import Distributions, EpochRecord, History, StepResult
 from .schedules import EarlyStopping, Schedule
 from .undo import Undoable
 
@@ -99,6 +99,8 @@ class Trainer(Undoable, Checkpointing):
         self.epoch = 0
         self.step_count = 0
         self.history = History()
+        self.distributions = Distributions(model.n_layers)
+        self._last_step: tuple[ForwardCache, Gradients] | None = None
         self._order: Array | None = None
         self._X_epoch: Array | None = None
         self._y_epoch: Array | None = None
@@ -213,6 +215,10 @@ class Trainer(Undoable, Checkpointing):
                 self.task, self._acc_samples, self._acc_correct, self._acc_sse, self._sst_train).items()},
             **{f"test_{k}": v for k, v in test_metrics.items()}})
         self.history.append(rec)
+        if self._last_step is not None:
+            cache, grads = self._last_step
+            self.distributions.record(self.epoch, self.model.W, grads.dW, cache.a)
+            self._last_step = None
         self._order = None
         self._cursor = 0
         self._reset_accumulators()
@@ -240,6 +246,7 @@ class Trainer(Undoable, Checkpointing):
         if self._per_update:
             opt.learning_rate = self._scheduled_rate(self.epoch, opt.t + 1)
         opt.apply(model.params.flat, grads.flat)
+        self._last_step = (cache, grads)  # the epoch's distributions read its last step
         self.step_count += 1
         m = Xb.shape[0]
         self._acc_loss += grads.loss * m

@@ -82,6 +82,7 @@ class Undoable:
             self._gather_epoch()
         self._load_accumulators(snap["accumulators"])
         self.history.truncate(snap["history_length"])
+        self.distributions.truncate(snap["history_length"])
         if self.early_stopping is not None and snap["early_stopping"] is not None:
             self.early_stopping.load_state_dict(snap["early_stopping"])
         self._load_remedy_state(snap)

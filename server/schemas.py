@@ -197,6 +197,13 @@ class BackwardRequest(Request):
     max_elements: MaxElements = DEFAULT_MAX_ELEMENTS
 
 
+class ForkRequest(Request):
+    overrides: SessionConfig = Field(
+        default_factory=SessionConfig,
+        description="a partial SessionConfig applied to the original's (model and optimizer fields; "
+                    "the data and seed are the original's)")
+
+
 class EpochsRequest(Request):
     count: Annotated[int, Field(ge=1), AtMost("max_epochs_per_request")] = 1
     include: list[Literal["params"]] | None = Field(None, description="[] leaves params out; default all")
@@ -482,6 +489,51 @@ class Boundary(BaseModel):
     finite: bool
 
 
+class NeuronLayer(BaseModel):
+    a: list[list[list[float | None]]] = Field(
+        description="one (R, R) grid per neuron: a[n][i][j] is act_l(z[l]) of neuron n at (x[j], y[i])")
+
+
+class Neurons(BaseModel):
+    x: list[float] = Field(description="R column coordinates in the raw input plane (x1)")
+    y: list[float] = Field(description="R row coordinates (x2)")
+    layers: list[NeuronLayer] = Field(description="one per weight layer")
+    finite: bool
+
+
+class DistributionLayer(BaseModel):
+    W: list[list[float | None]] = Field(description="per recorded epoch, the percentiles of W[l] after it")
+    dW: list[list[float | None]] = Field(description="per recorded epoch, the percentiles of dW[l] of its last step")
+    a: list[list[float | None]] = Field(description="per recorded epoch, the percentiles of a[l] over its last minibatch")
+
+
+class Distributions(BaseModel):
+    percentiles: list[float]
+    epochs: list[int] = Field(description="the recorded epochs (at most 2000; older ones thinned evenly)")
+    layers: list[DistributionLayer]
+    finite: bool
+
+
+class ChainRule(BaseModel):
+    """``dW[layer][out][in] = sum_s delta[layer][s][out] * a[layer-1][s][in] (+ l2 * W)`` with the
+    last Step's numbers, and how each ``delta`` was made (see ``mlp_engine.chain``)."""
+
+    model_config = ConfigDict(extra="allow")
+    layer: int
+    out: int
+    m: int = Field(description="samples in the minibatch")
+    dW: float | None
+    terms: list[dict[str, Any]] = Field(description="per sample: delta, a, product (at most 1000)")
+    folded: dict[str, Any] | None = Field(description="the terms past the listed ones: count and sum")
+    sum: float | None
+    l2: float
+    l2_term: float | None
+    deltas: list[dict[str, Any]] = Field(description="per listed sample, how delta[layer][s][out] was made")
+    graph: dict[str, Any] | None = Field(description="one sample's computational graph (networks of <= 40 neurons)")
+    step: int
+    finite: bool
+
+
 class Outputs(BaseModel):
     task: Task
     split: Literal["train", "test"]
@@ -524,6 +576,8 @@ class TrainerState(BaseModel):
     history: Any = Field(None, description="per-epoch lists: train_loss, test_loss, grad_norms, learning_rate "
                                            "and the task's metrics, one entry per epoch")
     early_stopping: Any = Field(None, description="best, bad_epochs, stopped_epoch; or null")
+    distributions: Any = Field(None, description="percentiles, epochs, and per weight layer the quantiles of "
+                                                 "W, dW and a per recorded epoch (as GET .../distributions)")
     undo: Any = Field(None, description="{orders: [array], snapshots: [the state before each recent change]}")
 
 

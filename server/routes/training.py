@@ -23,6 +23,7 @@ from ..schemas import (
     PredictResult,
 )
 from ..serialize import JSONBytes, respond
+from ..sessions import LastStep
 from ..limits import current_limits
 
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["training"])
@@ -42,7 +43,9 @@ async def backward(session: SessionDep, body: BackwardRequest | None = None) -> 
 
     def work() -> JSONBytes:
         t = session.trainer
+        W = [w.copy() for w in t.model.W]  # the chain-rule view needs the weights this pass used
         result = t.step(body.indices, body.apply)
+        session.last_step = LastStep.keep(t, result, W)
         return respond(views.trace(t, result, include), max_elements=body.max_elements,
                        finite=result.finite and t.finite)
 

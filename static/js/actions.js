@@ -3,6 +3,7 @@
 // is idle.
 import * as api from './api.js';
 import { banner, clearBanner, showError } from './banner.js';
+import { epochsB, resetB, stepB } from './compare.js';
 import { stopAnimation, stopPlay } from './playback.js';
 import { refreshOutput, renderAll } from './render.js';
 import { doEpochs, doStep, fullParams, newSession, openSession, takeChanged } from './session.js';
@@ -47,12 +48,14 @@ export async function afterTraining() {
 export const step = (animate) => run(async () => {
   await stopPlay();
   await doStep(animate);
+  await stepB(); // a second run side by side takes its Step too
   await afterTraining();
 });
 
 export const epoch = () => run(async () => {
   await stopPlay();
   await doEpochs(1);
+  await epochsB(1);
   await afterTraining();
 });
 
@@ -60,6 +63,7 @@ export const reset = () => run(async () => {
   await stopPlay();
   stopAnimation();
   await takeChanged(await api.reset(store.session.id), { sync: false });
+  await resetB();
   clearBanner();
   await afterTraining();
 });

@@ -90,6 +90,13 @@ export const epochs = (id, count = 1) => request('POST', `${session(id)}/epochs`
 
 export const reset = (id) => request('POST', `${session(id)}/reset`);
 
+/**
+ * A counterfactual run: a new session at epoch 0 with this one's config and `overrides` (a partial
+ * SessionConfig, model and optimizer fields) applied; the same data, seed and minibatch order,
+ * and this session's initial weights wherever the shapes agree. Answers its SessionState (201).
+ */
+export const fork = (id, overrides = {}) => request('POST', `${session(id)}/fork`, { body: { overrides } });
+
 export const gradcheck = (id, body = {}) => request('POST', `${session(id)}/gradcheck`, { body });
 
 /** A seeded sample of the (scaled) train and test data, at most maxPoints rows per split. */
@@ -99,6 +106,16 @@ export const data = (id, maxPoints = 2000) => request('GET', `${session(id)}/dat
 export const boundary = (id, resolution = 50) => request('GET', `${session(id)}/boundary`, { query: { resolution } });
 
 /** Predictions against the truth on a split, with confusion/accuracy or rmse/r2. */
+/** Every hidden and output neuron's activation over the input plane (2-D data only). */
+export const neurons = (id, resolution = 24) => request('GET', `${session(id)}/neurons`, { query: { resolution } });
+
+/** The percentiles of W, dW and a per layer and recorded epoch. */
+export const distributions = (id) => request('GET', `${session(id)}/distributions`);
+
+/** Where dW[layer][out][in] of the last Step came from (and one sample's graph for small networks). */
+export const chain = (id, layer, out, into, sample = 0) =>
+  request('GET', `${session(id)}/chain`, { query: { layer, out, in: into, sample } });
+
 export const outputs = (id, split = 'test', maxPoints = 2000) =>
   request('GET', `${session(id)}/outputs`, { query: { split, max_points: maxPoints } });
 

@@ -20,6 +20,29 @@ function shownNeurons(n) {
 const slotOf = (shown, k) => (shown.gap >= 0 && k >= shown.gap ? k + 1 : k);
 const yOf = (shown, slot) => (shown.slots - 1) / 2 - slot;
 
+const MARGIN = { l: 20, r: 20, t: 10, b: 52 };
+
+/**
+ * Where the diagram puts things, in the plot's coordinates, for the pictures drawn over it
+ * (neurons.js): the axes' ranges (higher with residual skip arcs), the margin in pixels, and `at(k, i)` the centre of neuron i of
+ * node layer k (null when that neuron is not drawn), with the neurons' marker size in pixels.
+ */
+export function diagramGeometry(layers, residual = false) {
+  const L = layers.length - 1;
+  const shown = layers.map(shownNeurons);
+  const maxSlots = Math.max(...shown.map((s) => s.slots));
+  const half = (maxSlots - 1) / 2;
+  return {
+    shown, maxSlots, margin: MARGIN,
+    xRange: [-0.4, L + 0.55], yRange: [-half - 0.6, half + (residual ? 1.05 : 0.75)], // room for the skip arcs
+    nodeSize: Math.max(14, Math.min(34, 300 / maxSlots)),
+    at: (k, i) => {
+      const slot = shown[k].idx.indexOf(i);
+      return slot < 0 ? null : { x: k, y: yOf(shown[k], slotOf(shown[k], slot)) };
+    },
+  };
+}
+
 /** Row 0 of a batch quantity (or the vector itself); null when it is a summary or absent. */
 function firstRow(v) {
   if (!Array.isArray(v) || isSummary(v)) return null;
@@ -80,8 +103,8 @@ function maxAbs(values) {
  */
 export function renderNetwork(el, { layers, params, trace, before, stage, activation, outputActivation, residual = false }) {
   const L = layers.length - 1;
-  const shown = layers.map(shownNeurons);
-  const maxSlots = Math.max(...shown.map((s) => s.slots));
+  const geometry = diagramGeometry(layers, residual);
+  const { shown, maxSlots } = geometry;
   const pos = (k, i) => ({ x: k, y: yOf(shown[k], slotOf(shown[k], i)) });
   const traces = [];
   const annotations = [];
@@ -150,7 +173,7 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
 
   // ---- nodes ----
   const node = { x: [], y: [], color: [], text: [], line: [], ids: [] }; // ids: [k, i], for the click-to-edit
-  const nodeSize = Math.max(14, Math.min(34, 300 / maxSlots));
+  const { nodeSize } = geometry;
   for (let k = 0; k <= L; k += 1) {
     const shownK = shown[k];
     const lit = nodeValues(k, stage, trace);
@@ -219,11 +242,10 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
       text: `<b>L = ${trace.finite === false ? 'NaN (diverged)' : fmt(trace.loss)}</b>${target}`, font: { size: 17, color: COLORS.bad },
       bgcolor: COLORS.labelBg, bordercolor: COLORS.bad, borderpad: 4 });
   }
-  const half = (maxSlots - 1) / 2;
   draw(el, traces, layout({
-    margin: { l: 20, r: 20, t: 10, b: 52 },
-    xaxis: { visible: false, range: [-0.4, L + 0.55], fixedrange: true },
-    yaxis: { visible: false, range: [-half - 0.6, half + (residual ? 1.05 : 0.75)], fixedrange: true },
+    margin: geometry.margin,
+    xaxis: { visible: false, range: geometry.xRange, fixedrange: true },
+    yaxis: { visible: false, range: geometry.yRange, fixedrange: true },
     hovermode: 'closest',
     annotations,
   }));

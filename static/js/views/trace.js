@@ -5,6 +5,7 @@
 // neither, and says "—" when the server sent none.
 import { esc, fmt, isSummary, matmul, quantityHtml, shapeOf } from '../format.js';
 import { stagesOf } from '../stages.js';
+import { renderPractice } from './practice.js';
 
 const pills = () => document.getElementById('stage-pills');
 const body = () => document.getElementById('trace-body');
@@ -176,12 +177,16 @@ function updateStage(trace, before, config) {
 /**
  * Draw the panel.
  * @param {{trace: object|null, before: {W, b}[]|null, stageIndex: number, config: object,
- *          formulas: object|null}} view  `formulas` is GET /api/options' (null: none sent).
+ *          formulas: object|null, practice?: boolean, sessionId?: string}} view  `formulas` is
+ *          GET /api/options' (null: none sent); with `practice` the stage asks for its numbers.
  * The stage pills carry `data-index`; the page wires their clicks.
  */
-export function renderTrace({ trace, before, stageIndex, config, formulas }) {
+export function renderTrace(view) {
+  const { trace, before, stageIndex, config, formulas } = view;
   const nav = pills();
   const out = body();
+  document.body.dataset.practiceHiding = '0';
+  document.body.dataset.practice = view.practice ? '1' : '0';
   if (!trace) {
     nav.innerHTML = '';
     out.innerHTML = `<p class="empty">Press <b>Step</b> (or →) to run one forward and backward pass on a
@@ -212,4 +217,5 @@ export function renderTrace({ trace, before, stageIndex, config, formulas }) {
   else html = updateStage(trace, before, config);
   out.innerHTML = meta + html;
   out.dataset.stage = stage.id;
+  if (view.practice) renderPractice(out, view);
 }
