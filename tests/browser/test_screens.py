@@ -159,7 +159,7 @@ def test_keyboard_alone_steps_selects_a_weight_and_opens_a_lesson(app):
     page.locator("[data-testid=param-pick] summary").focus()
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "pick-param"
+    assert page.evaluate("document.activeElement.id") == "wpick-param"
     page.keyboard.press("ArrowDown")  # W[0] -> b[0]
     page.keyboard.press("ArrowUp")    # back to W[0]
     page.keyboard.press("Tab")

@@ -10,9 +10,9 @@ const $ = (id) => document.getElementById(id);
  */
 export function initPicker({ layers, open }) {
   const box = $('param-pick');
-  const select = $('pick-param');
-  const i = $('pick-i');
-  const j = $('pick-j');
+  const select = $('wpick-param');
+  const i = $('wpick-i');
+  const j = $('wpick-j');
 
   const chosen = () => {
     const [name, l] = select.value.split(':');
@@ -24,9 +24,9 @@ export function initPicker({ layers, open }) {
     // W[l] is (out, in): row i is a neuron of layer l + 1, column j one of layer l.
     i.max = String(sizes[layer + 1] - 1);
     j.max = String(sizes[layer] - 1);
-    $('pick-j-label').hidden = name === 'b';
+    $('wpick-j-label').hidden = name === 'b';
     j.required = name !== 'b';
-    $('pick-i-text').textContent = name === 'b' ? 'Neuron i' : 'Row i (neuron)';
+    $('wpick-i-text').textContent = name === 'b' ? 'Neuron i' : 'Row i (neuron)';
   };
   const fill = () => {
     const sizes = layers();
