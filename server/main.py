@@ -46,7 +46,9 @@ from fastapi.staticfiles import StaticFiles
 
 from . import __version__, errors, security
 from .guard import BodyGuard
+from .budget import Budget
 from .limits import LimitsScope
+from .sessions import ComputeScope
 from .live import LiveHub
 from .routes import ROUTERS, lessons, live
 from .sessions import lifespan
@@ -69,7 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan)  # saves pending session changes on shutdown
     app.state.settings = settings
     app.state.store = open_store(settings)  # memory, SQLite or Redis: MLP_PLAYGROUND_STORE
-    app.state.live = LiveHub(settings.max_live_connections)  # live training sockets
+    app.state.live = LiveHub(settings.max_live_connections, settings.max_live_per_client,
+                             settings.live_idle_seconds)  # live training sockets
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -78,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})
-    app.add_middleware(LimitsScope, limits=settings.limits)  # the bounds request schemas check
+    app.add_middleware(LimitsScope, limits=settings.limits,  # the bounds request schemas check,
+                       budget=Budget.from_settings(settings))  # and the budgets work is priced against
+    app.add_middleware(ComputeScope, threads=settings.compute_threads)  # engine calls at once
     security.install(app, settings, app.state.store)  # per-client limits, CORS, headers (outermost)
     return app

@@ -30,7 +30,7 @@ def plotly_js() -> Path | None:
     return path if path.is_file() else None
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])
 async def index(request: Request) -> Response:
     page = Path(request.app.state.settings.static_dir) / "index.html"
     if page.is_file():
