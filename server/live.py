@@ -103,7 +103,7 @@ class LiveHub:
 
     def status(self) -> dict[str, int]:
         return {"connections": self.connections, "playing": self.playing,
-                "max_connections": self.max_connections, "max_per_client": self.max_per_client}
+                "max_connections": self.max_connections}
 
 
 # --------------------------------------------------------------------------

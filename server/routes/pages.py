@@ -30,12 +30,15 @@ def plotly_js() -> Path | None:
     return path if path.is_file() else None
 
 
-@router.api_route("/", methods=["GET", "HEAD"])
+@router.get("/")
 async def index(request: Request) -> Response:
     page = Path(request.app.state.settings.static_dir) / "index.html"
     if page.is_file():
         return FileResponse(page, media_type="text/html")
     return HTMLResponse(PLACEHOLDER)
+
+
+router.add_api_route("/", index, methods=["HEAD"], include_in_schema=False)
 
 
 @router.get("/vendor/plotly.min.js")

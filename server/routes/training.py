@@ -94,24 +94,37 @@ GRADCHECK_SEED = 0
 
 
 def gradcheck_plan(trainer, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, dict | None]:
-    """Which parameters and rows to check: all of them when that fits the budget, else a sample
-    (at most ``MAX_GRADCHECK_PARAMS`` parameters, then as many rows as the budget allows).
-    ``(checked or None for all, rows, what was sampled or None)``."""
+    """Which parameters and rows to check: all of them when that fits the request budget; else
+    as many of the rows as fit (a seeded sample); and when not even one row fits with every
+    parameter, a sample of the parameters on one row. ``(checked, or None for every
+    parameter; the rows; what was sampled, or None)``."""
     n, layers = trainer.model.n_params, trainer.model.layers
     limit = current_limits().max_gradcheck_params
+    if n > limit:
+        raise ValueError(f"model.layers: the gradient check is limited to {limit} "
+                         f"parameters (it costs two forward passes per parameter); "
+                         f"this model has {n}")
+    room = budget.BUDGET.get().request_seconds
+
+    def price(rows: int, p: int) -> float:
+        return budget.seconds(cost.gradient_check(layers, rows, p))
+
     rng = np.random.default_rng(GRADCHECK_SEED)
-    checked = None if n <= limit else np.sort(rng.choice(n, size=limit, replace=False))
-    p = n if checked is None else limit
-    per_row = budget.seconds(cost.gradient_check(layers, 1, p)) - budget.seconds(cost.gradient_check(layers, 0, p))
-    fixed = budget.seconds(cost.gradient_check(layers, 0, p))
-    room = budget.BUDGET.get().request_seconds - fixed
-    fit = int(room // per_row) if per_row > 0 else len(idx)
-    if fit < 1:
-        budget.check_seconds(cost.gradient_check(layers, 1, p), "indices", f"a gradient check of {p} parameters")
+    per_row = price(1, n) - price(0, n)
+    fit = int((room - price(0, n)) // per_row) if per_row > 0 else len(idx)
+    checked = None
+    if fit < 1:  # sample the parameters: as many as one row allows
+        per_param = price(1, 1) - price(1, 0)
+        p = int((room - price(1, 0)) // per_param)
+        if p < 1:
+            budget.check_seconds(cost.gradient_check(layers, 1, 1), "indices", "a gradient check")
+        checked = np.sort(rng.choice(n, size=min(p, n), replace=False))
+        fit = 1
     rows = idx if fit >= len(idx) else np.sort(rng.choice(idx, size=fit, replace=False))
     sampled = None
     if checked is not None or len(rows) < len(idx):
-        sampled = {"params": p, "of_params": n, "rows": int(len(rows)), "of_rows": int(len(idx))}
+        sampled = {"params": n if checked is None else int(len(checked)), "of_params": n,
+                   "rows": int(len(rows)), "of_rows": int(len(idx))}
     return checked, rows, sampled
 
 

@@ -304,24 +304,30 @@ class DurableStore:
         renewed = time.monotonic()
         while not self._stop.wait(tick):
             try:
-                with self._lock:
-                    dirty = list(self._dirty)
-                now = time.monotonic()
-                if dirty:
-                    wanted = self.backend.wanted([s.id for s in dirty])
-                    for session in dirty:
-                        due = session.id in wanted or now - session.saved_at >= self.save_interval
-                        if due and session.lock.thread.acquire(blocking=False):
-                            try:
-                                if session in self._dirty:
-                                    self._save(session, fingerprint(session.trainer))
-                            finally:
-                                session.lock.thread.release()
-                if now - renewed > self.lease_seconds / 3:
-                    renewed = now
-                    with self._lock:
-                        held = [s.id for s in self._active | self._dirty]
-                    if held:
-                        self.backend.renew(held, self.owner, self.lease_seconds, time.time())
+                renewed = self._flush_once(renewed)
             except Exception:  # a transient backend error must not end the saver
                 log.exception("session saver")
+
+    def _flush_once(self, renewed: float) -> float:
+        """One tick of the saver; when the leases were last renewed. A function of its own so
+        that its references to sessions end with it (a deleted session is freed at once)."""
+        with self._lock:
+            dirty = list(self._dirty)
+        now = time.monotonic()
+        if dirty:
+            wanted = self.backend.wanted([s.id for s in dirty])
+            for session in dirty:
+                due = session.id in wanted or now - session.saved_at >= self.save_interval
+                if due and session.lock.thread.acquire(blocking=False):
+                    try:
+                        if session in self._dirty:
+                            self._save(session, fingerprint(session.trainer))
+                    finally:
+                        session.lock.thread.release()
+        if now - renewed > self.lease_seconds / 3:
+            renewed = now
+            with self._lock:
+                held = [s.id for s in self._active | self._dirty]
+            if held:
+                self.backend.renew(held, self.owner, self.lease_seconds, time.time())
+        return renewed
