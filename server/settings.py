@@ -83,8 +83,9 @@ variable                                   default    bounds
                                                       activations, a prediction's, a grid's)
 ``MLP_PLAYGROUND_MAX_SESSION_MB``          1024       memory one session may keep (data, parameters,
                                                       optimizer state, undo snapshots, its batch's buffers)
-``MLP_PLAYGROUND_COMPUTE_THREADS``         2          engine calls running at once (the others queue, off
-                                                      the event loop; 0: as many as the threadpool has)
+``MLP_PLAYGROUND_COMPUTE_THREADS``         0          engine calls running at once (the others queue, off
+                                                      the event loop); 0: as many as the threadpool has
+                                                      (40), so a quick request never queues behind long ones
 ``MLP_PLAYGROUND_LIVE_IDLE_SECONDS``       300        a live socket that neither plays nor sends a message
                                                       this long is closed (code 1001)
 ``MLP_PLAYGROUND_MAX_LIVE_PER_CLIENT``     4          live sockets one client address may hold (1013 beyond)
@@ -213,7 +214,7 @@ class Settings:
     max_request_seconds: float = 20.0
     max_request_mb: float = 1024.0
     max_session_mb: float = 1024.0
-    compute_threads: int = field(default=2, metadata=ZERO_OK)
+    compute_threads: int = field(default=0, metadata=ZERO_OK)
     live_idle_seconds: float = 300.0
     max_live_per_client: int = 4
     allowed_hosts: str = ""
