@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
 
-.PHONY: run test install install-test chromium services bench clean
+.PHONY: run test check screenshots install install-test chromium services bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12 or python3 on PATH)"; exit 1; }
@@ -48,6 +48,22 @@ run: install
 
 test: install-test chromium services
 	$(BIN)/python -m pytest $(ARGS)
+
+## The quick tier: the engine, in-process API and quick lesson tests; no browser, no child
+## process, no fuzzing (the markers are in pyproject.toml). make test stays the whole suite.
+check: install-test
+	$(BIN)/python -m pytest -q -m "not browser and not subprocess and not slow" --ignore=tests/browser $(ARGS)
+
+## The README's pictures, on purpose: the lessons' browser test takes them under
+## artifacts/screenshots/lessons/, then they are copied over the ones in docs/lessons/
+## (and practice's and compare's from artifacts/screenshots/practice/ into docs/practice/).
+screenshots: install-test chromium
+	rm -rf artifacts/screenshots/lessons
+	$(BIN)/python -m pytest -q tests/browser/test_lessons.py -k test_each_lesson_starts_from_the_page $(ARGS)
+	cp artifacts/screenshots/lessons/*.png docs/lessons/
+	rm -rf artifacts/screenshots/practice
+	$(BIN)/python -m pytest -q tests/browser/test_practice.py tests/browser/test_compare.py -k "backward_1 or two_learning_rates" $(ARGS)
+	cp artifacts/screenshots/practice/*.png docs/practice/
 
 bench: install-test
 	@for f in bench/[!_]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

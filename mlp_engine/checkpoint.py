@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .records import History
+from .records import Distributions, History
 from .state import decode, encode
 from .state_check import STATE_VERSION, StateError, check_state, check_version
 
@@ -49,7 +49,8 @@ class Checkpointing:
         return encode({
             "version": STATE_VERSION,
             "config": self.config,
-            "params": {"W": self.model.W, "b": self.model.b},
+            "params": {"W": self.model.W, "b": self.model.b,
+                       **({"gamma": self.model.gamma, "beta": self.model.beta} if self.model.batch_norm else {})},
             "optimizer": self.optimizer.state_dict(),
             "rng": self.rng.bit_generator.state,
             "epoch": self.epoch,
@@ -58,8 +59,10 @@ class Checkpointing:
             "cursor": self._cursor,
             "accumulators": self._accumulators(),
             "history": self.history.as_dict(extras=True),
+            "distributions": self.distributions.state_dict(),
             "early_stopping": None if self.early_stopping is None else self.early_stopping.state_dict(),
             "undo": {"orders": orders, "snapshots": snaps},
+            **self._remedy_state(),
         })
 
     @classmethod
@@ -91,8 +94,10 @@ class Checkpointing:
         The state is checked whole first; a refused one changes nothing. States saved
         before the metrics, early stopping and undo existed load too."""
         s = check_state(state, self)
-        self.model.params.flat[...] = np.concatenate([w.ravel() for w in s["params"]["W"]]
-                                                     + [v for v in s["params"]["b"]])
+        p = s["params"]
+        self.model.params.flat[...] = np.concatenate([w.ravel() for w in p["W"]] + list(p["b"])
+                                                     + list(p.get("gamma", [])) + list(p.get("beta", [])))
+        self._load_remedy_state(s)
         self.optimizer.load_state_dict(s["optimizer"])
         self.rng.bit_generator.state = s["rng"]
         self.epoch, self.step_count = s["epoch"], s["step"]
@@ -102,6 +107,9 @@ class Checkpointing:
         self._load_accumulators(s["accumulators"])
         h = s["history"]
         self.history = History(h["train_loss"], h["test_loss"], h["grad_norms"], h["learning_rate"], h["metrics"])
+        d = s["distributions"]
+        self.distributions = Distributions(self.model.n_layers, d["epochs"], d["layers"], d["stride"])
+        self._last_step = None
         if self.early_stopping is not None and s["early_stopping"] is not None:
             self.early_stopping.load_state_dict(s["early_stopping"])
         self._undo.clear()

@@ -67,6 +67,12 @@ def make_rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng(init_ss), np.random.default_rng(order_ss)
 
 
+def make_dropout_rng(seed: int) -> np.random.Generator:
+    """The generator of the dropout masks: the seed's third child (``SeedSequence(seed).spawn(3)[2]``),
+    independent of the other two, so turning dropout on changes neither the weights nor the order."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
+
+
 def make_trainer(config: dict[str, Any] | None = None, data: Dataset | None = None, *,
                  undo_depth: int = DEFAULT_UNDO_DEPTH, undo_max_params: int = DEFAULT_UNDO_MAX_PARAMS,
                  data_dir: str | Path | None = None, download: bool = True) -> Trainer:
@@ -75,7 +81,9 @@ def make_trainer(config: dict[str, Any] | None = None, data: Dataset | None = No
     ``{"dataset": {...}, "model": {...}, "optimizer": {...}, "seed": int}``;
     every field is optional. Missing ``model.layers`` become
     ``[n_features, 8, 8, n_outputs]``; missing output activation and loss
-    follow the task. ``data`` may be passed to skip loading it again.
+    follow the task. ``model.activation`` may be a list (one name per hidden
+    layer); ``model.dropout``, ``model.batch_norm``, ``model.residual`` and
+    ``optimizer.l1`` are off unless given. ``data`` may be passed to skip loading it again.
     ``dataset.features`` (1-D and 2-D data only; default the raw inputs)
     turns the inputs into those features, so the default input size follows.
     The trainer's ``config`` is the complete, resolved config; ``undo_depth``
@@ -113,12 +121,15 @@ def make_trainer(config: dict[str, Any] | None = None, data: Dataset | None = No
     init_rng, order_rng = make_rngs(cfg["seed"])
     model = MLP(m_cfg["layers"], m_cfg["activation"], m_cfg["output_activation"], m_cfg["loss"],
                 m_cfg["init"], init_rng, m_cfg.get("weights"), m_cfg.get("biases"),
-                l2=o_cfg["l2"], dtype=m_cfg["dtype"])
+                l2=o_cfg["l2"], dtype=m_cfg["dtype"], l1=o_cfg.get("l1", 0.0),
+                dropout=m_cfg.get("dropout", 0.0), batch_norm=m_cfg.get("batch_norm", False),
+                residual=m_cfg.get("residual", False))
     optimizer = make_optimizer(o_cfg["name"], o_cfg["learning_rate"], momentum=o_cfg["momentum"],
                                nesterov=o_cfg["nesterov"], clip_norm=o_cfg["clip_norm"])
     return Trainer(model, optimizer, data, o_cfg["batch_size"], o_cfg["shuffle"], order_rng, cfg,
                    Schedule.from_config(o_cfg["schedule"]), EarlyStopping.from_config(o_cfg["early_stopping"]),
-                   undo_depth=undo_depth, undo_max_params=undo_max_params)
+                   undo_depth=undo_depth, undo_max_params=undo_max_params,
+                   dropout_rng=make_dropout_rng(cfg["seed"]) if model.dropout else None)
 
 
-__all__ = ["make_trainer", "resolve_config", "make_rngs", "default_output", "DEFAULT_HIDDEN"]
+__all__ = ["make_trainer", "resolve_config", "make_rngs", "make_dropout_rng", "default_output", "DEFAULT_HIDDEN"]

@@ -1,5 +1,6 @@
 """What training records: one epoch (:class:`EpochRecord`), every epoch so far
-(:class:`History`) and one step's trace (:class:`StepResult`)."""
+(:class:`History`), the spread of each layer's numbers over the epochs
+(:class:`Distributions`) and one step's trace (:class:`StepResult`)."""
 from __future__ import annotations
 
 import math
@@ -52,6 +53,103 @@ class History:
             del values[n:]
 
 
+PERCENTILES: tuple[float, ...] = (0.0, 6.68, 15.87, 30.85, 50.0, 69.15, 84.13, 93.32, 100.0)
+"""TensorBoard's distribution bands: the extremes, +-1.5, +-1 and +-0.5 standard
+deviations of a normal distribution, and the median."""
+
+DISTRIBUTION_KINDS = ("W", "dW", "a")
+MAX_DISTRIBUTION_EPOCHS = 2000
+
+
+_FRACTIONS = np.asarray(PERCENTILES) / 100.0
+_PLACES: dict[int, tuple[Array, Array, Array, Array]] = {}
+
+
+def _places(n: int) -> tuple[Array, Array, Array, Array]:
+    """For ``n`` sorted values: each percentile's neighbours ``lo``, ``hi``, its weight ``t``
+    and where ``t >= 0.5`` (cached: the sizes met in training are few)."""
+    got = _PLACES.get(n)
+    if got is None:
+        pos = _FRACTIONS * (n - 1)
+        lo = np.floor(pos).astype(np.intp)
+        t = pos - lo
+        got = _PLACES[n] = (lo, np.minimum(lo + 1, n - 1), t, t >= 0.5)
+        if len(_PLACES) > 256:  # a bound, not a policy: drop the oldest size
+            del _PLACES[next(iter(_PLACES))]
+    return got
+
+
+def quantiles(values: Array) -> list[float]:
+    """:data:`PERCENTILES` of all entries of ``values``, NumPy's ``percentile`` with its
+    default (linear) method: one sort and NumPy's own interpolation, ``a + (b - a) t``
+    (``b - (b - a) (1 - t)`` from ``t = 0.5``), since ``np.percentile`` itself costs more
+    than an epoch of a small network; NaN when any entry is NaN, as there."""
+    v = np.sort(values, axis=None)
+    if not v.size:
+        return [math.nan] * len(PERCENTILES)
+    if np.isnan(v[-1]):  # sort puts NaN last
+        return [math.nan] * len(PERCENTILES)
+    lo, hi, t, upper = _places(v.size)
+    a, b = v[lo], v[hi]
+    d = b - a
+    return np.where(upper, b - d * (1 - t), a + d * t).tolist()
+
+
+@dataclass
+class Distributions:
+    """Per weight layer and per recorded epoch, the :data:`PERCENTILES` of ``W``
+    (after the epoch), ``dW`` (of the epoch's last step) and ``a`` (the layer's
+    activations over the epoch's last minibatch).
+
+    ``layers[l][kind]`` holds one list of 9 floats per entry of ``epochs``.
+    Kept: every ``stride``-th epoch, and the newest. Once more than ``limit``
+    are kept, every second one goes and ``stride`` doubles, so a long run's
+    record stays bounded and evenly spaced."""
+
+    n_layers: int
+    epochs: list[int] = field(default_factory=list)
+    layers: list[dict[str, list[list[float]]]] = field(default_factory=list)
+    stride: int = 1
+    limit: int = MAX_DISTRIBUTION_EPOCHS
+
+    def __post_init__(self) -> None:
+        if not self.layers:
+            self.layers = [{k: [] for k in DISTRIBUTION_KINDS} for _ in range(self.n_layers)]
+
+    def _keep(self, places: list[int]) -> None:
+        self.epochs = [self.epochs[i] for i in places]
+        for layer in self.layers:
+            for k in DISTRIBUTION_KINDS:
+                layer[k] = [layer[k][i] for i in places]
+
+    def record(self, epoch: int, W: list[Array], dW: list[Array], a: list[Array]) -> None:
+        """Add one epoch: ``W[l]`` ``(out, in)``, ``dW[l]`` like it, ``a[l]`` ``(m, out)``."""
+        if self.epochs and self.epochs[-1] % self.stride:  # it was kept only as the newest
+            self._keep(list(range(len(self.epochs) - 1)))
+        self.epochs.append(epoch)
+        with np.errstate(all="ignore"):
+            for layer, w, g, act in zip(self.layers, W, dW, a):
+                layer["W"].append(quantiles(w))
+                layer["dW"].append(quantiles(g))
+                layer["a"].append(quantiles(act))
+        if len(self.epochs) > self.limit:
+            self.stride *= 2
+            last = len(self.epochs) - 1
+            self._keep([i for i, e in enumerate(self.epochs) if e % self.stride == 0 or i == last])
+
+    def truncate(self, n: int) -> None:
+        """Keep the epochs up to ``n`` (undo)."""
+        self._keep([i for i, e in enumerate(self.epochs) if e <= n])
+
+    def as_dict(self) -> dict[str, Any]:
+        """``percentiles``, ``epochs`` and per layer ``W``, ``dW``, ``a``: one list of quantiles per epoch."""
+        return {"percentiles": list(PERCENTILES), "epochs": list(self.epochs),
+                "layers": [{k: [list(q) for q in layer[k]] for k in DISTRIBUTION_KINDS} for layer in self.layers]}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**self.as_dict(), "stride": self.stride}
+
+
 @dataclass
 class EpochRecord:
     """One finished epoch."""
@@ -97,4 +195,4 @@ class StepResult:
         return self.grads.finite
 
 
-__all__ = ["History", "EpochRecord", "StepResult"]
+__all__ = ["History", "EpochRecord", "StepResult", "Distributions", "PERCENTILES", "quantiles"]

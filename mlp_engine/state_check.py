@@ -4,7 +4,8 @@
 (JSON-safe, see :mod:`.state`) and the trainer its config builds, and holds
 every field against that trainer's model and data: types, dtypes, shapes,
 ranges, the cursor inside the epoch's order, the history one entry per
-epoch, and every undo snapshot whole, as strictly as the live state. It
+epoch, batch norm's ``gamma``, ``beta`` and running estimates and the dropout
+generator (exactly when the model has them), and every undo snapshot whole, as strictly as the live state. It
 answers with the state decoded and converted (arrays in the model's dtype,
 plain ints and floats), which the trainer then applies without a conversion
 that could fail, so a state that passes can never make a later step, epoch,
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import metrics
+from .records import DISTRIBUTION_KINDS, MAX_DISTRIBUTION_EPOCHS, PERCENTILES
 
 if TYPE_CHECKING:  # the trainer imports this module to check what it loads
     from .trainer import Trainer
@@ -236,10 +238,48 @@ def _history(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dict[str,
             "metrics": {k: _floats(s.get(k, [None] * epochs), f"{field}.{k}", epochs, none=True) for k in keys}}
 
 
+def _distributions(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dict[str, Any]:
+    """The quantile record: the fixed percentiles, recorded epochs rising within
+    ``[1, epochs]`` (at most :data:`MAX_DISTRIBUTION_EPOCHS`, multiples of the stride
+    but the newest), and per layer and kind
+    one list of quantiles per recorded epoch. States saved before it existed load empty."""
+    L = trainer.model.n_layers
+    if raw is None:
+        return {"epochs": [], "layers": [{k: [] for k in DISTRIBUTION_KINDS} for _ in range(L)], "stride": 1}
+    s = _dict(raw, field, {"percentiles", "epochs", "layers", "stride"})
+    stride = _int(s["stride"], f"{field}.stride", 1)
+    if stride & (stride - 1):
+        raise StateError(f"{field}.stride", f"must be a power of 2, got {stride}")
+    if _floats(s["percentiles"], f"{field}.percentiles", len(PERCENTILES)) != list(PERCENTILES):
+        raise StateError(f"{field}.percentiles", f"must be {list(PERCENTILES)}")
+    if not isinstance(s["epochs"], list) or len(s["epochs"]) > MAX_DISTRIBUTION_EPOCHS:
+        raise StateError(f"{field}.epochs", f"must be a list of at most {MAX_DISTRIBUTION_EPOCHS} epochs")
+    recorded: list[int] = []
+    for i, e in enumerate(s["epochs"]):
+        e = _int(e, f"{field}.epochs[{i}]", recorded[-1] + 1 if recorded else 1, epochs + 1)
+        recorded.append(e)
+    if not isinstance(s["layers"], list) or len(s["layers"]) != L:
+        raise StateError(f"{field}.layers", f"needs one entry per weight layer ({L})")
+    n, q = len(recorded), len(PERCENTILES)
+    layers = []
+    for l, raw_layer in enumerate(s["layers"]):
+        layer = _dict(raw_layer, f"{field}.layers[{l}]", set(DISTRIBUTION_KINDS))
+        checked = {}
+        for k in DISTRIBUTION_KINDS:
+            where = f"{field}.layers[{l}].{k}"
+            if not isinstance(layer[k], list) or len(layer[k]) != n:
+                raise StateError(where, f"needs one entry per recorded epoch ({n})")
+            checked[k] = [_floats(row, f"{where}[{i}]", q) for i, row in enumerate(layer[k])]
+        layers.append(checked)
+    if any(e % stride for e in recorded[:-1]):
+        raise StateError(f"{field}.epochs", f"every epoch but the newest must be a multiple of the stride ({stride})")
+    return {"epochs": recorded, "layers": layers, "stride": stride}
+
+
 def _snapshot(raw: Any, field: str, trainer: "Trainer", orders: list[Array], current: Array | None,
               epochs: int) -> dict[str, Any]:
     s = _dict(raw, field, {"params", "optimizer", "rng", "epoch", "step", "order", "cursor", "accumulators",
-                           "history_length", "early_stopping"})
+                           "history_length", "early_stopping"} | _remedy_fields(trainer))
     ref = s["order"]
     if ref is None:
         order = None
@@ -258,7 +298,39 @@ def _snapshot(raw: Any, field: str, trainer: "Trainer", orders: list[Array], cur
             "rng": _rng(s["rng"], f"{field}.rng"), "epoch": epoch, "step": _int(s["step"], f"{field}.step"),
             "order": order, "cursor": _cursor(s["cursor"], f"{field}.cursor", order is not None, trainer.n_train),
             "accumulators": _accumulators(s["accumulators"], f"{field}.accumulators", trainer),
-            "history_length": length, "early_stopping": _early_stopping(s["early_stopping"], f"{field}.early_stopping")}
+            "history_length": length, "early_stopping": _early_stopping(s["early_stopping"], f"{field}.early_stopping"),
+            **_remedies(s, field, trainer)}
+
+
+def _remedy_fields(trainer: "Trainer") -> set[str]:
+    """The fields a state has exactly when the model has batch norm (``running``) or
+    dropout (``dropout_rng``): required then, refused otherwise."""
+    return ({"running"} if trainer.model.batch_norm else set()) | (
+        {"dropout_rng"} if trainer.dropout_rng is not None else set())
+
+
+def _remedies(s: dict[str, Any], field: str, trainer: "Trainer") -> dict[str, Any]:
+    """Batch norm's running estimates (finite; variances >= 0) and the dropout generator's state."""
+    out: dict[str, Any] = {}
+    model = trainer.model
+    if model.batch_norm:
+        r = _dict(s["running"], f"{field}.running", {"mean", "var"})
+        hidden = model.layers[1:-1]
+        running: dict[str, list[Array]] = {}
+        for key in ("mean", "var"):
+            if not isinstance(r[key], list) or len(r[key]) != len(hidden):
+                raise StateError(f"{field}.running.{key}", f"expected {len(hidden)} arrays, one per hidden layer")
+            running[key] = []
+            for l, (raw, n) in enumerate(zip(r[key], hidden)):
+                arr = _array(raw, f"{field}.running.{key}[{l}]", "f", (n,), model.params.flat.dtype)
+                if not np.isfinite(arr).all() or (key == "var" and not (arr >= 0).all()):
+                    raise StateError(f"{field}.running.{key}[{l}]",
+                                     "must be finite" + (" and >= 0" if key == "var" else ""))
+                running[key].append(arr)
+        out["running"] = running
+    if trainer.dropout_rng is not None:
+        out["dropout_rng"] = _rng(s["dropout_rng"], f"{field}.dropout_rng")
+    return out
 
 
 def check_version(state: Any) -> None:
@@ -277,14 +349,19 @@ def check_state(state: Any, trainer: "Trainer") -> dict[str, Any]:
     Raises :class:`StateError` naming the first field that does not fit."""
     check_version(state)
     s = _dict(state, "state", {"version", "config", "params", "optimizer", "rng", "epoch", "step", "order",
-                               "cursor", "accumulators", "history"}, {"early_stopping", "undo"})
+                               "cursor", "accumulators", "history"} | _remedy_fields(trainer),
+              {"early_stopping", "undo", "distributions"})
     model = trainer.model
     dtype = model.params.flat.dtype
-    p = _dict(s["params"], "state.params", {"W", "b"})
+    p = _dict(s["params"], "state.params", {"W", "b"} | ({"gamma", "beta"} if model.batch_norm else set()))
     params: dict[str, list[Array]] = {}
-    for name, shapes in (("W", [w.shape for w in model.W]), ("b", [v.shape for v in model.b])):
-        if not isinstance(p[name], list) or len(p[name]) != model.n_layers:
-            raise StateError(f"state.params.{name}", f"expected {model.n_layers} arrays for layers {model.layers}")
+    for name, shapes in (("W", [w.shape for w in model.W]), ("b", [v.shape for v in model.b]),
+                         ("gamma", [v.shape for v in model.gamma]), ("beta", [v.shape for v in model.beta])):
+        if name not in p:
+            continue
+        count = len(shapes)
+        if not isinstance(p[name], list) or len(p[name]) != count:
+            raise StateError(f"state.params.{name}", f"expected {count} arrays for layers {model.layers}")
         params[name] = []
         for l, (raw, shape) in enumerate(zip(p[name], shapes)):
             field = f"state.params.{name}[{l}]"
@@ -301,7 +378,9 @@ def check_state(state: Any, trainer: "Trainer") -> dict[str, Any]:
            "order": order, "cursor": cursor,
            "accumulators": _accumulators(s["accumulators"], "state.accumulators", trainer),
            "history": _history(s["history"], "state.history", epoch, trainer),
-           "early_stopping": _early_stopping(s.get("early_stopping"), "state.early_stopping")}
+           "distributions": _distributions(s.get("distributions"), "state.distributions", epoch, trainer),
+           "early_stopping": _early_stopping(s.get("early_stopping"), "state.early_stopping"),
+           **_remedies(s, "state", trainer)}
     undo = {"orders": [], "snapshots": []} if s.get("undo") is None else s["undo"]
     undo = _dict(undo, "state.undo", {"orders", "snapshots"})
     for key in ("orders", "snapshots"):

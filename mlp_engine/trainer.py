@@ -26,6 +26,7 @@ config dict.
 """
 from __future__ import annotations
 
+import copy
 from collections import deque
 from typing import Any, Callable, Sequence
 
@@ -36,7 +37,7 @@ from .checkpoint import Checkpointing
 from .datasets import Dataset
 from .model import MLP, ForwardCache, Gradients, Params, Workspace
 from .optimizers import Optimizer
-from .records import EpochRecord, History, StepResult
+from .records import Distributions, EpochRecord, History, StepResult
 from .schedules import EarlyStopping, Schedule
 from .undo import Undoable
 
@@ -64,13 +65,16 @@ class Trainer(Undoable, Checkpointing):
     initial rate); ``early_stopping`` ends :meth:`run_epochs` for good once the
     test loss stops improving. ``undo_depth`` snapshots are kept when the
     model has at most ``undo_max_params`` parameters (none otherwise).
+    ``dropout_rng`` draws the dropout masks of every training step (only
+    when the model has dropout), so that the epoch orders do not depend on it.
     """
 
     def __init__(self, model: MLP, optimizer: Optimizer, data: Dataset, batch_size: int = 32,
                  shuffle: bool = True, rng: np.random.Generator | None = None,
                  config: dict[str, Any] | None = None, schedule: Schedule | None = None,
                  early_stopping: EarlyStopping | None = None, undo_depth: int = DEFAULT_UNDO_DEPTH,
-                 undo_max_params: int = DEFAULT_UNDO_MAX_PARAMS) -> None:
+                 undo_max_params: int = DEFAULT_UNDO_MAX_PARAMS,
+                 dropout_rng: np.random.Generator | None = None) -> None:
         if data.n_features != model.layers[0] or data.n_outputs != model.layers[-1]:
             raise ValueError(
                 f"model.layers: the dataset has {data.n_features} features and {data.n_outputs} "
@@ -84,16 +88,19 @@ class Trainer(Undoable, Checkpointing):
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
         self.rng = rng or np.random.default_rng()
+        self.dropout_rng = (dropout_rng or np.random.default_rng()) if model.dropout else None
         self.config = config or {}
         dt = model.W[0].dtype
         self.X = np.ascontiguousarray(data.X_train, dtype=dt)
         self.y = np.ascontiguousarray(data.y_train, dtype=dt)
         self.X_test = np.ascontiguousarray(data.X_test, dtype=dt)
         self.y_test = np.ascontiguousarray(data.y_test, dtype=dt)
-        self._grad_buffer = Params(model.layers, np.empty_like(model.params.flat))
+        self._grad_buffer = Params(model.layers, np.empty_like(model.params.flat), model.batch_norm)
         self.epoch = 0
         self.step_count = 0
         self.history = History()
+        self.distributions = Distributions(model.n_layers)
+        self._last_step: tuple[ForwardCache, Gradients] | None = None
         self._order: Array | None = None
         self._X_epoch: Array | None = None
         self._y_epoch: Array | None = None
@@ -208,6 +215,10 @@ class Trainer(Undoable, Checkpointing):
                 self.task, self._acc_samples, self._acc_correct, self._acc_sse, self._sst_train).items()},
             **{f"test_{k}": v for k, v in test_metrics.items()}})
         self.history.append(rec)
+        if self._last_step is not None:
+            cache, grads = self._last_step
+            self.distributions.record(self.epoch, self.model.W, grads.dW, cache.a)
+            self._last_step = None
         self._order = None
         self._cursor = 0
         self._reset_accumulators()
@@ -225,11 +236,17 @@ class Trainer(Undoable, Checkpointing):
         step; without one the trace has arrays of its own (``step``).
         """
         model, opt = self.model, self.optimizer
-        cache = model._forward(Xb, ws)
+        if model._plain:
+            cache = model._forward(Xb, ws)
+        else:  # training mode: this step's dropout masks, batch norm on the batch's statistics
+            masks = None if self.dropout_rng is None else model.draw_masks(self.dropout_rng, Xb.shape[0])
+            cache = model._forward(Xb, ws, True, masks)
+            model.update_running(cache)
         grads = model._backward(cache, yb, None if ws is None else self._grad_buffer, ws)
         if self._per_update:
             opt.learning_rate = self._scheduled_rate(self.epoch, opt.t + 1)
         opt.apply(model.params.flat, grads.flat)
+        self._last_step = (cache, grads)  # the epoch's distributions read its last step
         self.step_count += 1
         m = Xb.shape[0]
         self._acc_loss += grads.loss * m
@@ -268,7 +285,10 @@ class Trainer(Undoable, Checkpointing):
             idx = self._order[lo:hi]
         Xb, yb = self.X[idx], self.y[idx]  # copies: the trace is kept
         if not apply:
-            cache = self.model.forward(Xb)
+            # The masks the step would draw, from a copy: a preview changes nothing.
+            masks = None if self.dropout_rng is None else self.model.draw_masks(
+                copy.deepcopy(self.dropout_rng), Xb.shape[0])
+            cache = self.model.forward(Xb, train=True, masks=masks)
             return StepResult(self.step_count, idx, Xb, yb, cache, self.model.backward(cache, yb), False,
                               learning_rate=self.learning_rate)
         with np.errstate(all="ignore"):  # divergence is reported, never raised
@@ -355,9 +375,8 @@ class Trainer(Undoable, Checkpointing):
 
     @property
     def finite(self) -> bool:
-        """False once any parameter is NaN or infinite."""
-        return all(bool(np.isfinite(w).all()) for w in self.model.W) and all(
-            bool(np.isfinite(v).all()) for v in self.model.b)
+        """False once any parameter (``gamma`` and ``beta`` included) is NaN or infinite."""
+        return bool(np.isfinite(self.model.params.flat).all())
 
     def __repr__(self) -> str:
         return (f"Trainer({self.model!r}, optimizer={self.optimizer!r}, data={self.data!r}, "

@@ -61,6 +61,7 @@ class Undoable:
             "accumulators": self._accumulators(),
             "history_length": len(self.history.train_loss),
             "early_stopping": None if self.early_stopping is None else self.early_stopping.state_dict(),
+            **self._remedy_state(),
         })
 
     def undo(self, count: int = 1) -> None:
@@ -81,9 +82,27 @@ class Undoable:
             self._gather_epoch()
         self._load_accumulators(snap["accumulators"])
         self.history.truncate(snap["history_length"])
+        self.distributions.truncate(snap["history_length"])
         if self.early_stopping is not None and snap["early_stopping"] is not None:
             self.early_stopping.load_state_dict(snap["early_stopping"])
+        self._load_remedy_state(snap)
         self.revision += 1
+
+    def _remedy_state(self) -> dict[str, Any]:
+        """Batch norm's running estimates and the dropout generator, when the model has them."""
+        out: dict[str, Any] = {}
+        if self.model.batch_norm:
+            out["running"] = self.model.running_state()
+        if self.dropout_rng is not None:
+            out["dropout_rng"] = copy.deepcopy(self.dropout_rng.bit_generator.state)
+        return out
+
+    def _load_remedy_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`_remedy_state` output (or a checked saved state's)."""
+        if self.model.batch_norm:
+            self.model.load_running(state["running"])
+        if self.dropout_rng is not None:
+            self.dropout_rng.bit_generator.state = state["dropout_rng"]
 
     def _accumulators(self) -> dict[str, Any]:
         return {"loss": self._acc_loss, "samples": self._acc_samples, "norms": list(self._acc_norms),

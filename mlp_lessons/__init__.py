@@ -6,7 +6,7 @@ scikit-learn; the engine depends on neither it nor the server.
 
 * :mod:`.lesson`: what a lesson is, and the measurements lessons share;
 * :mod:`.landscape`: slices of the loss around trained weights;
-* :mod:`.catalogue`: the nine lessons.
+* :mod:`.catalogue`: the ten lessons.
 """
 from .catalogue import (LESSONS, SEED_CALIFORNIA_CONFIG, SEED_CALIFORNIA_MSE, WORKED_EXAMPLE_CONFIG,
                         WORKED_EXAMPLE_NUMBERS, hidden_units_identical, run_lesson)

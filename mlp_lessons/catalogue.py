@@ -15,7 +15,7 @@ import numpy as np
 from mlp_engine import ACTIVATIONS, MLP, gradient_check, make_trainer
 
 from .landscape import filter_normalised_direction, loss_slice
-from .lesson import (Lesson, LessonRun, accuracy_of, confusion_of, last_epoch, mean_grad_norms, plain_numbers,
+from .lesson import (Build, Lesson, LessonRun, accuracy_of, confusion_of, last_epoch, mean_grad_norms, plain_numbers,
                      trained)
 
 Array = np.ndarray
@@ -45,8 +45,8 @@ SEED_CALIFORNIA_CONFIG: dict[str, Any] = {
 
 
 # -- 1 ---------------------------------------------------------------------
-def worked_example(quick: bool) -> LessonRun:
-    trainer = make_trainer(WORKED_EXAMPLE_CONFIG)
+def worked_example(quick: bool, build: Build) -> LessonRun:
+    trainer = build(WORKED_EXAMPLE_CONFIG)
     preview = trainer.step(apply=False)  # the numbers of the first Step, before the update
     c, g = preview.cache, preview.grads
     got = {"z0": c.z[0][0].tolist(), "yhat": float(c.a[1][0, 0]), "loss": g.loss,
@@ -65,11 +65,11 @@ def _deep(activation: str, **extra: Any) -> dict[str, Any]:
             "optimizer": {"name": "sgd", "learning_rate": 0.1, "batch_size": 16, **extra}, "seed": 0}
 
 
-def vanishing_gradients(quick: bool) -> LessonRun:
+def vanishing_gradients(quick: bool, build: Build) -> LessonRun:
     epochs = 5 if quick else 30
     runs, measured = [], {"layers": [2, 8, 8, 8, 8, 8, 8, 1], "epochs": epochs}
     for act in ("sigmoid", "relu"):
-        t = trained(_deep(act), epochs)
+        t = trained(_deep(act), epochs, build)
         norms = mean_grad_norms(t)
         measured[act] = {"grad_norms": norms, "first_over_last": norms[0] / norms[-1], **last_epoch(t)}
         runs.append((f"{act}, 6 hidden layers", t))
@@ -79,14 +79,14 @@ def vanishing_gradients(quick: bool) -> LessonRun:
 
 
 # -- 3 ---------------------------------------------------------------------
-def exploding_gradients(quick: bool) -> LessonRun:
+def exploding_gradients(quick: bool, build: Build) -> LessonRun:
     epochs = 10 if quick else 30
     runs, measured = [], {"learning_rate": 0.5, "clip_norm": 1.0, "epochs": epochs}
     base = {"dataset": {"name": "plane", "n_samples": 200},
             "model": {"layers": [2, 32, 32, 32, 32, 32, 32, 1], "activation": "relu", "init": "he"},
             "seed": 0}
     for label, clip in (("no clipping", None), ("clipped at norm 1", 1.0)):
-        t = make_trainer({**base, "optimizer": {"learning_rate": 0.5, "batch_size": 16, "clip_norm": clip}})
+        t = build({**base, "optimizer": {"learning_rate": 0.5, "batch_size": 16, "clip_norm": clip}})
         # The explosion happens within the first epoch, so per-epoch numbers show only its
         # aftermath (NaN): step through that epoch and keep each step's loss and global norm.
         first = [t.step() for _ in range(t.steps_per_epoch)]
@@ -108,14 +108,14 @@ def _global_norm(g: Array) -> float:
 
 
 # -- 4 ---------------------------------------------------------------------
-def activations(quick: bool) -> LessonRun:
+def activations(quick: bool, build: Build) -> LessonRun:
     epochs = 10 if quick else 60
     runs, measured = [], {"dataset": "moons", "epochs": epochs}
     for act in ACTIVATIONS:
         t = trained({"dataset": {"name": "moons", "n_samples": 200, "noise": 0.1},
                     "model": {"layers": [2, 8, 8, 1], "activation": act, "init": "xavier"},
                     "optimizer": {"name": "adam", "learning_rate": 0.02, "batch_size": 16}, "seed": 0},
-                   epochs)
+                   epochs, build)
         measured[act] = {**last_epoch(t), "test_accuracy": accuracy_of(t), "train_loss_curve": t.history.train_loss}
         runs.append((act, t))
     return LessonRun(runs, measured)
@@ -131,13 +131,13 @@ def hidden_units_identical(model: MLP) -> bool:
     return True
 
 
-def initialisation(quick: bool) -> LessonRun:
+def initialisation(quick: bool, build: Build) -> LessonRun:
     epochs = 10 if quick else 60
     runs, measured = [], {"dataset": "circles", "epochs": epochs}
     for init in ("zeros", "normal", "xavier", "he"):
         t = trained({"dataset": {"name": "circles", "n_samples": 200},
                     "model": {"layers": [2, 8, 8, 1], "activation": "tanh", "init": init},
-                    "optimizer": {"learning_rate": 0.3, "batch_size": 16}, "seed": 0}, epochs)
+                    "optimizer": {"learning_rate": 0.3, "batch_size": 16}, "seed": 0}, epochs, build)
         measured[init] = {**last_epoch(t), "test_accuracy": accuracy_of(t), "grad_norms": mean_grad_norms(t),
                           "hidden_units_identical": hidden_units_identical(t.model),
                           "train_loss_curve": t.history.train_loss}
@@ -146,7 +146,7 @@ def initialisation(quick: bool) -> LessonRun:
 
 
 # -- 6 ---------------------------------------------------------------------
-def california_housing(quick: bool) -> LessonRun:
+def california_housing(quick: bool, build: Build) -> LessonRun:
     """Seed 003's table live: this engine, scikit-learn's MLPRegressor and
     LinearRegression, test MSE in original units."""
     import warnings
@@ -157,7 +157,7 @@ def california_housing(quick: bool) -> LessonRun:
     from sklearn.neural_network import MLPRegressor
 
     epochs = 5 if quick else 100
-    t = trained(SEED_CALIFORNIA_CONFIG, epochs)
+    t = trained(SEED_CALIFORNIA_CONFIG, epochs, build)
     data = t.data
     y_true = data.to_original_units(data.y_test)
     engine = mean_squared_error(y_true, data.to_original_units(t.model.predict(t.X_test)))
@@ -177,21 +177,21 @@ def california_housing(quick: bool) -> LessonRun:
 
 
 # -- 7 ---------------------------------------------------------------------
-def digits(quick: bool) -> LessonRun:
+def digits(quick: bool, build: Build) -> LessonRun:
     runs, measured = [], {}
     for name, hidden, n, epochs in (("digits", 32, None, 5 if quick else 30),
                                     ("mnist_subset", 64, 2000 if quick else None, 2 if quick else 15)):
         t = trained({"dataset": {"name": name, "n_samples": n},
                     "model": {"layers": [64 if name == "digits" else 784, hidden, 10], "activation": "relu"},
                     "optimizer": {"name": "adam", "learning_rate": 0.005, "batch_size": 32}, "seed": 0},
-                   epochs)
+                   epochs, build)
         measured[name] = {**last_epoch(t), "test_accuracy": accuracy_of(t), "confusion": confusion_of(t),
                           "image_shape": list(t.data.image_shape), "n_features_shown": hidden}
         runs.append((name, t))
     return LessonRun(runs, measured)
 
 
-def loss_landscape(quick: bool) -> LessonRun:
+def loss_landscape(quick: bool, build: Build) -> LessonRun:
     n1, n2 = (21, 11) if quick else (41, 25)
     alphas = np.linspace(-1.0, 1.0, n1)
     grid = np.linspace(-1.0, 1.0, n2)
@@ -200,7 +200,7 @@ def loss_landscape(quick: bool) -> LessonRun:
         t = trained({"dataset": {"name": "circles", "n_samples": 200},
                     "model": {"layers": layers, "activation": "relu"},
                     "optimizer": {"name": "adam", "learning_rate": 0.02, "batch_size": 16}, "seed": 0},
-                   10 if quick else 40)
+                   10 if quick else 40, build)
         rng = np.random.default_rng(1)
         d1, d2 = filter_normalised_direction(t.model, rng), filter_normalised_direction(t.model, rng)
         one = loss_slice(t.model, t.X, t.y, [d1], alphas[:, None])
@@ -216,7 +216,7 @@ def loss_landscape(quick: bool) -> LessonRun:
 
 
 # -- 9 ---------------------------------------------------------------------
-def derivations(quick: bool) -> LessonRun:
+def derivations(quick: bool, build: Build) -> LessonRun:
     sigmoid = ACTIVATIONS["sigmoid"]
     z = np.linspace(-6, 6, 241)
     h = 1e-5
@@ -233,7 +233,7 @@ def derivations(quick: bool) -> LessonRun:
     p_minus_y = float(np.max(np.abs(grads.delta[-1] - (cache.a[-1] - Y) / len(X))))
     soft_check = gradient_check(soft, X, Y)
 
-    three = make_trainer({"dataset": {"name": "inline", "X": X.tolist(), "y": Y[:, :2].tolist()},
+    three = build({"dataset": {"name": "inline", "X": X.tolist(), "y": Y[:, :2].tolist()},
                           "model": {"layers": [4, 6, 5, 2], "activation": "sigmoid", "init": "xavier"},
                           "optimizer": {"batch_size": 5}, "seed": 0})
     three_check = gradient_check(three.model, three.X, three.y)
@@ -246,6 +246,48 @@ def derivations(quick: bool) -> LessonRun:
                         "per_layer": [[c.W_rel_error, c.b_rel_error] for c in three_check.layers],
                         "passed": three_check.passed},
     })
+
+
+# -- 10 --------------------------------------------------------------------
+REMEDIES = (("plain", {}), ("batch norm", {"batch_norm": True}), ("residual", {"residual": True}))
+"""Lesson 2's sigmoid network three ways: as it is, and with each of the seed's two missing remedies."""
+DROPOUT = 0.5
+
+
+def _noisy(dropout: float) -> dict[str, Any]:
+    """A small, noisy problem that a wide network can memorise."""
+    return {"dataset": {"name": "moons", "n_samples": 60, "noise": 0.3, "test_fraction": 0.5},
+            "model": {"layers": [2, 64, 64, 1], "activation": "relu", "dropout": dropout},
+            "optimizer": {"name": "adam", "learning_rate": 0.01, "batch_size": 8}, "seed": 0}
+
+
+def vanishing_gradients_cured(quick: bool, build: Build) -> LessonRun:
+    epochs = 5 if quick else 30
+    runs, measured = [], {"layers": [2, 8, 8, 8, 8, 8, 8, 1], "activation": "sigmoid", "epochs": epochs}
+    for label, extra in REMEDIES:
+        config = _deep("sigmoid")
+        config["model"].update(extra)
+        t = trained(config, epochs, build)
+        norms = mean_grad_norms(t)
+        measured[label] = {"grad_norms": norms, "first_over_last": norms[0] / norms[-1], **last_epoch(t)}
+        runs.append((f"sigmoid, 6 hidden layers, {label}", t))
+    plain = measured["plain"]["first_over_last"]
+    # How many times each remedy raises the first layer's share of the gradient.
+    measured["lift"] = {label: measured[label]["first_over_last"] / plain for label, _ in REMEDIES[1:]}
+
+    noisy_epochs = 60 if quick else 150
+    part = {"dataset": "moons, 60 samples, noise 0.3, half held out", "layers": [2, 64, 64, 1],
+            "p": DROPOUT, "epochs": noisy_epochs}
+    for label, p in (("no dropout", 0.0), ("dropout", DROPOUT)):
+        t = trained(_noisy(p), noisy_epochs, build)
+        # Both losses without dropout, at the final weights: what the network has learned.
+        final = t.evaluate()
+        part[label] = {**final, "gap": final["test_loss"] - final["train_loss"],
+                       "train_loss_curve": t.history.train_loss, "test_loss_curve": t.history.test_loss}
+        runs.append((label, t))
+    part["gap_ratio"] = part["dropout"]["gap"] / part["no dropout"]["gap"]
+    measured["dropout"] = part
+    return LessonRun(runs, measured)
 
 
 LESSONS: dict[str, Lesson] = {
@@ -290,17 +332,24 @@ LESSONS: dict[str, Lesson] = {
                "The seeds' derivations as numbers: sigma' = sigma (1 - sigma) against finite "
                "differences, the softmax + cross-entropy output delta p - y by gradient check, and a "
                "three-layer network's backprop by gradient check.", derivations),
+        Lesson("vanishing-gradients-cured", "Vanishing gradients cured: batch norm and residual connections",
+               "Lesson 2's six-hidden-layer sigmoid network trained three ways: plain, with batch norm and "
+               "with residual connections. Compare the gradient-norm charts: plain, the first layer gets "
+               "thousands of times less gradient than the last; batch norm lifts that ratio thousands of "
+               "times and the skips hundreds of times. Then dropout on a small, noisy dataset: the gap "
+               "between train and test loss shrinks.", vanishing_gradients_cured),
     )
 }
 """Every lesson, in the order the page lists them."""
 
 
-def run_lesson(name: str, quick: bool = False) -> LessonRun:
-    """Run a lesson by name; unknown names list the choices."""
+def run_lesson(name: str, quick: bool = False, build: Build = make_trainer) -> LessonRun:
+    """Run a lesson by name; unknown names list the choices. ``build(config)`` makes each
+    trainer (the server passes its own, with its data folder and undo bounds)."""
     try:
         lesson = LESSONS[name]
     except (KeyError, TypeError):
         raise ValueError(f"name: unknown lesson {name!r}; choose one of {', '.join(LESSONS)}") from None
-    run = lesson.run(quick)
+    run = lesson.run(quick, build)
     plain_numbers(run.measured)
     return run

@@ -16,6 +16,11 @@ import numpy as np
 from mlp_engine import Trainer, make_trainer, metrics
 
 
+Build = Callable[[dict[str, Any]], Trainer]
+"""Makes a trainer from a ``SessionConfig`` dict: :func:`mlp_engine.make_trainer`, or the
+server's (its data folder and undo bounds)."""
+
+
 @dataclass
 class LessonRun:
     """What a lesson made and measured: ``runs`` are ``(label, trainer)`` pairs."""
@@ -31,15 +36,15 @@ class Lesson:
     name: str
     title: str
     summary: str
-    run: Callable[[bool], LessonRun] = field(repr=False)
+    run: Callable[[bool, "Build"], LessonRun] = field(repr=False)
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "title": self.title, "summary": self.summary}
 
 
-def trained(config: dict[str, Any], epochs: int) -> Trainer:
-    """A trainer built from ``config`` after ``epochs`` epochs."""
-    trainer = make_trainer(config)
+def trained(config: dict[str, Any], epochs: int, build: Build = make_trainer) -> Trainer:
+    """A trainer built from ``config`` (by ``build``) after ``epochs`` epochs."""
+    trainer = build(config)
     trainer.run_epochs(epochs)
     return trainer
 

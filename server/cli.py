@@ -26,6 +26,7 @@ from dataclasses import replace
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from .assets import require_page
 from .main import create_app
 from .settings import Settings
 from .store import open_backend
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
         settings = Settings.from_env()  # the one reading of MLP_PLAYGROUND_*; every worker gets these
+        require_page(settings.static_dir)  # PageMissing (a ValueError): one line, before listening
     except ValueError as exc:
         sys.exit(f"mlp-playground: {exc}")
     if args.store is not None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from mlp_engine import EpochRecord
 
@@ -121,6 +121,16 @@ class FrameOptions(Request):
     resolution: Annotated[int, Field(ge=5), AtMost("max_boundary_resolution")] | None = Field(
         None, description="of that grid (default 32)")
     max_elements: MaxElements | None = Field(None, description="arrays larger are sent as summaries")
+    neurons: int | None = Field(None, ge=0, le=100, description="with each boundary grid of 2-D data, every neuron's "
+                                                              "activation grid (GET .../neurons) at this resolution; "
+                                                              "0 never (default 0)")
+
+    @field_validator("neurons")
+    @classmethod
+    def _a_grid_has_two_points_a_side(cls, value: int | None) -> int | None:
+        if value == 1:
+            raise ValueError("0 (never) or a resolution from 2 to 100")
+        return value
 
 
 class PlayMessage(FrameOptions):
@@ -179,6 +189,7 @@ class FrameSettings:
     grid_every: int = 4
     resolution: int = 32
     max_elements: int = DEFAULT_MAX_ELEMENTS
+    neurons: int = 0
 
     def update(self, options: FrameOptions) -> None:
         for key, value in options.model_dump(exclude_none=True, exclude={"action", "learning_rate"}).items():
@@ -391,6 +402,8 @@ class Player:
                 "learning_rate": t.optimizer.learning_rate, **_latest(t.history), "params": views.params(t.model)}
             if grid:
                 frame["boundary"] = views.boundary(session, s.resolution)
+                if s.neurons >= 2 and views.plane_inputs(session) == 2:
+                    frame["neurons"] = views.neurons(session, s.neurons)
             return respond(frame, max_elements=s.max_elements, finite=finite).body, records, finite, t.stopped
 
         body, records, finite, stopped = await session.run(work)

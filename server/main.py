@@ -24,14 +24,16 @@ GET      /api/sessions/{id}/outputs                  ``?split=test&max_points=20
 PATCH    /api/sessions/{id}/params                   ``{layer, name: W|b, index, value}`` -> ``SessionState``
 POST     /api/sessions/{id}/undo                     ``{count?}`` -> ``SessionState`` before the last changes
 GET      /api/sessions/{id}/report                   self-contained HTML report (plotly), as a download
+GET      /api/sessions/{id}/code                     ``?framework=numpy|pytorch&steps=N`` (1..1000): a script, as a download
 POST     /api/datasets/csv                           ``{csv, target?, task?, has_header?}`` -> inline ``X``, ``y``
 WS       /api/sessions/{id}/live                     live training frames (:mod:`server.live`)
 GET      /api/live                                   live connections open and playing
 GET      /api/lessons                                the seeds' experiments: ``[{name, title, summary}]``
 POST     /api/lessons/{name}                         ``{quick?}`` -> 201 ``{sessions: [{id, label}], measured}``
-GET      /                                           the page (``static/index.html``)
-GET      /static/...                                 the page's other files
-GET      /vendor/plotly.min.js                       Plotly.js from the installed ``plotly`` package
+GET      /                                           the page (``index.html`` of the package ``server.static``)
+GET      /static/...                                 the page's other files (gzip, ETag: :mod:`server.assets`)
+GET      /vendor/plotly.min.js                       Plotly.js from the installed ``plotly`` package (at the page's
+                                                     ``?v=``, cached a year)
 GET      /docs, /openapi.json                        OpenAPI
 =======  ==========================================  ==============================================
 
@@ -41,16 +43,17 @@ see :mod:`server.settings`.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 from threadpoolctl import threadpool_limits
-from fastapi.staticfiles import StaticFiles
 
 from . import __version__, errors, security
-from .guard import BodyGuard
+from .assets import Assets
 from .budget import Budget
+from .guard import ASGIApp, BodyGuard, Receive, Scope, Send
 from .limits import LimitsScope
 from .sessions import ComputeScope
 from .live import LiveHub
-from .routes import ROUTERS, lessons, live
+from .routes import ROUTERS, code, lessons, live
 from .sessions import lifespan
 from .settings import Settings
 from .store import open_store
@@ -60,16 +63,37 @@ and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `
 `(out, in)`, the objective is the batch mean) are those of the project's CONTRACT.md."""
 
 
+class ApiGZip:
+    """Starlette's gzip middleware for the API's answers (a first load's boundary grid and
+    points, traces, the OpenAPI schema) when the client takes gzip. The page's files are
+    compressed and negotiated by :mod:`server.assets`, so they go straight through."""
+
+    PATHS = ("/api/", "/openapi.json")
+    MIN_BYTES = 1024  # below this the headers cost more than gzip saves
+    LEVEL = 5  # compressed per answer: most of level 9's saving for a fraction of its time
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=self.MIN_BYTES, compresslevel=self.LEVEL)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        api = scope["type"] == "http" and scope["path"].startswith(self.PATHS)
+        await (self.gzip if api else self.app)(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The FastAPI app with its routers, error translation, body guard and static files.
-    Without ``settings``, they are read from the environment (:meth:`Settings.from_env`), now."""
+    """The FastAPI app with its routers, error translation, body guard and the page's files.
+    Without ``settings``, they are read from the environment (:meth:`Settings.from_env`), now;
+    :class:`server.assets.PageMissing` if ``settings.static_dir`` holds no page."""
     settings = settings or Settings.from_env()
+    assets = Assets(settings.static_dir)  # first: without the page there is nothing to serve
     if settings.blas_threads > 0:
         # Process-wide; requests already run in parallel, so one BLAS thread each is fastest.
         threadpool_limits(limits=settings.blas_threads, user_api="blas")
     app = FastAPI(title="MLP Playground", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)  # saves pending session changes on shutdown
     app.state.settings = settings
+    app.state.assets = assets
     app.state.store = open_store(settings)  # memory, SQLite or Redis: MLP_PLAYGROUND_STORE
     app.state.live = LiveHub(settings.max_live_connections, settings.max_live_per_client,
                              settings.live_idle_seconds)  # live training sockets
@@ -78,7 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(lessons.router)
     app.include_router(live.router)
-    app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
+    app.include_router(code.router)
+    app.add_middleware(ApiGZip)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})
     app.add_middleware(LimitsScope, limits=settings.limits,  # the bounds request schemas check,

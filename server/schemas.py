@@ -100,7 +100,8 @@ class DatasetConfig(Request):
 class ModelConfig(Request):
     layers: Annotated[list[Width], Field(min_length=2), AtMost("max_layers", 1)] | None = Field(
         None, description="[d_in, h_1, ..., d_out]; default [d_in, 8, 8, d_out]")
-    activation: ActivationName | None = Field(None, description="hidden layers; default relu")
+    activation: ActivationName | Annotated[list[ActivationName], Field(min_length=1)] | None = Field(
+        None, description="hidden layers: one name, or a list of one per hidden layer; default relu")
     output_activation: OutputActivationName | None = Field(None, description="default follows the task")
     loss: LossName | None = Field(None, description="must pair with output_activation (see valid_pairs)")
     init: InitName | None = Field(None, description="default he")
@@ -109,6 +110,23 @@ class ModelConfig(Request):
     biases: Annotated[list[Row], Field(min_length=1), AtMost("max_layers")] | None = Field(
         None, description="b[l] of shape (layers[l+1],); default zeros")
     dtype: Literal["float64", "float32"] | None = None
+    dropout: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False,
+                                  description="inverted dropout p on every hidden layer's output, in training "
+                                              "steps only; default 0")
+    batch_norm: bool | None = Field(None, description="normalise each hidden pre-activation over the minibatch "
+                                                      "(BatchNorm1d), learned gamma and beta; default false")
+    residual: bool | None = Field(None, description="a hidden layer as wide as the one below adds its output "
+                                                    "a[l-1]; default false")
+
+    @field_validator("activation")
+    @classmethod
+    def _one_per_hidden_layer(cls, activation: str | list[str] | None, info: ValidationInfo
+                              ) -> str | list[str] | None:
+        layers = info.data.get("layers")
+        if isinstance(activation, list) and layers is not None and len(activation) != len(layers) - 2:
+            raise ValueError(f"a list needs one name per hidden layer ({len(layers) - 2} for layers {layers}), "
+                             f"got {len(activation)}")
+        return activation
 
     @field_validator("layers")
     @classmethod
@@ -151,6 +169,7 @@ class OptimizerConfig(Request):
     momentum: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False)
     nesterov: bool | None = None
     l2: float | None = Field(None, ge=0, le=1e3, allow_inf_nan=False, description="penalty (l2/2) sum ||W||^2")
+    l1: float | None = Field(None, ge=0, le=1e3, allow_inf_nan=False, description="penalty l1 sum |W|; default 0")
     shuffle: bool | None = None
     clip_norm: float | None = Field(None, gt=0, le=1e9, allow_inf_nan=False,
                                     description="rescale the gradient when its global norm exceeds this")
@@ -176,6 +195,13 @@ class BackwardRequest(Request):
     apply: bool = Field(True, description="false: a preview; parameters stay as they are")
     include: list[TracePart] | None = Field(None, description="parts to send; default all")
     max_elements: MaxElements = DEFAULT_MAX_ELEMENTS
+
+
+class ForkRequest(Request):
+    overrides: SessionConfig = Field(
+        default_factory=SessionConfig,
+        description="a partial SessionConfig applied to the original's (model and optimizer fields; "
+                    "the data and seed are the original's)")
 
 
 class EpochsRequest(Request):
@@ -217,6 +243,9 @@ class CsvResult(BaseModel):
 class GradcheckRequest(Request):
     eps: float = Field(1e-5, gt=0, lt=1, allow_inf_nan=False)
     indices: Indices | None = Field(None, description="default: the first batch_size training rows")
+    masks: list[Rows] | None = Field(
+        None, description="dropout only: a trace's forward[l].mask per hidden layer, (m, n_l) of 0 and 1, kept "
+                          "fixed; default none dropped")
 
 
 class PredictRequest(Request):
@@ -312,6 +341,8 @@ class Options(BaseModel):
 class LayerParams(BaseModel):
     W: Array
     b: Array
+    gamma: Array | None = Field(None, description="batch norm (hidden layers): scale, initially 1")
+    beta: Array | None = Field(None, description="batch norm (hidden layers): shift, initially 0")
 
 
 class MetricLists(BaseModel):
@@ -358,6 +389,9 @@ class SessionState(BaseModel):
 class ForwardLayer(BaseModel):
     z: Array
     a: Array
+    z_hat: Array | None = Field(None, description="batch norm (hidden layers): (z - mean) / sqrt(var + 1e-5)")
+    u: Array | None = Field(None, description="batch norm (hidden layers): gamma z_hat + beta, the activation's input")
+    mask: Array | None = Field(None, description="dropout (hidden layers): 0 or 1 per unit and sample")
 
 
 class BackwardLayer(BaseModel):
@@ -366,6 +400,8 @@ class BackwardLayer(BaseModel):
         description="act'(z[l]) (m, n_l), the factor backprop multiplied by; null for the output layer")
     dW: Array
     db: Array
+    dgamma: Array | None = Field(None, description="batch norm (hidden layers)")
+    dbeta: Array | None = Field(None, description="batch norm (hidden layers)")
     grad_norm: float | None
 
 
@@ -413,6 +449,8 @@ class EpochsResult(MetricLists):
 class GradcheckLayer(BaseModel):
     W_rel_error: float | None
     b_rel_error: float | None
+    gamma_rel_error: float | None = Field(None, description="batch norm (hidden layers)")
+    beta_rel_error: float | None = Field(None, description="batch norm (hidden layers)")
 
 
 class GradcheckResult(BaseModel):
@@ -452,6 +490,51 @@ class Boundary(BaseModel):
     y: list[Any] = Field(description="grid: the r row coordinates; curve: (r, d_out) outputs")
     z: list[list[float | None]] | None = Field(
         None, description="grid only: z[i][j] is the output at (x[j], y[i])")
+    finite: bool
+
+
+class NeuronLayer(BaseModel):
+    a: list[list[list[float | None]]] = Field(
+        description="one (R, R) grid per neuron: a[n][i][j] is act_l(z[l]) of neuron n at (x[j], y[i])")
+
+
+class Neurons(BaseModel):
+    x: list[float] = Field(description="R column coordinates in the raw input plane (x1)")
+    y: list[float] = Field(description="R row coordinates (x2)")
+    layers: list[NeuronLayer] = Field(description="one per weight layer")
+    finite: bool
+
+
+class DistributionLayer(BaseModel):
+    W: list[list[float | None]] = Field(description="per recorded epoch, the percentiles of W[l] after it")
+    dW: list[list[float | None]] = Field(description="per recorded epoch, the percentiles of dW[l] of its last step")
+    a: list[list[float | None]] = Field(description="per recorded epoch, the percentiles of a[l] over its last minibatch")
+
+
+class Distributions(BaseModel):
+    percentiles: list[float]
+    epochs: list[int] = Field(description="the recorded epochs (at most 2000; older ones thinned evenly)")
+    layers: list[DistributionLayer]
+    finite: bool
+
+
+class ChainRule(BaseModel):
+    """``dW[layer][out][in] = sum_s delta[layer][s][out] * a[layer-1][s][in] (+ l2 * W)`` with the
+    last Step's numbers, and how each ``delta`` was made (see ``mlp_engine.chain``)."""
+
+    model_config = ConfigDict(extra="allow")
+    layer: int
+    out: int
+    m: int = Field(description="samples in the minibatch")
+    dW: float | None
+    terms: list[dict[str, Any]] = Field(description="per sample: delta, a, product (at most 1000)")
+    folded: dict[str, Any] | None = Field(description="the terms past the listed ones: count and sum")
+    sum: float | None
+    l2: float
+    l2_term: float | None
+    deltas: list[dict[str, Any]] = Field(description="per listed sample, how delta[layer][s][out] was made")
+    graph: dict[str, Any] | None = Field(description="one sample's computational graph (networks of <= 40 neurons)")
+    step: int
     finite: bool
 
 
@@ -497,6 +580,8 @@ class TrainerState(BaseModel):
     history: Any = Field(None, description="per-epoch lists: train_loss, test_loss, grad_norms, learning_rate "
                                            "and the task's metrics, one entry per epoch")
     early_stopping: Any = Field(None, description="best, bad_epochs, stopped_epoch; or null")
+    distributions: Any = Field(None, description="percentiles, epochs, and per weight layer the quantiles of "
+                                                 "W, dW and a per recorded epoch (as GET .../distributions)")
     undo: Any = Field(None, description="{orders: [array], snapshots: [the state before each recent change]}")
 
 

@@ -3,7 +3,7 @@
 * **Who is asking.** It sets :data:`server.sessions.CLIENT` to the client's
   address for the request (sessions are counted per client).
 * **Session creation** (``POST /api/sessions``, ``/api/sessions/import``,
-  ``/api/lessons/{name}``) gets ``429`` naming the limit when the client
+  ``/api/sessions/{id}/fork``, ``/api/lessons/{name}``) gets ``429`` naming the limit when the client
   already holds ``max_sessions_per_client`` sessions or created
   ``session_creations_per_minute`` in the last minute (clients listed in
   ``MLP_PLAYGROUND_UNLIMITED_CLIENTS``, by default the machine itself, are
@@ -48,7 +48,7 @@ HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-re
 PAGE_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY")]
 NO_CSP = ("/docs", "/redoc")
 
-CREATES = re.compile(r"^/api/(sessions|sessions/import|lessons/[^/]+)$")
+CREATES = re.compile(r"^/api/(sessions|sessions/import|sessions/[^/]+/fork|lessons/[^/]+)$")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WINDOW_SECONDS = 60.0
 

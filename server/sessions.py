@@ -38,10 +38,12 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Hashable, TypeVar
 
 import anyio
+import numpy as np
 import orjson
 from starlette.concurrency import run_in_threadpool
 
-from mlp_engine import Dataset, Trainer, make_trainer
+from mlp_engine import Dataset, StepResult, Trainer, make_trainer
+from mlp_engine.fork import fork_trainer
 
 from .limits import current_limits
 from .settings import Settings
@@ -118,6 +120,12 @@ class Builder:
         """``make_trainer`` with these bounds (``data`` skips loading it again)."""
         return make_trainer(config, data, **self._keywords())
 
+    def fork(self, config: dict[str, Any], data: Dataset, overrides: dict[str, Any]) -> Trainer:
+        """``fork_trainer`` with these bounds: a trainer at epoch 0 with ``config`` and
+        ``overrides`` applied, on the same ``data``, seed and order, and the initial
+        parameters of ``config`` wherever the shapes agree."""
+        return fork_trainer(config, data, overrides, self.make)
+
     def from_state(self, state: dict[str, Any]) -> Trainer:
         """``Trainer.from_state`` with these bounds and this server's data folder: a
         trainer continuing from a ``Trainer.state_dict()``, checked whole by the engine."""
@@ -125,6 +133,38 @@ class Builder:
 
 
 DEFAULT_BUILDER = Builder.from_settings(Settings())
+
+
+LAST_STEP_MAX_ELEMENTS = 2_000_000
+"""A session keeps its last backward pass for the chain-rule view up to this many numbers
+(the batch, its z, a and delta, the weights it used): 16 MB, so that many sessions stepping
+big batches cannot hold gigabytes."""
+
+
+@dataclass
+class LastStep:
+    """A step's trace, the weights ``W`` its pass used, and where the trainer stood after it
+    (the trainer itself, its step count and revision), so that a later change is noticed."""
+
+    trainer: Trainer
+    step: int
+    revision: int
+    result: StepResult | None
+    """``None`` when the pass was too large to keep (see :data:`LAST_STEP_MAX_ELEMENTS`)."""
+    W: list[np.ndarray] | None
+    elements: int = 0
+
+    @classmethod
+    def keep(cls, trainer: Trainer, result: StepResult, W: list[np.ndarray]) -> "LastStep":
+        """The step as it stands, holding its arrays only up to :data:`LAST_STEP_MAX_ELEMENTS` numbers."""
+        c, g = result.cache, result.grads
+        n = result.X.size + sum(w.size for w in W) + sum(x.size for x in (*c.z, *c.a, *g.delta))
+        if n > LAST_STEP_MAX_ELEMENTS:
+            return cls(trainer, trainer.step_count, trainer.revision, None, None, n)
+        return cls(trainer, trainer.step_count, trainer.revision, result, W, n)
+
+    def current(self, trainer: Trainer) -> bool:
+        return trainer is self.trainer and trainer.step_count == self.step and trainer.revision == self.revision
 
 
 class Session:
@@ -135,7 +175,7 @@ class Session:
     was (``saved_at``, monotonic) and whether this process ``held`` its lease."""
 
     __slots__ = ("id", "trainer", "builder", "config", "data", "lock", "last_used", "version", "mark",
-                 "saved_at", "held", "_turn", "__weakref__")
+                 "saved_at", "held", "last_step", "_turn", "__weakref__")
 
     def __init__(self, trainer: Trainer, session_id: str | None = None, builder: Builder = DEFAULT_BUILDER) -> None:
         check_size(trainer)
@@ -151,6 +191,8 @@ class Session:
         self.saved_at = 0.0
         self.held = False
         self._turn: asyncio.Lock | None = None  # made on the loop, at the first run
+        self.last_step: LastStep | None = None
+        """The last backward pass with the weights it used (this process only: the chain-rule view)."""
 
     @classmethod
     def create(cls, config: dict[str, Any], builder: Builder = DEFAULT_BUILDER) -> "Session":
@@ -169,6 +211,11 @@ class Session:
     def _locked(self, work: Callable[[], T]) -> T:
         with self.lock:
             return work()
+
+    def fork(self, overrides: dict[str, Any]) -> "Session":
+        """A new session at epoch 0 that differs from this one only in ``overrides`` (see
+        :func:`mlp_engine.fork.fork_trainer`); the caller holds the lock."""
+        return Session(self.builder.fork(self.config, self.data, overrides), builder=self.builder)
 
     def reset(self) -> None:
         """Back to epoch 0: same config and seed, so the same initial weights and order."""

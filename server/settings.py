@@ -41,7 +41,8 @@ variable                                   default    bounds
 ``MLP_PLAYGROUND_MAX_IMPORT_BYTES``        67108864   body of ``POST /api/sessions/import`` (64 MiB:
                                                       an Adam export of a large model is big)
 ``MLP_PLAYGROUND_MAX_JSON_DEPTH``          32         nesting of a JSON body; deeper gets 422
-``MLP_PLAYGROUND_STATIC_DIR``              static/    the page's files (served at ``/`` and ``/static``)
+``MLP_PLAYGROUND_STATIC_DIR``              (package)  the page's files (served at ``/`` and ``/static``); default:
+                                                      the installed package's (:mod:`server.assets`)
 ``MLP_PLAYGROUND_STORE``                   (below)    where sessions are kept: ``memory`` (lost on exit),
                                                       a SQLite path (``sqlite:///PATH`` or ``PATH``), or
                                                       ``redis://HOST:PORT/DB`` (needs
@@ -115,9 +116,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from mlp_engine import csv_data
+from .assets import installed_page_dir
 
 ENV_PREFIX = "MLP_PLAYGROUND_"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 ZERO_OK = {"min": 0}
@@ -194,7 +195,7 @@ class Settings:
     max_body_bytes: int = 16 * 1024 * 1024
     max_import_bytes: int = 64 * 1024 * 1024
     max_json_depth: int = 32
-    static_dir: str = field(default=str(PROJECT_ROOT / "static"))
+    static_dir: str = field(default=installed_page_dir())
     store: str = "memory"
     save_interval_seconds: float = 1.0
     lease_seconds: float = 10.0

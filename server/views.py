@@ -16,19 +16,24 @@ from typing import Any, Iterable
 import numpy as np
 
 from mlp_engine import DATASETS, MLP, EpochRecord, GradCheckResult, StepResult, Trainer
+from mlp_engine.chain import explain_weight, sample_graph
 from mlp_engine.features import transform
 from mlp_engine import metrics
 from mlp_engine.metrics import history_keys
 
 from .serialize import Verbatim
-from .sessions import Session
+from .sessions import LAST_STEP_MAX_ELEMENTS, Session
 
 Array = np.ndarray
 
 
 def params(model: MLP) -> list[dict[str, Array]]:
-    """``[{"W": (out, in), "b": (out,)}, ...]`` per weight layer."""
-    return [{"W": W, "b": b} for W, b in zip(model.W, model.b)]
+    """``[{"W": (out, in), "b": (out,)}, ...]`` per weight layer; with batch norm the
+    hidden layers add ``"gamma"`` and ``"beta"`` ``(out,)``."""
+    out: list[dict[str, Array]] = [{"W": W, "b": b} for W, b in zip(model.W, model.b)]
+    for layer, gamma, beta in zip(out, model.gamma, model.beta):
+        layer["gamma"], layer["beta"] = gamma, beta
+    return out
 
 
 def dataset_item(session: Session) -> dict[str, Any]:
@@ -93,7 +98,7 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[
         "applied": result.applied, "epoch": trainer.epoch, "epoch_finished": rec is not None,
         "epoch_record": epoch_record(rec) if rec is not None else None, "position": trainer.position,
         "learning_rate": result.learning_rate, "layers": model.layers,
-        "activation": model.activation.name, "output_activation": model.output_activation.name,
+        "activation": model.activation_spec, "output_activation": model.output_activation.name,
         "loss_name": model.loss_fn.name,
     }
     if "X" in include:
@@ -101,11 +106,19 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[
     if "y" in include:
         out["y"] = result.y
     if "forward" in include:
-        out["forward"] = [{"z": z, "a": a} for z, a in zip(result.cache.z, result.cache.a)]
+        c = result.cache
+        out["forward"] = [{"z": z, "a": a} for z, a in zip(c.z, c.a)]
+        for l, layer in enumerate(out["forward"][:-1]):  # the hidden layers' extra stages
+            if c.z_hat is not None:
+                layer["z_hat"], layer["u"] = c.z_hat[l], c.u[l]
+            if c.mask is not None:
+                layer["mask"] = c.mask[l]
     if "backward" in include:
         g = result.grads
         out["backward"] = [{"delta": d, "act_prime": p, "dW": dW, "db": db, "grad_norm": n}
                            for d, p, dW, db, n in zip(g.delta, g.act_prime, g.dW, g.db, g.grad_norm)]
+        for layer, dgamma, dbeta in zip(out["backward"], g.dgamma, g.dbeta):
+            layer["dgamma"], layer["dbeta"] = dgamma, dbeta
     if "params" in include:
         out["params"] = params(model)
     return out
@@ -124,7 +137,10 @@ def epochs(trainer: Trainer, records: list[EpochRecord], include: Iterable[str])
 
 def gradcheck(result: GradCheckResult, indices: Array) -> dict[str, Any]:
     return {"max_rel_error": result.max_rel_error, "passed": result.passed,
-            "layers": [{"W_rel_error": c.W_rel_error, "b_rel_error": c.b_rel_error} for c in result.layers],
+            "layers": [{"W_rel_error": c.W_rel_error, "b_rel_error": c.b_rel_error,
+                        **({} if c.gamma_rel_error is None else
+                           {"gamma_rel_error": c.gamma_rel_error, "beta_rel_error": c.beta_rel_error})}
+                       for c in result.layers],
             "tolerance": result.tolerance, "eps": result.eps, "indices": indices}
 
 
@@ -176,25 +192,40 @@ def _padded_range(column: Array) -> Array:
     return np.array([lo - pad, hi + pad])
 
 
+def _raw_points(session: Session) -> tuple[Array, Array]:
+    """The training and test points in raw coordinates: before any feature transform."""
+    t, data = session.trainer, session.data
+    return (data.raw_train, data.raw_test) if data.features is not None else (t.X, t.X_test)
+
+
+def plane_inputs(session: Session) -> int:
+    """How many raw inputs the session's points have (the plane of ``/data`` and ``/boundary``)."""
+    return _raw_points(session)[0].shape[1]
+
+
+def _plane_axes(session: Session, resolution: int) -> list[Array]:
+    """Per raw input, ``resolution`` points covering all the data with 10% padding."""
+    X_tr, X_te = _raw_points(session)
+    X_all = np.concatenate([X_tr, X_te]) if X_te.shape[0] else X_tr
+    return [np.linspace(*_padded_range(X_all[:, k]), resolution) for k in range(X_all.shape[1])]
+
+
 def boundary(session: Session, resolution: int) -> dict[str, Any]:
     """The network's output over the plane (2 inputs) or the line (1 input).
 
     Grid: ``z[i][j]`` is the output at ``(x[j], y[i])``: P(class 1) for a
     sigmoid output, the argmax class for softmax, the (first) value otherwise.
     """
-    t, data = session.trainer, session.data
-    features = data.features
-    X_tr, X_te = (data.raw_train, data.raw_test) if features is not None else (t.X, t.X_test)
-    d_in = X_tr.shape[1]
+    t, features = session.trainer, session.data.features
+    d_in = plane_inputs(session)
     if d_in not in (1, 2):
         raise ValueError(f"resolution: a boundary needs 1 or 2 input features; this session's "
                          f"network has {d_in} (model.layers[0])")
-    X_all = np.concatenate([X_tr, X_te]) if X_te.shape[0] else X_tr
 
     def predict(grid: Array) -> Array:  # grid points are raw coordinates; the network sees features
         return t.model.predict(grid if features is None else transform(grid, features))
 
-    axes = [np.linspace(*_padded_range(X_all[:, k]), resolution) for k in range(d_in)]
+    axes = _plane_axes(session, resolution)
     if d_in == 1:
         return {"kind": "curve", "x": axes[0], "y": predict(axes[0][:, None])}
     xx, yy = np.meshgrid(axes[0], axes[1])  # xx[i, j] = x[j], yy[i, j] = y[i]
@@ -204,6 +235,51 @@ def boundary(session: Session, resolution: int) -> dict[str, Any]:
     else:
         z = out[:, 0]
     return {"kind": "grid", "x": axes[0], "y": axes[1], "z": z.reshape(resolution, resolution)}
+
+
+
+
+def neurons(session: Session, resolution: int) -> dict[str, Any]:
+    """Every neuron's activation over the input plane (2 raw inputs only).
+
+    The plane and its padding are :func:`boundary`'s; ``layers[l]["a"][n]`` is
+    the ``(R, R)`` grid of ``act_l(z[l])[:, n]`` with ``[i][j]`` at ``(x[j], y[i])``.
+    """
+    t, data = session.trainer, session.data
+    features = data.features
+    d_in = plane_inputs(session)
+    if d_in != 2:
+        raise ValueError(f"resolution: neuron pictures need 2 input features; dataset {data.name!r} has {d_in}")
+    axes = _plane_axes(session, resolution)
+    xx, yy = np.meshgrid(axes[0], axes[1])  # xx[i, j] = x[j], yy[i, j] = y[i]
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    with np.errstate(all="ignore"):
+        cache = t.model.forward(grid if features is None else transform(grid, features))
+    return {"x": axes[0], "y": axes[1],
+            "layers": [{"a": list(a.T.reshape(a.shape[1], resolution, resolution))} for a in cache.a]}
+
+
+def chain(session: Session, layer: int, out: int, into: int, sample: int) -> dict[str, Any]:
+    """``ChainRule``: where ``dW[layer][out][into]`` of the last Step came from, and (small
+    networks) the computational graph of one of its samples. ``LookupError`` without a Step
+    the trainer still stands at."""
+    t, last = session.trainer, session.last_step
+    if last is None or not last.current(t):
+        raise LookupError("chain: take a Step first (the chain rule shows the numbers of the last Step, "
+                          "and the session has changed since, or has taken none)")
+    if last.result is None or last.W is None:
+        raise LookupError(f"chain: the last Step's pass holds {last.elements} numbers, more than the "
+                          f"{LAST_STEP_MAX_ELEMENTS} a session keeps for the chain rule; take a Step "
+                          "with a smaller batch (optimizer.batch_size or indices)")
+    out_: dict[str, Any] = explain_weight(t.model, last.result, last.W, layer, out, into)
+    out_["graph"] = sample_graph(t.model, last.result, last.W, sample)
+    out_["step"] = last.result.step
+    return out_
+
+
+def distributions(trainer: Trainer) -> dict[str, Any]:
+    """``Distributions``: the trainer's quantile record (see :class:`mlp_engine.Distributions`)."""
+    return trainer.distributions.as_dict()
 
 
 def _finite_or_none(x: float | None) -> float | None:

@@ -13,13 +13,16 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from server.main import create_app
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
 
 _TMP = tempfile.mkdtemp(prefix="mlp-playground-tests-")
 
@@ -49,6 +52,38 @@ def new_session(client: TestClient) -> Callable[..., dict[str, Any]]:
         return r.json()
 
     return make
+
+
+CHROMIUM = os.environ.get("MLP_PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    """Playwright's sync API, once per run (a second one in the same process is refused);
+    the browser tests and the installed-package tests share it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless (``make chromium`` installs it)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `make chromium` (Debian's package) or set MLP_PLAYGROUND_CHROMIUM")
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
 
 
 def _find_shared_datasets() -> None:

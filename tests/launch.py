@@ -23,17 +23,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _TEMP_STORES: dict[int, str] = {}  # pid -> the temporary folder start() made for its store
 
 
-def start(env: dict[str, str] | None = None, timeout: float = 60.0,
-          args: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+def start(env: dict[str, str] | None = None, timeout: float = 60.0, args: list[str] | None = None,
+          command: list[str] | None = None, cwd: Path | None = None) -> tuple[subprocess.Popen, str]:
     """The running process and the URL it printed (``http://127.0.0.1:PORT/``);
-    ``args`` are more command-line options (``["--workers", "2"]``)."""
+    ``args`` are more command-line options (``["--workers", "2"]``); ``command`` replaces
+    ``python -m server`` (an installed ``mlp-playground``), ``cwd`` the checkout."""
     env = {**os.environ, **(env or {})}
     tmp = None
     if not env.get("MLP_PLAYGROUND_STORE"):
         tmp = tempfile.mkdtemp(prefix="mlp-playground-")
         env["MLP_PLAYGROUND_STORE"] = os.path.join(tmp, "sessions.sqlite3")
-    proc = subprocess.Popen([sys.executable, "-m", "server", "--port", "0", "--no-browser", *(args or [])],
-                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    command = command or [sys.executable, "-m", "server"]
+    proc = subprocess.Popen([*command, "--port", "0", "--no-browser", *(args or [])],
+                            cwd=cwd or PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     if tmp is not None:
         _TEMP_STORES[proc.pid] = tmp
     line: list[str] = []

@@ -75,7 +75,8 @@ async def start_lesson(request: Request, store: StoreDep, name: str,
     if lesson is None:
         raise HTTPException(404, f"name: no lesson {name!r}; choose one of {', '.join(LESSONS)}")
     quick = body.quick if body else False
-    run: LessonRun = await anyio.to_thread.run_sync(run_lesson, name, quick, limiter=_limiter(request))
+    run: LessonRun = await anyio.to_thread.run_sync(run_lesson, name, quick, store.builder.make,
+                                                   limiter=_limiter(request))
     if len(run.runs) > store.max_sessions:
         raise HTTPException(409, f"name: lesson {name!r} makes {len(run.runs)} sessions but the server keeps "
                                  f"at most {store.max_sessions} (MLP_PLAYGROUND_MAX_SESSIONS)")

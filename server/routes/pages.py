@@ -1,50 +1,49 @@
-"""The page: ``/`` serves ``static/index.html`` (a placeholder until the page
-exists) and ``/vendor/plotly.min.js`` serves Plotly.js from the installed
-``plotly`` package, so nothing is loaded from a CDN."""
+"""The page: ``/`` is ``index.html``, ``/static/...`` its other files, and
+``/vendor/plotly.min.js`` Plotly.js from the installed ``plotly`` package (never a CDN).
+
+:class:`server.assets.Assets` (``app.state.assets``) finds, compresses and validates
+them; these routes only translate. A path that names no servable file is 404. The
+routes are plain functions, so reading and compressing run in the thread pool.
+"""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import Response
+
+from ..assets import IMMUTABLE, INDEX, PLOTLY_PATH, REVALIDATE, Asset, Assets, plotly_js
+
+__all__ = ["router", "plotly_js"]
 
 router = APIRouter(tags=["page"], include_in_schema=False)
-
-PLACEHOLDER = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>MLP Playground</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40em; margin: 3em auto">
-<h1>MLP Playground</h1>
-<p>The server is running; the page itself is not installed yet (no <code>static/index.html</code>).</p>
-<p>The REST API is at <a href="/docs">/docs</a> (OpenAPI: <a href="/openapi.json">/openapi.json</a>).</p>
-</body></html>
-"""
+METHODS = ["GET", "HEAD"]
 
 
-def plotly_js() -> Path | None:
-    """``plotly/package_data/plotly.min.js`` of the installed package (found without importing it)."""
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or spec.origin is None:
-        return None
-    path = Path(spec.origin).parent / "package_data" / "plotly.min.js"
-    return path if path.is_file() else None
+def _send(request: Request, asset: Asset | None, what: str, cache_control: str | None = None) -> Response:
+    if asset is None:
+        raise HTTPException(404, what)
+    status, body, headers = asset.answer(request.headers.get("accept-encoding", ""),
+                                         request.headers.get("if-none-match", ""), cache_control)
+    return Response(body, status_code=status, headers=headers)
 
 
-@router.get("/")
-async def index(request: Request) -> Response:
-    page = Path(request.app.state.settings.static_dir) / "index.html"
-    if page.is_file():
-        return FileResponse(page, media_type="text/html")
-    return HTMLResponse(PLACEHOLDER)
+def _assets(request: Request) -> Assets:
+    return request.app.state.assets
 
 
-router.add_api_route("/", index, methods=["HEAD"], include_in_schema=False)
+@router.api_route("/", methods=METHODS)
+def index(request: Request) -> Response:
+    return _send(request, _assets(request).page_file(INDEX), f"{INDEX}: not found")
 
 
-@router.get("/vendor/plotly.min.js")
-async def plotly() -> Response:
-    path = plotly_js()
-    if path is None:
-        raise HTTPException(404, "plotly.min.js: the plotly package is not installed")
-    return FileResponse(path, media_type="text/javascript",
-                        headers={"cache-control": "public, max-age=86400"})
+@router.api_route("/static/{path:path}", methods=METHODS)
+def static(request: Request, path: str) -> Response:
+    return _send(request, _assets(request).page_file(path), f"/static/{path}: no such file")
+
+
+@router.api_route(PLOTLY_PATH, methods=METHODS)
+def plotly(request: Request, v: str = "") -> Response:
+    assets = _assets(request)
+    asset = assets.plotly()
+    # A year only at the URL the page uses, which changes with the file; any other is revalidated.
+    cache = IMMUTABLE if asset is not None and v == assets.plotly_version() else REVALIDATE
+    return _send(request, asset, "plotly.min.js: the plotly package is not installed", cache)

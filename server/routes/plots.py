@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from .. import views
 from ..deps import SessionDep
-from ..schemas import Boundary, DataPoints, Outputs
+from ..schemas import Boundary, ChainRule, DataPoints, Distributions, Neurons, Outputs
 from ..serialize import JSONBytes, respond
 from ..limits import AtMost
 
@@ -38,3 +38,36 @@ def outputs(session: SessionDep, split: Literal["train", "test"] = "test", max_p
     """Predictions against targets on a split: confusion and accuracy, or RMSE and R^2."""
     with session.lock:
         return respond(views.outputs(session, split, max_points, units))
+
+
+@router.get("/neurons", response_model=Neurons)
+def neurons(session: SessionDep,
+            resolution: Annotated[int, Query(ge=2, le=100)] = 24) -> JSONBytes:
+    """Every hidden and output neuron's activation over the plane of the two raw inputs
+    (the grid of ``/boundary``); a session whose inputs are not 2-D is refused."""
+    with session.lock:
+        return respond(views.neurons(session, resolution))
+
+
+@router.get("/distributions", response_model=Distributions)
+def distributions(session: SessionDep) -> JSONBytes:
+    """Per weight layer and recorded epoch, the percentiles of ``W`` (after the epoch),
+    ``dW`` (its last step) and ``a`` (its last minibatch)."""
+    with session.lock:
+        return respond(views.distributions(session.trainer))
+
+
+Index = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+@router.get("/chain", response_model=ChainRule)
+def chain(session: SessionDep, layer: Index, out: Index, into: Annotated[int, Query(alias="in", ge=0, le=1_000_000)],
+          sample: Index = 0) -> JSONBytes:
+    """Where ``dW[layer][out][in]`` of the last Step came from: every term of its sum over the
+    minibatch and how each ``delta`` was made; for networks of at most 40 neurons also one
+    sample's computational graph. ``409`` before a Step (or after the session moved on)."""
+    with session.lock:
+        try:
+            return respond(views.chain(session, layer, out, into, sample))
+        except LookupError as exc:
+            raise HTTPException(409, str(exc)) from None

@@ -11,6 +11,7 @@ from ..schemas import (
     DEFAULT_MAX_ELEMENTS,
     EXPORT_FORMAT,
     ExportDocument,
+    ForkRequest,
     IncludePart,
     MaxElements,
     SessionConfig,
@@ -61,6 +62,18 @@ def delete_session(store: StoreDep, session_id: str) -> Response:
     """Forget the session; its memory is freed at once (in a thread: a durable store writes)."""
     store.delete(session_id)
     return Response(status_code=204)
+
+
+@router.post("/{session_id}/fork", status_code=201, response_model=SessionState)
+def fork_session(store: StoreDep, session: SessionDep, body: ForkRequest | None = None) -> JSONBytes:
+    """A new session at epoch 0 with this one's config and the ``overrides`` applied: the same
+    data, seed and minibatch order, and this session's initial parameters wherever the shapes agree."""
+    overrides = body.overrides.model_dump(exclude_unset=True, exclude_none=True) if body else {}
+    with session.lock:
+        fork = session.fork(overrides)
+    fork = store.add(fork)
+    with fork.lock:
+        return _state(fork, status_code=201)
 
 
 @router.post("/{session_id}/reset", response_model=SessionState)

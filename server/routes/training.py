@@ -26,6 +26,7 @@ from ..schemas import (
     PredictResult,
 )
 from ..serialize import JSONBytes, respond
+from ..sessions import LastStep
 from ..limits import current_limits
 
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["training"])
@@ -61,7 +62,9 @@ async def backward(session: SessionDep, body: BackwardRequest | None = None) -> 
             check_backward(t, len(body.indices), "indices")
         else:
             check_backward(t, min(t.batch_size, t.n_train), "optimizer.batch_size")
+        W = [w.copy() for w in t.model.W]  # the chain-rule view needs the weights this pass used
         result = t.step(body.indices, body.apply)
+        session.last_step = LastStep.keep(t, result, W)
         return respond(views.trace(t, result, include), max_elements=body.max_elements,
                        finite=result.finite and t.finite)
 
@@ -97,7 +100,7 @@ def gradcheck_plan(trainer, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndar
     """Which parameters and rows to check: all of them when that fits the request budget; else
     as many of the rows as fit (a seeded sample); and when not even one row fits with every
     parameter, a sample of the parameters on one row. ``(checked, or None for every
-    parameter; the rows; what was sampled, or None)``."""
+    parameter; the positions in ``idx`` of the rows; what was sampled, or None)``."""
     n, layers = trainer.model.n_params, trainer.model.layers
     limit = current_limits().max_gradcheck_params
     if n > limit:
@@ -120,12 +123,12 @@ def gradcheck_plan(trainer, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndar
             budget.check_seconds(cost.gradient_check(layers, 1, 1), "indices", "a gradient check")
         checked = np.sort(rng.choice(n, size=min(p, n), replace=False))
         fit = 1
-    rows = idx if fit >= len(idx) else np.sort(rng.choice(idx, size=fit, replace=False))
+    pos = np.arange(len(idx)) if fit >= len(idx) else np.sort(rng.choice(len(idx), size=fit, replace=False))
     sampled = None
-    if checked is not None or len(rows) < len(idx):
+    if checked is not None or len(pos) < len(idx):
         sampled = {"params": n if checked is None else int(len(checked)), "of_params": n,
-                   "rows": int(len(rows)), "of_rows": int(len(idx))}
-    return checked, rows, sampled
+                   "rows": int(len(pos)), "of_rows": int(len(idx))}
+    return checked, pos, sampled
 
 
 @router.post("/gradcheck", response_model=GradcheckResult)
@@ -137,9 +140,10 @@ async def gradcheck(session: SessionDep, body: GradcheckRequest | None = None) -
     def work() -> JSONBytes:
         t = session.trainer
         idx = views.training_rows(t, body.indices)
-        checked, rows, sampled = gradcheck_plan(t, idx)
-        result = gradient_check(t.model, t.X[rows], t.y[rows], body.eps, checked=checked)
-        return respond({**views.gradcheck(result, rows), "sampled": sampled})
+        checked, pos, sampled = gradcheck_plan(t, idx)
+        masks = None if body.masks is None else [np.asarray(m)[pos] for m in body.masks]
+        result = gradient_check(t.model, t.X[idx[pos]], t.y[idx[pos]], body.eps, checked=checked, masks=masks)
+        return respond({**views.gradcheck(result, idx[pos]), "sampled": sampled})
 
     return await session.run(work)
 

@@ -3,6 +3,7 @@
 // is idle.
 import * as api from './api.js';
 import { banner, clearBanner, showError } from './banner.js';
+import { epochsB, resetB, stepB } from './compare.js';
 import { stopAnimation, stopPlay } from './playback.js';
 import { refreshOutput, renderAll } from './render.js';
 import { doEpochs, doStep, fullParams, newSession, openSession, takeChanged } from './session.js';
@@ -47,12 +48,14 @@ export async function afterTraining() {
 export const step = (animate) => run(async () => {
   await stopPlay();
   await doStep(animate);
+  await stepB(); // a second run side by side takes its Step too
   await afterTraining();
 });
 
 export const epoch = () => run(async () => {
   await stopPlay();
   await doEpochs(1);
+  await epochsB(1);
   await afterTraining();
 });
 
@@ -60,6 +63,7 @@ export const reset = () => run(async () => {
   await stopPlay();
   stopAnimation();
   await takeChanged(await api.reset(store.session.id), { sync: false });
+  await resetB();
   clearBanner();
   await afterTraining();
 });
@@ -68,7 +72,11 @@ export const gradcheck = () => run(async () => {
   await stopPlay();
   const el = $('gradcheck-result');
   el.innerHTML = '<p class="hint">checking…</p>';
-  const result = await api.gradcheck(store.session.id);
+  // With dropout, check the batch of the Step on screen with that Step's masks held fixed.
+  const t = store.trace;
+  const masks = t?.forward?.slice(0, -1).map((f) => f.mask);
+  const body = masks?.length && masks.every(Array.isArray) ? { indices: t.indices, masks } : {};
+  const result = await api.gradcheck(store.session.id, body);
   renderGradcheck(el, result, store.session.config.model.layers);
   $('gradcheck-panel').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
 });

@@ -90,6 +90,13 @@ export const epochs = (id, count = 1) => request('POST', `${session(id)}/epochs`
 
 export const reset = (id) => request('POST', `${session(id)}/reset`);
 
+/**
+ * A counterfactual run: a new session at epoch 0 with this one's config and `overrides` (a partial
+ * SessionConfig, model and optimizer fields) applied; the same data, seed and minibatch order,
+ * and this session's initial weights wherever the shapes agree. Answers its SessionState (201).
+ */
+export const fork = (id, overrides = {}) => request('POST', `${session(id)}/fork`, { body: { overrides } });
+
 export const gradcheck = (id, body = {}) => request('POST', `${session(id)}/gradcheck`, { body });
 
 /** A seeded sample of the (scaled) train and test data, at most maxPoints rows per split. */
@@ -99,6 +106,16 @@ export const data = (id, maxPoints = 2000) => request('GET', `${session(id)}/dat
 export const boundary = (id, resolution = 50) => request('GET', `${session(id)}/boundary`, { query: { resolution } });
 
 /** Predictions against the truth on a split, with confusion/accuracy or rmse/r2. */
+/** Every hidden and output neuron's activation over the input plane (2-D data only). */
+export const neurons = (id, resolution = 24) => request('GET', `${session(id)}/neurons`, { query: { resolution } });
+
+/** The percentiles of W, dW and a per layer and recorded epoch. */
+export const distributions = (id) => request('GET', `${session(id)}/distributions`);
+
+/** Where dW[layer][out][in] of the last Step came from (and one sample's graph for small networks). */
+export const chain = (id, layer, out, into, sample = 0) =>
+  request('GET', `${session(id)}/chain`, { query: { layer, out, in: into, sample } });
+
 export const outputs = (id, split = 'test', maxPoints = 2000) =>
   request('GET', `${session(id)}/outputs`, { query: { split, max_points: maxPoints } });
 
@@ -117,6 +134,29 @@ export const parseCsv = (body) => request('POST', '/api/datasets/csv', { body })
 /** Where the browser downloads the session as JSON (the export document) and the HTML report. */
 export const exportUrl = (id) => `${session(id)}/export`;
 export const reportUrl = (id) => `${session(id)}/report`;
+
+/**
+ * GET /api/sessions/{id}/code: the session as a standalone script (`framework` 'numpy' or 'pytorch')
+ * that takes its next `steps` steps (1..1000) exactly. Answers `{text, filename}`.
+ */
+export async function codeScript(id, framework, steps = 1) {
+  const path = `${session(id)}/code`;
+  const query = new URLSearchParams({ framework, steps: String(steps) });
+  let response;
+  try {
+    response = await fetch(`${path}?${query}`);
+  } catch (err) {
+    throw new ApiError(0, `the server did not answer (${err.message}); is it still running?`, path);
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let detail = text;
+    try { detail = JSON.parse(text).detail; } catch { /* not JSON: the text itself */ }
+    throw new ApiError(response.status, detail, path);
+  }
+  const named = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '');
+  return { text, filename: named ? named[1] : `mlp_${framework}.py` };
+}
 
 /** The seeds' experiments as lessons: [{name, title, summary}] in order. */
 export const lessons = () => request('GET', '/api/lessons');

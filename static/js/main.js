@@ -9,12 +9,16 @@ import {
 } from './actions.js';
 import { banner, clearBanner, showError } from './banner.js';
 import { applyHide } from './classroom.js';
+import { changeB, initCompare } from './compare.js';
+import { initInside } from './inside.js';
 import { onlyLearningRateDiffers } from './live.js';
 import { changeRate, goToStage, nextStage, prevStage, togglePlay } from './playback.js';
-import { refreshOutput, renderCharts, renderLoss, showOutputTools } from './render.js';
+import {
+  practiceView, refreshOutput, renderCharts, renderLoss, renderStageViews, showOutputTools, updateButtons,
+} from './render.js';
 import { newSession } from './session.js';
 import { clone, fromHash } from './state.js';
-import { setDrawing, setHeatLayer, setHide, setOptions, store } from './store.js';
+import { setDrawing, setHeatLayer, setHide, setOptions, setPractice, store } from './store.js';
 import { initControls } from './views/controls.js';
 import { initCsv, tableConfig } from './views/csv.js';
 import { initDownloads } from './views/downloads.js';
@@ -22,12 +26,29 @@ import { initParamEditor } from './views/editor.js';
 import { initLessons } from './views/lessons.js';
 import { outputMode } from './views/output.js';
 import { message } from './views/plot.js';
+import { initPractice } from './views/practice.js';
 
 const $ = (id) => document.getElementById(id);
 const next = () => nextStage(step);
 
+/** Practice mode from a link (`&practice=1`). */
+function showPractice(on) {
+  setPractice(on);
+  $('practice-toggle').checked = on;
+}
+
 function wire() {
-  $('btn-step').addEventListener('click', () => step($('stage-animate').checked));
+  // In practice mode a Step waits at its first stage for the learner (no animation).
+  $('btn-step').addEventListener('click', () => step($('stage-animate').checked && !store.practice));
+  $('practice-toggle').addEventListener('change', (e) => {
+    setPractice(e.target.checked);
+    renderStageViews();
+    updateButtons();
+  });
+  initPractice($('trace-body'), practiceView, () => {
+    renderStageViews();
+    updateButtons();
+  });
   $('btn-epoch').addEventListener('click', epoch);
   $('btn-play').addEventListener('click', togglePlay);
   $('btn-reset').addEventListener('click', reset);
@@ -47,6 +68,8 @@ function wire() {
   $('output-chart').addEventListener('click', drawClick);
   $('draw-clear').addEventListener('click', clearDrawing);
   initLessons({ run, open: openLessonSession });
+  initCompare();
+  initInside({ run });
   $('banner-close').addEventListener('click', clearBanner);
   $('stage-next').addEventListener('click', next);
   $('stage-prev').addEventListener('click', prevStage);
@@ -77,13 +100,15 @@ function wire() {
   });
   window.addEventListener('hashchange', () => {
     if (window.location.hash === store.hash) return;
-    const { config, progress, hide } = fromHash(window.location.hash);
+    const { config, progress, hide, practice } = fromHash(window.location.hash);
     setHide(hide);
     applyHide(hide);
+    showPractice(practice);
     if (config) applyConfig(config, progress);
   });
   window.addEventListener('pagehide', () => {
     if (store.session && store.owned) api.deleteSession(store.session.id, { keepalive: true }).catch(() => {});
+    if (store.compare) api.deleteSession(store.compare.session.id, { keepalive: true }).catch(() => {});
   });
 }
 
@@ -93,13 +118,15 @@ async function start() {
   await run(async () => {
     setOptions(await api.options());
     initControls(store.options, {
-      onChange: (config) => (store.playing && onlyLearningRateDiffers(store.session.config, config)
-        ? changeRate(config) : applyConfig(config)),
+      onChange: (config) => (store.compare ? changeB(config)
+        : store.playing && onlyLearningRateDiffers(store.session.config, config)
+          ? changeRate(config) : applyConfig(config)),
       onPreset: () => applyConfig(clone(WORKED_EXAMPLE)),
       onError: (text) => banner(text),
     });
-    const { config, progress, hide } = fromHash(window.location.hash);
+    const { config, progress, hide, practice } = fromHash(window.location.hash);
     setHide(hide);
+    showPractice(practice);
     const unknown = applyHide(hide);
     try {
       await newSession(config || store.options.defaults, progress);

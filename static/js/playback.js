@@ -5,9 +5,11 @@
 import * as api from './api.js';
 import { afterTraining, run } from './actions.js';
 import { banner, diverged, stoppedEarly } from './banner.js';
+import { stopPlayBoth, togglePlayBoth } from './compare.js';
+import { liveInsideViews } from './inside.js';
 import { LivePlay, PLAY_OPTIONS, ViewRotation, whenShown } from './live.js';
 import {
-  renderHeatmapsNow, renderLoss, renderNetworkNow, renderStageViews, renderStatus, showMetric,
+  practiceView, renderHeatmapsNow, renderLoss, renderNetworkNow, renderStageViews, renderStatus, showMetric,
   updateButtons,
 } from './render.js';
 import { fullParams, newSession, previewGrads, syncState } from './session.js';
@@ -18,6 +20,7 @@ import {
 import { showConfig } from './views/controls.js';
 import { renderGradNormChart } from './views/charts.js';
 import { NEEDS, outputMode, renderOutput } from './views/output.js';
+import { practiceLocks } from './views/practice.js';
 
 const $ = (id) => document.getElementById(id);
 const STAGE_MS = 750;         // one stage of the Step animation
@@ -25,8 +28,9 @@ const STAGE_MS = 750;         // one stage of the Step animation
 // ---------------------------------------------------------------- the Step animation
 let animation = null;
 
-/** Show stage `i` of the trace (stopping the animation). */
+/** Show stage `i` of the trace (stopping the animation); in practice mode not past a stage still to answer. */
 export function goToStage(i) {
+  if (i > store.stageIndex && practiceLocks(practiceView())) return;
   stopAnimation();
   setStage(i);
   renderStageViews();
@@ -54,6 +58,7 @@ export function stopAnimation() {
 
 /** → : the next stage, or a new Step (shown from its first stage) at the end. */
 export function nextStage(step) {
+  if (store.session && practiceLocks(practiceView())) return; // check or reveal first
   const n = store.trace ? stagesOf(store.trace).length : 0;
   if (store.trace && store.stageIndex < n - 1 && !animation) {
     goToStage(store.stageIndex + 1);
@@ -86,6 +91,7 @@ const liveViews = new ViewRotation([
   whenShown($('grad-norm-chart'), (el) => renderGradNormChart(el, store.history.grad_norms)),
   drawLiveOutput,
   whenShown($('w-heatmap'), () => renderHeatmapsNow({ grads: false })),
+  ...liveInsideViews(whenShown),
 ]);
 
 /** One animation frame of Play: the counters, then as many views as its time allows. */
@@ -130,6 +136,7 @@ async function startPlay() {
 /** Pause; resolves (with the server's `paused` message, or null) once the server has stopped. */
 export function stopPlay() {
   if (!store.playing) return Promise.resolve(null);
+  if (store.compare) return stopPlayBoth();
   setPlaying(false);
   updateButtons();
   return live.pause().catch(() => null);
@@ -171,6 +178,10 @@ export const changeRate = (config) => run(async () => {
 });
 
 export function togglePlay() {
+  if (store.compare) {
+    togglePlayBoth(); // both runs, epoch by epoch in lockstep
+    return;
+  }
   if (store.playing) {
     const paused = stopPlay();
     run(async () => afterPlay(await paused));

@@ -4,12 +4,17 @@ import * as api from './api.js';
 import { fmt, fmtLoss } from './format.js';
 import { stagesOf } from './stages.js';
 import { writeHash } from './state.js';
+import { layoutForWatching, refreshInside } from './inside.js';
 import { setData, setDrawing, setHash, store } from './store.js';
 import { lossCaption, renderGradNormChart, renderLossChart } from './views/charts.js';
 import { renderHeatmaps } from './views/heatmaps.js';
 import { metricsCaption, metricsKind, renderLearningRateChart, renderMetricsChart } from './views/metrics.js';
 import { renderNetwork } from './views/network.js';
 import { NEEDS, TITLES, outputMetric, outputMode, renderFirstLayer, renderOutput } from './views/output.js';
+import {
+  describeOverrides, renderCompareGradNorms, renderCompareLoss, renderCompareMetrics, renderCompareTable,
+} from './views/compare.js';
+import { practiceHides, practiceHidesLoss, practiceLocks } from './views/practice.js';
 import { renderTrace } from './views/trace.js';
 
 const $ = (id) => document.getElementById(id);
@@ -20,7 +25,11 @@ export function renderStatus() {
   $('epoch-count').textContent = String(s.epoch);
   $('step-count').textContent = String(s.step);
   const loss = $('loss-value');
-  if (store.lastLoss) {
+  if (store.lastLoss && store.lastLoss.label === 'Batch loss' && practiceHidesLoss(practiceView())) {
+    loss.textContent = '?'; // the learner is still to work it out
+    loss.classList.remove('nan');
+    $('loss-label').textContent = store.lastLoss.label;
+  } else if (store.lastLoss) {
     loss.textContent = fmtLoss(store.lastLoss.value);
     loss.classList.toggle('nan', !Number.isFinite(store.lastLoss.value ?? NaN));
     $('loss-label').textContent = store.lastLoss.label;
@@ -37,26 +46,43 @@ export function renderStatus() {
 
 const currentStage = () => (store.trace ? stagesOf(store.trace)[store.stageIndex] : null);
 
+/** What the step-through and practice mode draw from. */
+export const practiceView = () => ({
+  trace: store.trace, before: store.before, stageIndex: store.stageIndex, config: store.session.config,
+  formulas: store.options?.formulas ?? null, practice: store.practice, sessionId: store.session.id,
+});
+
 /** The diagram as it stands (`trace: false` draws the weights alone, as Play does). */
 export function renderNetworkNow(el = $('network'), { trace = true } = {}) {
   const m = store.session.config.model;
+  // In practice mode the diagram keeps the stage's answers (and the updated weights) to itself.
+  const hidden = trace && practiceHides(practiceView());
+  if (hidden) trace = false;
   return renderNetwork(el, {
-    layers: m.layers, params: store.params, trace: trace ? store.trace : null, before: trace ? store.before : null,
+    layers: m.layers, params: hidden && store.before ? store.before : store.params, trace: trace ? store.trace : null, before: trace ? store.before : null,
     stage: trace ? currentStage() : null, activation: m.activation, outputActivation: m.output_activation,
+    residual: !!m.residual,
   });
 }
 
 /** The views that follow the step-through's stage: the diagram, the panel and the link. */
 export function renderStageViews() {
   $('network-caption').textContent = renderNetworkNow();
-  renderTrace({
-    trace: store.trace, before: store.before, stageIndex: store.stageIndex, config: store.session.config,
-    formulas: store.options?.formulas ?? null,
-  });
+  renderTrace(practiceView());
+  renderStatus();
+  layoutForWatching();
   writeHashNow();
 }
 
+/** The runs side by side: {A: history, B: history} (only A when not comparing). */
+const runs = () => (store.compare ? { A: store.history, B: store.compare.history } : { A: store.history });
+
 export function renderLoss(el = $('loss-chart')) {
+  if (store.compare) {
+    $('loss-last').textContent = `A ${lossCaption(store.history)} · B ${lossCaption(store.compare.history)}`;
+    renderCompareLoss(el, runs(), $('loss-log').checked);
+    return;
+  }
   $('loss-last').textContent = lossCaption(store.history);
   renderLossChart(el, store.history, $('loss-log').checked);
 }
@@ -67,10 +93,39 @@ export function renderHeatmapsNow({ grads = true } = {}) {
 }
 
 export function renderCharts() {
+  renderComparison(); // first: it sets the panels' sizes the charts are drawn at
   renderLoss();
-  renderGradNormChart($('grad-norm-chart'), store.history.grad_norms);
+  if (store.compare) renderCompareGradNorms($('grad-norm-chart'), runs());
+  else renderGradNormChart($('grad-norm-chart'), store.history.grad_norms);
   renderMetrics();
   renderHeatmapsNow();
+}
+
+/** The comparison's table, its panel and the Compare button (shown only while comparing). */
+function renderComparison() {
+  const c = store.compare;
+  $('compare-panel').hidden = !c;
+  $('output-b').hidden = !c;
+  $('output-label-a').hidden = !c;
+  const flipped = $('output-pair').classList.contains('comparing') !== !!c;
+  $('output-pair').classList.toggle('comparing', !!c);
+  // The panels change size: Plotly's responsive charts re-measure on a window resize.
+  if (flipped) window.requestAnimationFrame(() => window.dispatchEvent(new Event('resize')));
+  $('output-chart').closest('.panel').classList.toggle('comparing', !!c);
+  const button = $('btn-compare');
+  button.textContent = c ? 'Stop comparing' : 'Compare';
+  button.classList.toggle('comparing', !!c);
+  button.setAttribute('aria-expanded', String(!!c && !$('compare-menu').hidden));
+  if (!c) {
+    $('compare-menu').hidden = true;
+    return;
+  }
+  const differs = describeOverrides(c.overrides);
+  $('compare-keep-b').textContent = `Keep B${differs ? ` (${differs})` : ''}`;
+  renderCompareTable($('compare-table-box'), [
+    { run: 'A', state: store.session, history: store.history, differs: '' },
+    { run: 'B', state: c.session, history: c.history, differs: differs || 'nothing yet: change a setting' },
+  ]);
 }
 
 /** The metrics and learning-rate charts, shown once the server's history carries them. */
@@ -78,7 +133,10 @@ function renderMetrics() {
   const h = store.history;
   const metrics = $('metrics-chart').closest('.panel');
   metrics.hidden = !metricsKind(h);
-  if (!metrics.hidden) {
+  if (!metrics.hidden && store.compare) {
+    renderCompareMetrics($('metrics-chart'), runs());
+    $('metrics-last').textContent = `A ${metricsCaption(h)} · B ${metricsCaption(store.compare.history)}`;
+  } else if (!metrics.hidden) {
     renderMetricsChart($('metrics-chart'), h);
     $('metrics-last').textContent = metricsCaption(h);
   }
@@ -115,9 +173,24 @@ export async function refreshOutput() {
   renderOutput(el, mode, { data, boundary, outputs, state: s, view: outputView() });
   showOutputTools(mode);
   showMetric(outputs, split);
+  if (store.compare) await refreshOutputB(mode, data, split, outputs);
   const images = data.image_shape;
   $('first-layer-panel').hidden = !images;
   if (images) renderFirstLayer($('first-layer-chart'), store.params[0].W, images);
+  await refreshInside();
+}
+
+/** B's output view beside A's, on the same data. */
+async function refreshOutputB(mode, data, split, outputsA) {
+  const b = store.compare.session;
+  const [outputs, boundary] = await Promise.all([
+    api.outputs(b.id, split),
+    NEEDS[mode].includes('boundary') ? api.boundary(b.id, 50) : Promise.resolve(null),
+  ]);
+  if (store.compare?.session.id !== b.id) return; // stopped comparing meanwhile
+  $('output-label-b').textContent = `B: ${outputMetric(outputs)}`;
+  $('output-label-a').textContent = `A: ${outputMetric(outputsA)}`;
+  renderOutput($('output-chart-b'), mode, { data, boundary, outputs, state: b, view: outputView() });
 }
 
 /** The output view's toggles as they stand. */
@@ -162,7 +235,8 @@ function writeHashNow() {
     // An uploaded table would make a link of megabytes: the link keeps the rest of the run.
     config = { ...config, dataset: { ...ds, X: undefined, y: undefined } };
   }
-  setHash(writeHash(config, { steps: store.session.step, stage: store.trace ? store.stageIndex : null }, store.hide));
+  setHash(writeHash(config, { steps: store.session.step, stage: store.trace ? store.stageIndex : null }, store.hide,
+    store.practice));
 }
 
 export function updateButtons() {
@@ -172,7 +246,10 @@ export function updateButtons() {
   play.setAttribute('aria-pressed', String(store.playing));
   const n = store.trace ? stagesOf(store.trace).length : 0;
   $('stage-prev').disabled = !store.trace || store.stageIndex === 0;
-  $('stage-next').title = !store.trace || store.stageIndex >= n - 1 ? 'Take a new Step (→)' : 'Next stage (→)';
+  const locked = !!store.session && practiceLocks(practiceView());
+  $('stage-next').disabled = locked;
+  if (locked) $('stage-next').title = 'Check or Reveal this stage first';
+  if (!locked) $('stage-next').title = !store.trace || store.stageIndex >= n - 1 ? 'Take a new Step (→)' : 'Next stage (→)';
   const undo = $('btn-undo');
   const held = store.session?.undo_available;
   undo.hidden = held === undefined; // a server without undo

@@ -6,7 +6,8 @@ import { applyHide } from './classroom.js';
 import { stopAnimation, stopPlay, startAnimation } from './playback.js';
 import { fillHeatmapLayers, renderAll, refreshOutput } from './render.js';
 import {
-  adoptState, clearTrace, paramsInFull, setStage, showEpochLoss, store, takeGrads, takeParams, takeState, takeTrace,
+  adoptState, clearTrace, paramsInFull, setStage, showEpochLoss, stopCompare, store, takeGrads, takeParams, takeState,
+  takeTrace,
 } from './store.js';
 import { showConfig } from './views/controls.js';
 import { linkDownloads } from './views/downloads.js';
@@ -41,8 +42,21 @@ export async function openSession(id) {
   await show(await api.getSession(id, { maxElements: FULL }), {}, false);
 }
 
+/** Make a session this page created (a comparison's B) the one on screen, as it stands. */
+export async function adoptSession(id) {
+  await stopPlay();
+  stopAnimation();
+  await show(await api.getSession(id, { maxElements: FULL }), {}, true);
+}
+
 /** Put a session's state on screen; the old session is deleted when this page made it. */
 async function show(state, progress, owned) {
+  if (store.compare) {
+    // Another session on screen ends a comparison; its B goes unless it is the one shown.
+    const b = store.compare.session.id;
+    stopCompare();
+    if (b !== state.id) api.deleteSession(b).catch(() => {});
+  }
   const old = adoptState(state, await fullParams(state.params, state.id), owned);
   if (old) api.deleteSession(old).catch(() => {}); // gone already is fine
   clearBanner();

@@ -4,9 +4,11 @@
 // to a default that could change); values are JSON (plain text for strings). `progress.steps` is
 // how many training steps were taken, and `progress.stage` which stage of the last Step is shown.
 // `hide=dataset,optimizer` (classroom mode) names controls the page hides; it is kept as it is.
+// `practice=1` opens the step-through in practice mode (a teacher's exercise link).
 
 const PROGRESS = 'progress';
 const HIDE = 'hide';
+const PRACTICE = 'practice';
 // Characters JSON needs that are safe to leave readable in a fragment.
 const READABLE = { '%5B': '[', '%5D': ']', '%2C': ',', '%3A': ':' };
 
@@ -50,24 +52,26 @@ function setPath(obj, path, value) {
  * @param {{steps?: number, stage?: number|null}} progress
  * @param {string[]} hide classroom mode: the names of the hidden controls
  */
-export function toHash(config, progress = {}, hide = []) {
+export function toHash(config, progress = {}, hide = [], practice = false) {
   const pairs = flatten(config, '', []);
   if (progress.steps) pairs.push([`${PROGRESS}.steps`, progress.steps]);
   if (progress.stage != null) pairs.push([`${PROGRESS}.stage`, progress.stage]);
   if (hide.length) pairs.push([HIDE, hide.join(',')]);
+  if (practice) pairs.push([PRACTICE, 1]);
   return pairs.map(([k, v]) => `${k}=${encodeValue(v)}`).join('&');
 }
 
 /**
- * Parse a hash (with or without the leading '#') back into {config, progress, hide}.
+ * Parse a hash (with or without the leading '#') back into {config, progress, hide, practice}.
  * An empty hash gives config null. Malformed pairs are skipped (the server validates the rest).
  */
 export function fromHash(hash) {
   const text = (hash || '').replace(/^#/, '');
-  if (!text) return { config: null, progress: {}, hide: [] };
+  if (!text) return { config: null, progress: {}, hide: [], practice: false };
   const config = {};
   const progress = {};
   let hide = [];
+  let practice = false;
   for (const pair of text.split('&')) {
     const eq = pair.indexOf('=');
     if (eq <= 0) continue;
@@ -78,16 +82,17 @@ export function fromHash(hash) {
     } catch {
       continue;
     }
-    if (key === HIDE) hide = String(value).split(',').map((n) => n.trim()).filter(Boolean);
+    if (key === PRACTICE) practice = value === 1 || value === true || value === '1';
+    else if (key === HIDE) hide = String(value).split(',').map((n) => n.trim()).filter(Boolean);
     else if (key.startsWith(`${PROGRESS}.`)) progress[key.slice(PROGRESS.length + 1)] = value;
     else setPath(config, key, value);
   }
-  return { config: Object.keys(config).length ? config : null, progress, hide };
+  return { config: Object.keys(config).length ? config : null, progress, hide, practice };
 }
 
 /** Write the hash without adding a history entry (and without firing hashchange). */
-export function writeHash(config, progress, hide = []) {
-  const hash = `#${toHash(config, progress, hide)}`;
+export function writeHash(config, progress, hide = [], practice = false) {
+  const hash = `#${toHash(config, progress, hide, practice)}`;
   if (window.location.hash !== hash) window.history.replaceState(null, '', hash);
   return hash;
 }

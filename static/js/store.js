@@ -16,6 +16,7 @@ const s = {
   gradsLabel: '',
   data: null,             // GET /data of this session (it does not change while training)
   boundary: null,         // the newest boundary grid a live frame carried
+  neurons: null,          // every neuron's grid over the plane (GET .../neurons or a live frame)
   lastLoss: null,         // {value, label} for the status bar
   playing: false,
   heatLayer: 0,
@@ -23,6 +24,8 @@ const s = {
   owned: false,           // whether this page made the session (a lesson's is kept when we move on)
   hide: [],               // classroom mode: the controls the link hides
   drawing: false,         // draw mode on the output view
+  practice: false,        // practice mode: the step-through asks for the numbers (views/practice.js)
+  compare: null,          // a second run B side by side (compare.js): {session, params, history, outputs, boundary, overrides}
 };
 
 /** The read-only face of the state. */
@@ -62,6 +65,7 @@ export function adoptState(state, params, owned) {
   s.grads = null;
   s.data = null;
   s.boundary = null;
+  s.neurons = null;
   s.heatLayer = Math.min(s.heatLayer, state.config.model.layers.length - 2);
   s.lastLoss = epochLoss();
   return old;
@@ -136,11 +140,17 @@ export function absorbFrame(frame) {
   });
   if (paramsInFull(frame.params)) s.params = frame.params;
   if (frame.boundary) s.boundary = { ...frame.boundary, finite: frame.finite };
+  if (frame.neurons) s.neurons = frame.neurons;
 }
 
 /** The learning rate the live server took while playing. */
 export function setLearningRate(rate) {
   s.session.config.optimizer.learning_rate = rate;
+}
+
+/** Every neuron's grid over the plane, as GET .../neurons answered (null: none to show). */
+export function setNeurons(grids) {
+  s.neurons = grids;
 }
 
 /** This session's points as the network sees them (GET .../data). */
@@ -163,6 +173,33 @@ export function setHeatLayer(l) {
 /** Classroom mode: the controls a link hides. */
 export function setHide(hide) {
   s.hide = hide;
+}
+
+/** Practice mode on or off. */
+export function setPractice(on) {
+  s.practice = !!on;
+}
+
+/** Compare: run B beside the session on screen (`b`: its SessionState and parameters in full). */
+export function startCompare(state, params, overrides) {
+  const { params: _, history, ...rest } = state;
+  s.compare = { session: rest, params, history, overrides, outputs: null, boundary: null, lastLoss: null };
+}
+
+/** Run B's news: any of `session` (scalars of a SessionState), `history`, `params`, `outputs`, `boundary`, `lastLoss`. */
+export function takeCompare(part) {
+  const { session, ...rest } = part;
+  if (session) {
+    const { params, history, ...scalars } = session;
+    s.compare.session = { ...s.compare.session, ...scalars };
+    if (history) s.compare.history = history;
+  }
+  Object.assign(s.compare, rest);
+}
+
+/** No second run any more. */
+export function stopCompare() {
+  s.compare = null;
 }
 
 /** The hash the page wrote (a hashchange to it is our own). */

@@ -3,6 +3,8 @@ driven by Playwright, and a page that records console errors and every request i
 
 The server prints exactly one line, its URL, once it accepts connections; we read it.
 Chromium is Debian's (``make chromium`` installs it); Playwright never downloads one here.
+The ``browser`` fixture itself is in ``tests/conftest.py``: one per run, shared with
+``tests/packaging`` (Playwright's sync API runs once per process).
 """
 from __future__ import annotations
 
@@ -17,20 +19,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("MLP_PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # CI runs as root
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 STARTUP_SECONDS = 60
 
@@ -62,21 +54,6 @@ def server_url() -> Iterator[str]:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-
-
-@pytest.fixture(scope="session")
-def playwright_instance() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="session")
-def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `make chromium` (Debian's package) or set MLP_PLAYGROUND_CHROMIUM")
-    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    yield b
-    b.close()
 
 
 class PageLog:
@@ -125,7 +102,7 @@ def open_page(browser: Browser, log: PageLog) -> Page:
     page.on("console", log.console)
     page.on("pageerror", lambda exc: log.errors.append(f"uncaught: {exc}"))
     page.on("request", log.request)
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)  # a bound on a hang, generous for a loaded machine
     return page
 
 
@@ -155,7 +132,7 @@ class Playground:
         self.idle()
         return self
 
-    def wait_for(self, expression: str, arg: object = None, timeout: float = 30.0) -> None:
+    def wait_for(self, expression: str, arg: object = None, timeout: float = 60.0) -> None:
         """Poll a JS expression (or arrow function of ``arg``) until it is truthy. Unlike
         ``page.wait_for_function`` this works under the page's CSP (no 'unsafe-eval')."""
         deadline = time.monotonic() + timeout
@@ -207,10 +184,15 @@ class Playground:
         cells = box.locator(":scope > table.mat td, :scope > .scalar")
         return [c.strip() for c in cells.all_inner_texts()]
 
-    def shot(self, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    def shot(self, name: str, element: Locator | None = None) -> Path:
+        """A screenshot of the viewport (or of ``element``) as ``artifacts/screenshots/<name>``:
+        tests write nothing else, nowhere else (``make screenshots`` copies the README's)."""
         path = SCREENSHOTS / name
-        self.page.screenshot(path=str(path), full_page=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if element is None:
+            self.page.screenshot(path=str(path), full_page=False)
+        else:
+            element.screenshot(path=str(path), animations="disabled")
         return path
 
 

@@ -1,10 +1,10 @@
-"""Every lesson started from the page, as a learner would: the Lessons panel lists the nine,
+"""Every lesson started from the page, as a learner would: the Lessons panel lists the ten,
 one click runs a lesson on the server and shows what to look at, what it measured and its
 charts; any of its sessions opens in the playground. Each lesson's panel is saved to
-``docs/lessons/<name>.png`` for the README."""
+``artifacts/screenshots/lessons/<name>.png``; ``make screenshots`` copies them into
+``docs/lessons/`` for the README."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "lessons"
 ORDER = ["worked-example", "vanishing-gradients", "exploding-gradients", "activations",
-         "initialisation", "california-housing", "digits", "loss-landscape", "derivations"]
+         "initialisation", "california-housing", "digits", "loss-landscape", "derivations",
+         "vanishing-gradients-cured"]
 LESSON_SECONDS = 240  # a full California or MNIST run takes ~20 s alone; CI may share the cores
 MAX_PNG_BYTES = 250_000
 
@@ -39,6 +39,9 @@ EXPECT: dict[str, dict] = {
     "loss-landscape": {"sessions": ["shallow", "deep"],
                        "charts": {"lesson-chart-a": 2, "lesson-chart-b": 2, "lesson-chart-c": 2}},
     "derivations": {"sessions": ["3-layer network"], "charts": {"lesson-chart-a": 2}},
+    "vanishing-gradients-cured": {"sessions": ["sigmoid, 6 hidden layers, plain", "sigmoid, 6 hidden layers, batch norm",
+                                               "sigmoid, 6 hidden layers, residual", "no dropout", "dropout"],
+                                  "charts": {"lesson-chart-a": 3, "lesson-chart-b": 4}},
 }
 
 
@@ -63,7 +66,7 @@ def open_buttons(app: Playground) -> list[str]:
     return [t.strip() for t in app.page.locator('[data-testid=lesson-result] .lesson-open button').all_inner_texts()]
 
 
-def test_the_panel_lists_the_nine_lessons_in_order(app):
+def test_the_panel_lists_the_ten_lessons_in_order(app):
     app.open()
     assert app.by("lessons").is_hidden()
     app.click("lessons-open")
@@ -85,10 +88,8 @@ def test_each_lesson_starts_from_the_page(app, name):
         drawn = app.chart(chart)
         assert len(drawn) == traces, (chart, drawn)
     CHECKS[name](app)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    path = DOCS / f"{name}.png"
     app.page.mouse.move(0, 0)  # no hover highlight in the picture
-    app.by("lesson-result").screenshot(path=str(path), animations="disabled")
+    path = app.shot(f"lessons/{name}.png", element=app.by("lesson-result"))
     assert 0 < path.stat().st_size < MAX_PNG_BYTES, path.stat().st_size
 
 
@@ -143,6 +144,15 @@ def check_digits(app: Playground) -> None:
     assert len(confusion) == 10 and sum(map(sum, confusion)) == 360
 
 
+def check_cured(app: Playground) -> None:
+    rows = {r[0]: r for r in table_rows(app)}
+    plain = float(rows["plain"][3])
+    for remedy in ("batch norm", "residual"):
+        assert float(rows[remedy][3]) >= 100 * plain
+        assert float(rows[remedy][4].rstrip("×")) >= 100
+    assert float(rows["dropout"][3]) < float(rows["no dropout"][3])  # the train-test gap narrows
+
+
 def check_landscape(app: Playground) -> None:
     drawn = app.chart("lesson-chart-b")
     assert drawn[0]["type"] == "contour" and len(drawn[0]["z"]) == len(drawn[0]["x"])
@@ -156,7 +166,8 @@ def check_derivations(app: Playground) -> None:
 CHECKS = {"worked-example": check_worked_example, "vanishing-gradients": check_vanishing,
           "exploding-gradients": check_exploding, "activations": check_activations,
           "initialisation": check_initialisation, "california-housing": check_california,
-          "digits": check_digits, "loss-landscape": check_landscape, "derivations": check_derivations}
+          "digits": check_digits, "loss-landscape": check_landscape, "derivations": check_derivations,
+          "vanishing-gradients-cured": check_cured}
 
 
 # ---------------------------------------------------------------- into the playground

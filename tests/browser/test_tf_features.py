@@ -52,6 +52,19 @@ def diagram_point(app, trace: str, ids: list[int]) -> tuple[float, float]:
     return plot_pixel(app, "network", *xy)
 
 
+def click_diagram(app, trace: str, ids: list[int]) -> None:
+    """Click a link or a neuron of the network diagram. Plotly's click reports the point its
+    last hover found, and it works hovers out at most every 50 ms: a click right after the
+    previous one would edit that point again. So move there first and wait until the diagram
+    hovers this very point, then click."""
+    x, y = diagram_point(app, trace, ids)
+    app.page.mouse.move(x, y)
+    app.wait_for("""([name, ids]) => { const h = document.getElementById('network')._hoverdata;
+        return Array.isArray(h) && h.length > 0 && h[0].data.name === name
+            && JSON.stringify(h[0].customdata) === JSON.stringify(ids); }""", [trace, ids])
+    app.page.mouse.click(x, y)
+
+
 def near(rows, at, tol: float = 0.03) -> list:
     """The rows (x1, x2, ...) within `tol` of a point: a click lands within a pixel of its target."""
     return [r for r in rows if abs(r[0] - at[0]) <= tol and abs(r[1] - at[1]) <= tol]
@@ -102,7 +115,7 @@ def test_feature_toggles_change_the_input_layer(app):
 def test_edited_weight_shows_in_the_next_trace(app):
     app.open()
     app.click("preset-worked-example")
-    app.page.mouse.click(*diagram_point(app, "links", [0, 1, 0]))
+    click_diagram(app, "links", [0, 1, 0])
     editor = app.by("param-editor")
     assert editor.is_visible()
     assert "W[0][1][0]" in editor.inner_text()
@@ -114,7 +127,7 @@ def test_edited_weight_shows_in_the_next_trace(app):
     assert not editor.is_visible()
     assert params(app)[0]["W"] == [[0.1, 0.2], [0.75, 0.4]]
     # A bias: neuron 0 of the hidden layer (node layer 1) owns b[0][0].
-    app.page.mouse.click(*diagram_point(app, "neurons", [1, 0]))
+    click_diagram(app, "neurons", [1, 0])
     assert "b[0][0]" in editor.inner_text()
     app.by("param-value").fill("-0.25")
     app.by("param-value").press("Enter")

@@ -81,6 +81,24 @@ class Value:
         out._backward = backward
         return out
 
+    def rsqrt(self) -> "Value":
+        """``1 / sqrt(x)``; its derivative is ``-1/2 x^(-3/2)``."""
+        out = Value(1.0 / math.sqrt(self.data), (self,))
+
+        def backward() -> None:
+            self.grad += -0.5 * out.data / self.data * out.grad
+        out._backward = backward
+        return out
+
+    def abs(self) -> "Value":
+        """``|x|``; its derivative is ``sign(x)``, 0 at 0."""
+        out = Value(abs(self.data), (self,))
+
+        def backward() -> None:
+            self.grad += (1.0 if self.data > 0 else -1.0 if self.data < 0 else 0.0) * out.grad
+        out._backward = backward
+        return out
+
     def relu(self) -> "Value":
         return self.leaky(0.0)
 
@@ -166,35 +184,75 @@ def per_sample_loss(z: list[Value], y: Sequence[float], output_activation: str, 
 
 
 class ScalarMLP:
-    """The contract's MLP built from scalars: ``W[l][i][k]`` is ``(out, in)``."""
+    """The contract's MLP built from scalars: ``W[l][i][k]`` is ``(out, in)``.
 
-    def __init__(self, W: Sequence, b: Sequence, activation: str, output_activation: str,
-                 loss: str, l2: float = 0.0) -> None:
+    The remedies as the contract's issue words them, per hidden layer ``l``:
+    ``z``, batch norm over the batch (``z_hat = (z - mean) / sqrt(var + 1e-5)``
+    with the biased variance, ``u = gamma z_hat + beta``), ``f_l(u)``, dropout
+    ``* mask / (1 - p)`` with the given masks, then ``+ a[l-1]`` when the widths
+    agree and ``l >= 1``; L1 adds ``l1 sum |W|``. ``activation`` is one name or
+    one per hidden layer.
+    """
+
+    def __init__(self, W: Sequence, b: Sequence, activation: str | Sequence[str], output_activation: str,
+                 loss: str, l2: float = 0.0, *, l1: float = 0.0, dropout: float = 0.0,
+                 masks: Sequence | None = None, batch_norm: bool = False, gamma: Sequence | None = None,
+                 beta: Sequence | None = None, residual: bool = False) -> None:
         self.W = [[[Value(x) for x in row] for row in w] for w in W]
         self.b = [[Value(x) for x in v] for v in b]
-        self.activation, self.output_activation, self.loss, self.l2 = (
-            activation, output_activation, loss, l2)
+        n_hidden = len(W) - 1
+        self.activations = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+        self.output_activation, self.loss, self.l2, self.l1 = output_activation, loss, l2, l1
+        self.dropout, self.masks, self.batch_norm, self.residual = dropout, masks, batch_norm, residual
+        widths = [len(w) for w in W[:-1]]
+        self.gamma = [[Value(x) for x in (gamma[l] if gamma else [1.0] * n)] for l, n in enumerate(widths)]
+        self.beta = [[Value(x) for x in (beta[l] if beta else [0.0] * n)] for l, n in enumerate(widths)]
 
     def objective(self, X: Sequence[Sequence[float]], Y: Sequence[Sequence[float]]):
-        """Batch-mean loss plus ``(l2/2) sum ||W||^2``; also every ``z`` and ``a``
-        as ``[layer][sample][unit]`` Values (their ``grad`` is ``delta`` after backward)."""
+        """Batch-mean loss plus ``(l2/2) sum ||W||^2 + l1 sum |W|``; also every ``z``
+        and ``a`` as ``[layer][sample][unit]`` Values (their ``grad`` is ``delta``
+        after backward), and per hidden layer ``z_hat`` and ``u`` (batch norm)."""
         L = len(self.W)
-        zs: list[list[list[Value]]] = [[] for _ in range(L)]
-        as_: list[list[list[Value]]] = [[] for _ in range(L)]
+        m = len(X)
+        zs: list[list[list[Value]]] = []
+        as_: list[list[list[Value]]] = []
+        self.z_hat: list[list[list[Value]]] = []
+        self.u: list[list[list[Value]]] = []
+        H: list[list[Value | float]] = [list(x) for x in X]
         losses = []
-        for x, y in zip(X, Y):
-            h: list[Value | float] = list(x)
-            for l in range(L):
-                z = [total([bi] + [w * hk for w, hk in zip(row, h)]) for row, bi in zip(self.W[l], self.b[l])]
-                if l < L - 1:
-                    a = [HIDDEN[self.activation](v) for v in z]
-                else:
+        for l in range(L):
+            Z = [[total([bi] + [w * hk for w, hk in zip(row, h)]) for row, bi in zip(self.W[l], self.b[l])]
+                 for h in H]
+            zs.append(Z)
+            if l == L - 1:
+                A = []
+                for z, y in zip(Z, Y):
                     a, sample_loss = per_sample_loss(z, y, self.output_activation, self.loss)
+                    A.append(a)
                     losses.append(sample_loss)
-                zs[l].append(z)
-                as_[l].append(a)
-                h = a
+                as_.append(A)
+                break
+            U = Z
+            if self.batch_norm:
+                n = len(Z[0])
+                mean = [total(Z[i][j] for i in range(m)) * (1.0 / m) for j in range(n)]
+                var = [total((Z[i][j] - mean[j]).square() for i in range(m)) * (1.0 / m) for j in range(n)]
+                inv = [(v + 1e-5).rsqrt() for v in var]
+                Zh = [[(Z[i][j] - mean[j]) * inv[j] for j in range(n)] for i in range(m)]
+                U = [[self.gamma[l][j] * Zh[i][j] + self.beta[l][j] for j in range(n)] for i in range(m)]
+                self.z_hat.append(Zh)
+                self.u.append(U)
+            A = [[HIDDEN[self.activations[l]](v) for v in row] for row in U]
+            if self.masks is not None:
+                A = [[v * (self.masks[l][i][j] / (1.0 - self.dropout)) for j, v in enumerate(row)]
+                     for i, row in enumerate(A)]
+            if self.residual and l >= 1 and len(A[0]) == len(H[0]):
+                A = [[v + hk for v, hk in zip(row, h)] for row, h in zip(A, H)]
+            as_.append(A)
+            H = A
         J = total(losses) * (1.0 / len(losses))
         if self.l2:
             J = J + 0.5 * self.l2 * total(w.square() for layer in self.W for row in layer for w in row)
+        if self.l1:
+            J = J + self.l1 * total(w.abs() for layer in self.W for row in layer for w in row)
         return J, zs, as_

@@ -16,7 +16,8 @@ from server.main import create_app
 from server.settings import Settings
 
 ORDER = ["worked-example", "vanishing-gradients", "exploding-gradients", "activations",
-         "initialisation", "california-housing", "digits", "loss-landscape", "derivations"]
+         "initialisation", "california-housing", "digits", "loss-landscape", "derivations",
+         "vanishing-gradients-cured"]
 LABELS = {
     "worked-example": ["worked example"],
     "vanishing-gradients": ["sigmoid, 6 hidden layers", "relu, 6 hidden layers"],
@@ -27,6 +28,8 @@ LABELS = {
     "digits": ["digits", "mnist_subset"],
     "loss-landscape": ["shallow", "deep"],
     "derivations": ["3-layer network"],
+    "vanishing-gradients-cured": ["sigmoid, 6 hidden layers, plain", "sigmoid, 6 hidden layers, batch norm",
+                                  "sigmoid, 6 hidden layers, residual", "no dropout", "dropout"],
 }
 Started = Callable[[str], dict[str, Any]]
 
@@ -231,3 +234,12 @@ def test_a_lesson_larger_than_the_store_is_refused_not_self_evicted():
         assert r.json()["detail"] == ("name: lesson 'activations' makes 5 sessions but the server keeps at most 3 "
                                       "(MLP_PLAYGROUND_MAX_SESSIONS)")
         assert c.get(f"/api/sessions/{kept}").status_code == 200  # nothing was evicted
+
+
+def test_a_lesson_reads_real_data_from_the_servers_data_folder(tmp_path):
+    """The lessons build their trainers as the server does: MLP_PLAYGROUND_DATA (here an
+    empty folder, with downloads off) is where California housing is looked for."""
+    settings = Settings(data=str(tmp_path), download=False)
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/api/lessons/california-housing", json={"quick": True})
+    assert r.status_code == 422 and str(tmp_path) in r.json()["detail"], r.text

@@ -8,7 +8,8 @@ from mlp_lessons import LESSONS, SEED_CALIFORNIA_MSE, hidden_units_identical, ru
 from mlp_engine.model import MLP
 
 ORDER = ["worked-example", "vanishing-gradients", "exploding-gradients", "activations",
-         "initialisation", "california-housing", "digits", "loss-landscape", "derivations"]
+         "initialisation", "california-housing", "digits", "loss-landscape", "derivations",
+         "vanishing-gradients-cured"]
 
 
 def test_lessons_are_listed_in_the_issue_order():
@@ -107,3 +108,17 @@ def test_derivations_check_out_numerically():
 def test_unknown_lesson_names_the_choices():
     with pytest.raises(ValueError, match="name: unknown lesson 'nope'; choose one of worked-example"):
         run_lesson("nope")
+
+
+def test_batch_norm_and_residual_each_lift_sigmoids_first_to_last_ratio_100_fold():
+    m = run_lesson("vanishing-gradients-cured", quick=True).measured
+    plain = m["plain"]["first_over_last"]
+    assert plain < 1e-3  # lesson 2's starving first layer
+    for remedy in ("batch norm", "residual"):
+        assert m[remedy]["first_over_last"] >= 100 * plain
+        assert m["lift"][remedy] == pytest.approx(m[remedy]["first_over_last"] / plain)
+        assert len(m[remedy]["grad_norms"]) == 7 and m[remedy]["finite"]
+    d = m["dropout"]
+    for label in ("no dropout", "dropout"):
+        assert d[label]["gap"] == pytest.approx(d[label]["test_loss"] - d[label]["train_loss"])
+    assert d["dropout"]["gap"] < d["no dropout"]["gap"] / 2  # dropout narrows the train-test gap

@@ -43,6 +43,13 @@ class Server:
                     return int(line.split()[1])
         raise AssertionError("no VmRSS line")
 
+    def train_elsewhere(self, frames: int = 5) -> None:
+        """Let the time pass that the server takes to play ``frames`` frames of another session:
+        a wait for "nothing more happens" that scales with the machine, as a sleep would not."""
+        with self.live(self.session()) as other:
+            other.play(frames, fps=60)
+            other.pause()
+
     def live(self, sid: str, **kwargs: Any) -> "Live":
         return Live(connect(self.url.replace("http://", "ws://") + f"api/sessions/{sid}/live",
                             max_size=2**26, **kwargs))

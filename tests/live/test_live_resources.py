@@ -11,17 +11,33 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+pytestmark = pytest.mark.subprocess
+
 RSS_GROWTH_KIB = 30 * 1024
 """Generous bound on the server's memory growth while a client reads nothing (a memory bound, not a timing one)."""
+STEADY_FRAMES = 120
+"""Frames (one epoch each) played unread before the memory is first measured: the allocator
+still grows for a while after the socket buffers are full, then settles."""
+UNREAD_FRAMES = 200
+"""Frames played unread between the two measures: ~600 MB of JSON if they queued up."""
+LIVE_SECONDS = 120.0
+"""How long a test waits for a count to be reached (a hang, not a speed)."""
 
 
-def wait_for(predicate, what: str, limit: float = 30.0) -> None:
+def wait_for(predicate, what: str, limit: float = LIVE_SECONDS) -> None:
     """Poll until ``predicate()`` holds; fail naming ``what`` if it never does."""
     deadline = time.monotonic() + limit
     while not predicate():
         if time.monotonic() > deadline:
             pytest.fail(f"never: {what}")
         time.sleep(0.05)
+
+
+def epoch_of(server, sid: str) -> int:
+    """The session's epoch, asked without its parameters (they are megabytes here)."""
+    r = server.http.get(f"/api/sessions/{sid}", params={"include": "history"})
+    assert r.status_code == 200, r.text
+    return r.json()["epoch"]
 
 
 def test_two_clients_on_two_sessions_both_progress(server):
@@ -44,7 +60,7 @@ def test_two_clients_on_two_sessions_both_progress(server):
 
 def test_a_client_that_reads_nothing_leaves_the_server_memory_flat(server):
     # ~150k parameters sent whole in every frame (~3 MB of JSON) on a tiny training set, so
-    # frames come quickly: without coalescing, 5 s of unread frames would pile up >100 MB.
+    # frames come quickly: without coalescing, the unread frames would pile up >100 MB.
     sid = server.session({"dataset": {"name": "xor", "n_samples": 40}, "model": {"layers": [2, 384, 384, 1]}})
     play = {"fps": 60, "grid_every": 0, "max_elements": 1_000_000}
     with server.live(sid, compression=None) as warm:  # the first frames allocate what later ones reuse
@@ -53,11 +69,13 @@ def test_a_client_that_reads_nothing_leaves_the_server_memory_flat(server):
     epoch_before = server.state(sid)["epoch"]
     with server.live(sid, max_queue=1, compression=None) as live:
         live.send("play", **play)
-        # Measure from a steady state: by now the socket's buffers hold what they ever will,
-        # so any further growth is a queue of unsent frames.
-        time.sleep(1.0)
+        # Measure from a steady state: after this many unread frames the socket's buffers hold
+        # what they ever will, so any further growth is a queue of unsent frames.
+        wait_for(lambda: epoch_of(server, sid) >= epoch_before + STEADY_FRAMES, "a steady state", LIVE_SECONDS)
         before = server.rss_kib()
-        time.sleep(5.0)  # read nothing
+        measured_from = epoch_of(server, sid)
+        # Read nothing while enough frames are made to pile up far beyond the bound.
+        wait_for(lambda: epoch_of(server, sid) >= measured_from + UNREAD_FRAMES, "the unread frames", LIVE_SECONDS)
         after = server.rss_kib()
         assert after - before < RSS_GROWTH_KIB, f"RSS grew {(after - before) / 1024:.1f} MiB"
         playing = server.state(sid)["epoch"]
@@ -79,7 +97,7 @@ def test_a_disconnect_ends_the_training_task(server):
     wait_for(lambda: server.status() == {"connections": 0, "playing": 0, "max_connections": 8},
              "the server noticed the client left")
     epoch = server.state(sid)["epoch"]
-    time.sleep(0.5)
+    server.train_elsewhere()
     assert server.state(sid)["epoch"] == epoch
 
 
@@ -90,7 +108,7 @@ def test_a_dropped_connection_without_a_close_handshake_ends_training_too(server
     live.ws.socket.shutdown(socket.SHUT_RDWR)  # the network goes away: no close frame
     wait_for(lambda: server.status()["playing"] == 0, "the server noticed the dropped connection")
     epoch = server.state(sid)["epoch"]
-    time.sleep(0.5)
+    server.train_elsewhere()
     assert server.state(sid)["epoch"] == epoch
     live.close()
 
@@ -131,6 +149,10 @@ def test_rest_calls_on_a_playing_session_see_consistent_states(server):
         live.send("play", fps=240, grid_every=2)
         worker = pool.submit(rest)
         frames = live.frames(60)
+        # Play on until the REST calls have had their turns too (a loaded machine takes longer).
+        deadline = time.monotonic() + LIVE_SECONDS
+        while len(seen) <= 10 and not worker.done() and time.monotonic() < deadline:
+            frames += live.frames(1)
         stop.set()
         worker.result()
         live.pause()

@@ -10,11 +10,16 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from mlp_engine import Trainer, make_trainer
+from server.store import Backend, open_backend
 
 from reliability_kit import Server
+
+pytestmark = pytest.mark.subprocess
 
 CONFIGS: list[dict[str, Any]] = [
     {"dataset": {"name": "xor", "n_samples": 40}, "optimizer": {"name": "adam", "batch_size": 8}},
@@ -26,6 +31,12 @@ CONFIGS: list[dict[str, Any]] = [
 
 def _export(server: Server, sid: str) -> dict[str, Any]:
     return server.get(f"/api/sessions/{sid}/export")["state"]
+
+
+def _saved_epoch(store: Backend, sid: str) -> int:
+    """The epoch of the session's state as last saved in the store."""
+    saved = store.load(sid)
+    return -1 if saved is None else json.loads(saved[1])["epoch"]
 
 
 def _params(state: dict[str, Any]) -> list[np.ndarray]:
@@ -66,15 +77,25 @@ def test_kill_9_during_live_training_keeps_a_consistent_session(store_url: str):
     server = Server(store_url, env)
     sid = server.post("/api/sessions", config, status=201)["id"]
     complete = server.get(f"/api/sessions/{sid}")["config"]
+    store = open_backend(store_url)  # to see, as another process would, what the server has saved
     with connect(server.url.replace("http://", "ws://") + f"api/sessions/{sid}/live", max_size=2**26) as ws:
         ws.send(json.dumps({"action": "play", "fps": 60, "grid_every": 0}))
-        last_epoch, started = 0, time.monotonic()
-        # Play for several save intervals (the server must have saved by then), then kill -9 mid-stream.
-        while time.monotonic() - started < 1.5 or last_epoch < 3:
+        last_epoch, deadline = 0, time.monotonic() + 120
+        # Play until the store holds a trained epoch and a few more frames came, then kill -9 mid-stream.
+        while last_epoch < 3 or _saved_epoch(store, sid) < 1:
+            assert time.monotonic() < deadline, "the server saved no trained epoch while playing"
             message = json.loads(ws.recv(timeout=60))
             if message["type"] == "frame":
                 last_epoch = message["epoch"]
         server.kill()
+        try:  # the frames already on their way still count: read them up to the closed socket
+            while True:
+                message = json.loads(ws.recv(timeout=60))
+                if message["type"] == "frame":
+                    last_epoch = message["epoch"]
+        except ConnectionClosed:
+            pass
+    store.close()
     if not store_url.startswith("redis"):
         with sqlite3.connect(store_url) as db:
             assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

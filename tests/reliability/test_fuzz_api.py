@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
@@ -12,6 +13,8 @@ from schemathesis.checks import not_a_server_error
 
 from server.main import create_app
 from server.settings import Settings
+
+pytestmark = pytest.mark.slow  # a minute of fuzzing: in make test, not in the quick make check
 
 # Small limits keep every generated request cheap (a fuzzer finds the maximum fast).
 APP = create_app(Settings(max_sessions=50))

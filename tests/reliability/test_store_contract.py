@@ -3,6 +3,7 @@ exclusive and expire, saves need the lease and bump the version, tombstones say 
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import pytest
 
@@ -38,21 +39,66 @@ def test_leases_are_exclusive_and_saves_need_one(backend: Backend):
     assert backend.acquire("s1", "a", 30, now).acquired
 
 
-def test_a_dead_owners_lease_expires(backend: Backend):
-    backend.insert("s2", b"x", "c", time.time())
-    assert backend.acquire("s2", "dead", 0.2, time.time()).acquired
-    assert not backend.acquire("s2", "b", 10, time.time()).acquired
-    time.sleep(0.3)
-    assert backend.acquire("s2", "b", 10, time.time()).acquired
+class GivenClock:
+    """Time as the SQLite backend sees it: it compares leases with the ``now`` it is given,
+    so the test moves that on itself and nothing waits."""
+
+    ttl = 10.0
+
+    def __init__(self) -> None:
+        self.t = time.time()
+
+    def now(self) -> float:
+        return self.t
+
+    def tick(self) -> None:
+        self.t += 0.5
 
 
-def test_renewed_leases_outlive_their_ttl(backend: Backend):
-    backend.insert("s3", b"x", "c", time.time())
-    assert backend.acquire("s3", "a", 0.3, time.time()).acquired
-    for _ in range(4):
-        time.sleep(0.1)
-        backend.renew(["s3"], "a", 0.3, time.time())
-    assert not backend.acquire("s3", "b", 10, time.time()).acquired
+class RedisClock:
+    """Redis expires leases on its own clock (``SET ... PX``), so time passes for real. The
+    lease lives long enough that no pause of a loaded machine between two calls outlasts it."""
+
+    ttl = 3.0
+
+    def now(self) -> float:
+        return time.time()
+
+    def tick(self) -> None:
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def clock(store_url: str) -> GivenClock | RedisClock:
+    return RedisClock() if store_url.startswith("redis") else GivenClock()
+
+
+def wait_until_free(backend: Backend, session_id: str, clock: GivenClock | RedisClock,
+                    meanwhile: Callable[[], None] = lambda: None, limit: float = 60.0) -> None:
+    """Until ``b`` gets the lease of ``session_id`` (it has expired), calling ``meanwhile``
+    at every tick; fails after ``limit`` seconds of the backend's time, far beyond any lease here."""
+    start = clock.now()
+    while not backend.acquire(session_id, "b", 10, clock.now()).acquired:
+        assert clock.now() - start < limit, f"the lease of {session_id} never expired"
+        clock.tick()
+        meanwhile()
+
+
+def test_a_dead_owners_lease_expires(backend: Backend, clock):
+    backend.insert("s2", b"x", "c", clock.now())
+    assert backend.acquire("s2", "dead", clock.ttl, clock.now()).acquired
+    assert not backend.acquire("s2", "b", 10, clock.now()).acquired
+    wait_until_free(backend, "s2", clock)  # nobody renews it: b gets it once it expires
+
+
+def test_renewed_leases_outlive_their_ttl(backend: Backend, clock):
+    # s4, taken at the same moment with the same TTL and never renewed, says when that TTL is over;
+    # s3 is renewed (with the same TTL) at every tick meanwhile.
+    for sid in ("s3", "s4"):
+        backend.insert(sid, b"x", "c", clock.now())
+        assert backend.acquire(sid, "a", clock.ttl, clock.now()).acquired
+    wait_until_free(backend, "s4", clock, meanwhile=lambda: backend.renew(["s3"], "a", clock.ttl, clock.now()))
+    assert not backend.acquire("s3", "b", 10, clock.now()).acquired
 
 
 def test_delete_evict_and_tombstones(backend: Backend):

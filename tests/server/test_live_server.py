@@ -1,13 +1,19 @@
 """Against a real uvicorn process on a free port: concurrency and the CLI contract."""
 from __future__ import annotations
 
-import threading
+import errno
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
+import pytest
 
+import launch
 from launch import start, stop
+
+pytestmark = pytest.mark.subprocess
 
 THREADS = 20
 STEPS = 10
@@ -44,28 +50,46 @@ def test_20_threads_on_one_session_and_20_on_their_own(live_url):
         assert all(c.get(f"/api/sessions/{sid}").json()["step"] == STEPS for sid in own)
 
 
-def test_a_long_request_does_not_stall_the_others(live_url):
-    with httpx.Client(base_url=live_url, timeout=300) as c:
-        slow = c.post("/api/sessions", json={"dataset": {"name": "california_housing"},
-                                             "optimizer": {"batch_size": 8}}).json()["id"]
-        quick = c.post("/api/sessions", json={}).json()["id"]
-    started = threading.Event()
+def _open_once_read(fifo: Path, limit: float = 60.0) -> int:
+    """The write end of ``fifo``, opened as soon as a reader holds it (the server reached the
+    gate); opening without a reader fails with ENXIO, so this polls for that event."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
-    def long_request() -> int:
-        with httpx.Client(base_url=live_url, timeout=300) as c:
-            started.set()
-            return c.post(f"/api/sessions/{slow}/epochs", json={"count": 10}).status_code
 
-    with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(long_request)
-        started.wait()
-        time.sleep(0.5)  # let it reach the engine
-        with httpx.Client(base_url=live_url, timeout=60) as c:
-            for _ in range(5):
-                assert c.get("/api/health").status_code == 200
-                assert c.post(f"/api/sessions/{quick}/backward").status_code == 200
-        assert not future.done()  # the others were answered while it was still training
-        assert future.result() == 200
+def test_a_long_request_does_not_stall_the_others(tmp_path):
+    # The long request waits at the server's test-only gate until this test lets it go, so it
+    # is still running while the quick ones are answered, however fast the machine is.
+    gate = tmp_path / "epochs-gate"
+    os.mkfifo(gate)
+    with launch.running({"MLP_PLAYGROUND_TEST_EPOCHS_GATE": str(gate)}) as url:
+        with httpx.Client(base_url=url, timeout=300) as c:
+            slow = c.post("/api/sessions", json={"dataset": {"name": "california_housing"},
+                                                 "optimizer": {"batch_size": 8}}).json()["id"]
+            quick = c.post("/api/sessions", json={}).json()["id"]
+
+        def long_request() -> int:
+            with httpx.Client(base_url=url, timeout=300) as c:
+                return c.post(f"/api/sessions/{slow}/epochs", json={"count": 10}).status_code
+
+        with ThreadPoolExecutor(1) as pool:
+            future = pool.submit(long_request)
+            writer = _open_once_read(gate)  # it has reached the engine's thread and waits there
+            try:
+                with httpx.Client(base_url=url, timeout=60) as c:
+                    for _ in range(5):
+                        assert c.get("/api/health").status_code == 200
+                        assert c.post(f"/api/sessions/{quick}/backward").status_code == 200
+                assert not future.done()  # the others were answered while it was still training
+            finally:
+                os.close(writer)  # end of file: the long request goes on to train
+            assert future.result() == 200
 
 
 def test_cli_prints_one_url_line_and_serves_the_page():

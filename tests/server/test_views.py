@@ -88,13 +88,3 @@ def test_page_plotly_and_docs(client):
     assert "/api/sessions/{session_id}/backward" in schema["paths"]
     assert client.get("/docs").status_code == 200
 
-
-def test_placeholder_page_without_static(tmp_path):
-    from fastapi.testclient import TestClient
-
-    from server.main import create_app
-    from server.settings import Settings
-
-    with TestClient(create_app(Settings(static_dir=str(tmp_path)))) as c:
-        r = c.get("/")
-    assert r.status_code == 200 and "/docs" in r.text

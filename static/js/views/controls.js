@@ -45,6 +45,16 @@ function setLayers(config, hidden) {
   const layers = config.model.layers;
   config.model.layers = [layers[0], ...hidden, layers[layers.length - 1]];
   dropWeights(config);
+  const act = config.model.activation;
+  if (Array.isArray(act)) { // one name per hidden layer: a new layer takes the last one's
+    config.model.activation = hidden.map((_, i) => act[Math.min(i, act.length - 1)] ?? 'relu');
+  }
+}
+
+/** The activation of hidden layer i (model.activation is one name or one per hidden layer). */
+function activationOf(config, i) {
+  const act = config.model.activation;
+  return Array.isArray(act) ? act[i] : act;
 }
 
 function renderArch() {
@@ -58,6 +68,9 @@ function renderArch() {
       <button type="button" data-testid="neurons-minus-${i}" data-i="${i}" data-d="-1" aria-label="fewer neurons in hidden layer ${i}" ${n <= 1 ? 'disabled' : ''}>−</button>
       <span>${n}</span>
       <button type="button" data-testid="neurons-plus-${i}" data-i="${i}" data-d="1" aria-label="more neurons in hidden layer ${i}" ${n >= maxWidth ? 'disabled' : ''}>+</button>
+      <select data-testid="layer-activation-${i}" data-layer="${i}" aria-label="activation of hidden layer ${i}">
+        ${opts.activations.map((a) => `<option value="${a}" ${a === activationOf(state.config, i) ? 'selected' : ''}>${a.replaceAll('_', ' ')}</option>`).join('')}
+      </select>
     </span>`);
   });
   parts.push('<span class="arrow">→</span>');
@@ -71,6 +84,15 @@ function renderArch() {
       const h = hiddenOf(c);
       h[i] = Math.max(1, Math.min(maxWidth, h[i] + step));
       setLayers(c, h);
+    });
+  }));
+  arch.querySelectorAll('select[data-layer]').forEach((sel) => sel.addEventListener('change', () => {
+    const i = Number(sel.dataset.layer);
+    emit((c) => {
+      const names = hiddenOf(c).map((_, k) => activationOf(c, k));
+      names[i] = sel.value;
+      // One name when every hidden layer agrees (the plain config), else one per layer.
+      c.model.activation = names.every((a) => a === names[0]) ? names[0] : names;
     });
   }));
   const maxLayers = opts.limits?.max_layers ?? 8;
@@ -160,6 +182,18 @@ function wire() {
   optimizerField('ctl-lr', 'learning_rate');
   optimizerField('ctl-batch', 'batch_size', true);
   optimizerField('ctl-l2', 'l2');
+  optimizerField('ctl-l1', 'l1');
+  $('ctl-dropout').addEventListener('change', (e) => emit((c) => {
+    const v = numberOf(e.target);
+    if (!v) delete c.model.dropout;
+    else c.model.dropout = v;
+  }));
+  for (const [id, key] of [['ctl-batch-norm', 'batch_norm'], ['ctl-residual', 'residual']]) {
+    $(id).addEventListener('change', (e) => emit((c) => {
+      if (e.target.checked) c.model[key] = true;
+      else delete c.model[key];
+    }));
+  }
   optimizerField('ctl-momentum', 'momentum');
   $('ctl-seed').addEventListener('change', (e) => emit((c) => { c.seed = Math.round(numberOf(e.target) ?? 0); }));
   wireSchedule();
@@ -266,7 +300,10 @@ export function showConfig(session) {
   }
   renderArch();
   const m = c.model;
-  setValue('ctl-activation', m.activation);
+  setValue('ctl-activation', Array.isArray(m.activation) ? m.activation[0] : m.activation);
+  setValue('ctl-dropout', m.dropout ?? 0);
+  $('ctl-batch-norm').checked = !!m.batch_norm;
+  $('ctl-residual').checked = !!m.residual;
   const nOut = m.layers[m.layers.length - 1];
   const outputs = outputsFor(session.task, nOut);
   if (!outputs.includes(m.output_activation)) outputs.push(m.output_activation);
@@ -280,6 +317,7 @@ export function showConfig(session) {
   setValue('ctl-lr', o.learning_rate);
   setValue('ctl-batch', o.batch_size);
   setValue('ctl-l2', o.l2);
+  setValue('ctl-l1', o.l1 ?? 0);
   setValue('ctl-momentum', o.momentum);
   $('momentum-label').hidden = o.name !== 'momentum';
   setValue('ctl-seed', c.seed);

@@ -1,7 +1,9 @@
 // The Tools menu: the session as JSON (GET .../export), the charts as PNG (Plotly.downloadImage,
-// made in the page at a projector-friendly size), and the HTML report of the run (GET .../report).
+// made in the page at a projector-friendly size), the HTML report of the run (GET .../report), and
+// the session as a PyTorch or NumPy script (views/code.js).
 /* global Plotly */
 import * as api from '../api.js';
+import { openCodeView } from './code.js';
 
 const PNG = { format: 'png', width: 1200, height: 700 };
 
@@ -30,6 +32,10 @@ export function initDownloads(sessionId, onError) {
     const name = button.dataset.chart.replace('-chart', '');
     Plotly.downloadImage(el, { ...PNG, filename: `mlp-playground-${name}-${sessionId() ?? 'chart'}` }).catch(onError);
     menu.open = false;
+  }));
+  menu.querySelectorAll('button[data-code]').forEach((button) => button.addEventListener('click', () => {
+    menu.open = false;
+    if (sessionId()) openCodeView(sessionId(), button.dataset.code, onError);
   }));
   menu.querySelectorAll('a').forEach((a) => a.addEventListener('click', () => { menu.open = false; }));
   // A click elsewhere closes the menu, as menus do.

@@ -267,6 +267,32 @@ const RENDER = {
     bars($('lesson-chart-a'), layers, [{ name: 'W', y: t.per_layer.map((r) => r[0]) }, { name: 'b', y: t.per_layer.map((r) => r[1]) }],
       { yTitle: 'relative error', log: true });
   },
+
+  'vanishing-gradients-cured': async (body, a) => {
+    const m = a.measured;
+    const runs = ['plain', 'batch norm', 'residual'];
+    const last = m.plain.grad_norms.length - 1;
+    const rows = runs.map((r) => [r, fmt(m[r].grad_norms[0], 3), fmt(m[r].grad_norms[last], 3),
+      `<b>${fmt(m[r].first_over_last, 3)}</b>`, r === 'plain' ? '1' : `<b>${fmt(m.lift[r], 3)}×</b>`, loss(m[r].train_loss)]);
+    const d = m.dropout;
+    const dropRows = ['no dropout', 'dropout'].map((r) => [r, fmt(d[r].train_loss, 4), fmt(d[r].test_loss, 4), `<b>${fmt(d[r].gap, 4)}</b>`]);
+    body.innerHTML = `<div class="lesson-cols">
+      ${chartBox('lesson-chart-a', `Mean gradient norm ‖dW[l]‖ per layer over ${m.epochs} epochs, sigmoid`)}
+      ${chartBox('lesson-chart-b', `Dropout p = ${fmt(d.p)}: train and test loss per epoch`)}</div>
+      ${table(['sigmoid network', '‖dW[0]‖ (first)', `‖dW[${last}]‖ (last)`, 'first / last', 'lift', 'train loss'], rows,
+    `Lesson 2's network ${m.layers.join('–')}, Xavier initialisation, SGD. Batch norm raises the first layer's share
+      of the gradient <b>${fmt(m.lift['batch norm'], 3)}</b>-fold, the skips <b>${fmt(m.lift.residual, 3)}</b>-fold.`)}
+      ${table(['small, noisy data', 'train loss', 'test loss', 'test − train'], dropRows,
+    `${esc(d.dataset)}, network ${d.layers.join('–')}, ${d.epochs} epochs; both losses without dropout at the final weights.
+      Dropout cuts the gap to <b>${fmt(d.gap_ratio * 100, 3)}%</b> of what it is without.`)}`;
+    const x = m.plain.grad_norms.map((_, l) => l);
+    lines($('lesson-chart-a'), runs.map((r) => ({ name: r, x, y: m[r].grad_norms })),
+      { xTitle: 'layer l (0 = nearest the input)', yTitle: '‖dW[l]‖', extra: { xaxis: axis('layer l (0 = nearest the input)', { dtick: 1 }) } });
+    const curves = ['no dropout', 'dropout'].flatMap((r) => [
+      { name: `${r}, train`, x: steps(d[r].train_loss_curve.length), y: d[r].train_loss_curve },
+      { name: `${r}, test`, x: steps(d[r].test_loss_curve.length), y: d[r].test_loss_curve, dash: 'dot' }]);
+    lines($('lesson-chart-b'), curves, { xTitle: 'epoch', yTitle: 'loss' });
+  },
 };
 
 // ---------------------------------------------------------------- the panel

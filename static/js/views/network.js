@@ -4,6 +4,7 @@
 import { fmt, isSummary } from '../format.js';
 import { COLORS, DIVERGING, draw, layout } from './plot.js';
 
+const DROPPED = '#cbd5e1'; // a neuron dropout switched off in this Step
 const CAP = 10;            // neurons drawn per layer; bigger layers show the first 8, "⋮", the last
 const HEAD = 8;
 const WIDTHS = [0.6, 1.4, 2.4, 3.6, 5.0, 7.0];
@@ -19,17 +20,49 @@ function shownNeurons(n) {
 const slotOf = (shown, k) => (shown.gap >= 0 && k >= shown.gap ? k + 1 : k);
 const yOf = (shown, slot) => (shown.slots - 1) / 2 - slot;
 
+const MARGIN = { l: 20, r: 20, t: 10, b: 52 };
+
+/**
+ * Where the diagram puts things, in the plot's coordinates, for the pictures drawn over it
+ * (neurons.js): the axes' ranges (higher with residual skip arcs), the margin in pixels, and `at(k, i)` the centre of neuron i of
+ * node layer k (null when that neuron is not drawn), with the neurons' marker size in pixels.
+ */
+export function diagramGeometry(layers, residual = false) {
+  const L = layers.length - 1;
+  const shown = layers.map(shownNeurons);
+  const maxSlots = Math.max(...shown.map((s) => s.slots));
+  const half = (maxSlots - 1) / 2;
+  return {
+    shown, maxSlots, margin: MARGIN,
+    xRange: [-0.4, L + 0.55], yRange: [-half - 0.6, half + (residual ? 1.05 : 0.75)], // room for the skip arcs
+    nodeSize: Math.max(14, Math.min(34, 300 / maxSlots)),
+    at: (k, i) => {
+      const slot = shown[k].idx.indexOf(i);
+      return slot < 0 ? null : { x: k, y: yOf(shown[k], slotOf(shown[k], slot)) };
+    },
+  };
+}
+
 /** Row 0 of a batch quantity (or the vector itself); null when it is a summary or absent. */
 function firstRow(v) {
   if (!Array.isArray(v) || isSummary(v)) return null;
   return Array.isArray(v[0]) ? v[0] : v;
 }
 
+/** Hidden layer l's activation: model.activation is one name or one per hidden layer. */
+const hiddenAct = (activation, l) => (Array.isArray(activation) ? activation[l] : activation);
+
 function layerName(k, L, activation, outputActivation) {
   if (k === 0) return 'X';
   if (k === L) return `ŷ = a[${k - 1}]`;
-  return `a[${k - 1}] · ${activation}`;
+  return `a[${k - 1}] · ${hiddenAct(activation, k - 1)}`;
 }
+
+/** Hidden layer l (l >= 1) adds a[l-1] when residual and as wide (the engine's rule, as the config states it). */
+const skips = (layers, residual) => layers.slice(1, -1).map((n, l) => residual && l >= 1 && n === layers[l]);
+
+/** Row 0 of hidden layer l's dropout mask in this Step (null when none was drawn). */
+const maskRow = (trace, l) => (trace && l < trace.forward.length - 1 ? firstRow(trace.forward[l].mask) : null);
 
 /** What each node layer shows at this stage: {values, kind} or null (unlit). */
 function nodeValues(k, stage, trace) {
@@ -68,10 +101,10 @@ function maxAbs(values) {
  *          activation: string, outputActivation: string}} view
  * @returns {string} a caption for the diagram
  */
-export function renderNetwork(el, { layers, params, trace, before, stage, activation, outputActivation }) {
+export function renderNetwork(el, { layers, params, trace, before, stage, activation, outputActivation, residual = false }) {
   const L = layers.length - 1;
-  const shown = layers.map(shownNeurons);
-  const maxSlots = Math.max(...shown.map((s) => s.slots));
+  const geometry = diagramGeometry(layers, residual);
+  const { shown, maxSlots } = geometry;
   const pos = (k, i) => ({ x: k, y: yOf(shown[k], slotOf(shown[k], i)) });
   const traces = [];
   const annotations = [];
@@ -120,9 +153,25 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
   traces.push({ type: 'scatter', mode: 'markers', x: hover.x, y: hover.y, hovertext: hover.text, hoverinfo: 'text',
     customdata: hover.ids, marker: { size: 14, color: 'rgba(0,0,0,0)' }, showlegend: false, name: 'links' });
 
+  // ---- residual connections: a dashed arc over the top of each layer pair that adds a[l-1] ----
+  const top = (maxSlots - 1) / 2;
+  skips(layers, residual).forEach((on, l) => {
+    if (!on) return;
+    const xs = [];
+    const ys = [];
+    for (let t = 0; t <= 12; t += 1) { // a parabola from node column l to l+1, above the nodes
+      xs.push(l + t / 12);
+      ys.push(top + 0.2 + 0.45 * (1 - (2 * t / 12 - 1) ** 2));
+    }
+    traces.push({ type: 'scatter', mode: 'lines', x: xs, y: ys, name: 'skip', showlegend: false, hoverinfo: 'text',
+      hovertext: `skip: a[${l}] = ${hiddenAct(activation, l)}(…) + a[${l - 1}]`,
+      line: { width: 2, dash: 'dash', color: COLORS.muted } });
+    annotations.push({ x: l + 0.5, y: top + 0.65, text: `+ a[${l - 1}]`, showarrow: false, font: { size: 12, color: COLORS.muted } });
+  });
+
   // ---- nodes ----
   const node = { x: [], y: [], color: [], text: [], line: [], ids: [] }; // ids: [k, i], for the click-to-edit
-  const nodeSize = Math.max(14, Math.min(34, 300 / maxSlots));
+  const { nodeSize } = geometry;
   for (let k = 0; k <= L; k += 1) {
     const shownK = shown[k];
     const lit = nodeValues(k, stage, trace);
@@ -133,7 +182,9 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
       node.y.push(p.y);
       node.ids.push([k, i]);
       const v = lit && lit.values ? lit.values[i] : undefined;
-      node.color.push(v === undefined ? '#e5e7eb' : v === null ? COLORS.bad : Math.max(-1, Math.min(1, v / scale)));
+      // A neuron dropout switched off in this Step (for the sample shown) is greyed out.
+      const dropped = k > 0 && k < L && stage && maskRow(trace, k - 1)?.[i] === 0;
+      node.color.push(dropped ? DROPPED : v === undefined ? '#e5e7eb' : v === null ? COLORS.bad : Math.max(-1, Math.min(1, v / scale)));
       node.line.push(lit?.kind === 'delta' ? COLORS.neg : COLORS.ink);
       const lines = [`<b>${layerName(k, L, activation, outputActivation)} #${i}</b>`];
       if (trace) {
@@ -143,7 +194,10 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
             `delta = ${fmt(firstRow(trace.backward[k - 1].delta)?.[i])}`);
           // act′(z) as the server computed it for backprop; "—" when it was not sent.
           const slope = firstRow(trace.backward[k - 1].act_prime);
-          if (k < L) lines.push(`${activation}′(z) = ${slope ? fmt(slope[i]) : '—'}`);
+          const at = trace.forward[k - 1].u ? 'u' : 'z';
+          if (k < L) lines.push(`${hiddenAct(activation, k - 1)}′(${at}) = ${slope ? fmt(slope[i]) : '—'}`);
+          const mask = maskRow(trace, k - 1);
+          if (k < L && mask) lines.push(mask[i] === 0 ? '<b>dropped</b> in this Step (mask 0)' : 'kept in this Step (mask 1)');
         }
       }
       const b = k > 0 ? params[k - 1]?.b : null;
@@ -159,7 +213,7 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
       annotations.push({ x: k, y: yOf(shownK, shownK.gap), text: `⋮ ${layers[k] - shownK.idx.length} more`,
         showarrow: false, font: { size: 13, color: COLORS.muted }, bgcolor: 'rgba(255,255,255,0.9)' });
     }
-    const act = k === 0 ? '' : k === L ? outputActivation : activation;
+    const act = k === 0 ? '' : k === L ? outputActivation : hiddenAct(activation, k - 1);
     annotations.push({ x: k, y: 0, yref: 'paper', yanchor: 'top', yshift: -4, showarrow: false,
       text: `${k === 0 ? 'X' : `a[${k - 1}]`} (${layers[k]})${act ? `<br>${act}` : ''}`, font: { size: 13, color: COLORS.muted } });
   }
@@ -186,11 +240,10 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
       text: `<b>L = ${trace.finite === false ? 'NaN (diverged)' : fmt(trace.loss)}</b>${target}`, font: { size: 17, color: COLORS.bad },
       bgcolor: 'rgba(255,255,255,0.95)', bordercolor: COLORS.bad, borderpad: 4 });
   }
-  const half = (maxSlots - 1) / 2;
   draw(el, traces, layout({
-    margin: { l: 20, r: 20, t: 10, b: 52 },
-    xaxis: { visible: false, range: [-0.4, L + 0.55], fixedrange: true },
-    yaxis: { visible: false, range: [-half - 0.6, half + 0.75], fixedrange: true },
+    margin: geometry.margin,
+    xaxis: { visible: false, range: geometry.xRange, fixedrange: true },
+    yaxis: { visible: false, range: geometry.yRange, fixedrange: true },
     hovermode: 'closest',
     annotations,
   }));
@@ -202,6 +255,7 @@ export function renderNetwork(el, { layers, params, trace, before, stage, activa
     const m = trace.indices.length;
     parts.push(`${m > 1 ? `sample 1 of ${m}` : 'the sample'} (training row ${trace.indices[0]})`);
     if (stage.kind === 'backward') parts.push(`links: dW[${stage.l}], neurons: delta`);
+    if (trace.forward.some((f, l) => maskRow(trace, l))) parts.push('grey neurons: dropped by dropout in this Step');
   } else parts.push('hover a neuron or a link for its numbers; click one to edit its bias or weight');
   return parts.join(' · ');
 }

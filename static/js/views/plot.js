@@ -44,8 +44,16 @@ export const axis = (title, extra = {}) => ({
   ...extra,
 });
 
+/** Count one redraw of a view on its container's `data-draws` (what tests and bench/page_speed.py read). */
+export function countDraw(el) {
+  el.dataset.draws = String((Number(el.dataset.draws) || 0) + 1);
+}
+
 /** Draw or update a chart in place. */
-export const draw = (el, data, lay) => Plotly.react(el, data, lay, CONFIG);
+export const draw = (el, data, lay) => {
+  countDraw(el);
+  return Plotly.react(el, data, lay, CONFIG);
+};
 
 /** An empty chart that says why it is empty (e.g. "NaN (diverged)"). */
 export function message(el, text, color = COLORS.muted) {

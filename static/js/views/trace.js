@@ -5,6 +5,7 @@
 // neither, and says "—" when the server sent none.
 import { esc, fmt, isSummary, matmul, quantityHtml, shapeOf } from '../format.js';
 import { stagesOf } from '../stages.js';
+import { renderPractice } from './practice.js';
 
 const pills = () => document.getElementById('stage-pills');
 const body = () => document.getElementById('trace-body');
@@ -28,28 +29,56 @@ function usable(...arrays) {
   return arrays.every((v) => Array.isArray(v) && !isSummary(v));
 }
 
-function forwardStage(trace, before, formulas, l) {
+/** Hidden layer l's activation (the trace says one name, or one per hidden layer). */
+const hiddenAct = (trace, l) => (Array.isArray(trace.activation) ? trace.activation[l] : trace.activation);
+
+/** Whether hidden layer l added a[l-1] (residual, as wide as the layer below; never the first). */
+const skipped = (trace, config, l) => !!config?.model?.residual && l >= 1 && l < trace.forward.length - 1
+  && trace.layers[l + 1] === trace.layers[l];
+
+function forwardStage(trace, before, formulas, config, l) {
   const L = trace.forward.length;
   const last = l === L - 1;
-  const act = last ? trace.output_activation : trace.activation;
+  const act = last ? trace.output_activation : hiddenAct(trace, l);
   const layers = trace.layers;
-  const out = last ? `ŷ = a[${l}] = ${act}(z[${l}])` : `a[${l}] = ${act}(z[${l}])`;
+  const f = trace.forward[l];
+  const bn = !last && f.z_hat !== undefined;
+  const drop = !last && f.mask !== undefined;
+  const skip = skipped(trace, config, l);
+  const p = config?.model?.dropout ?? 0;
+  const input = bn ? 'u' : 'z';
+  // The hidden layer's stages in the engine's order: batch norm, activation, dropout, skip.
+  const eq = [`z[${l}] = ${prevName(l)} · W[${l}]ᵀ + b[${l}]`];
+  if (bn) {
+    eq.push(`z_hat[${l}] = (z[${l}] − mean) / √(var + 1e-5)   (mean, biased var over the batch's ${shapeOf(f.z)[0] ?? ''} rows)`,
+      `u[${l}] = γ[${l}] ⊙ z_hat[${l}] + β[${l}]`);
+  }
+  let own = `${act}(${input}[${l}])`;
+  if (drop) own = `${own} ⊙ mask[${l}] / (1 − p)   with p = ${fmt(p)}`;
+  if (last) eq.push(`ŷ = a[${l}] = ${act}(z[${l}])`);
+  else eq.push(skip ? `a[${l}] = ${own}  + a[${l - 1}]   (skip)` : `a[${l}] = ${own}`);
+  eq.push(`  ${act}(z) = ${actText(formulas, act, 'f')}`);
+  const title = [act, bn ? 'batch norm' : '', drop ? 'dropout' : '', skip ? 'skip' : ''].filter(Boolean).join(', ');
   return `
-    <h3>Forward · layer ${l}: ${layers[l]} → ${layers[l + 1]} (${act})</h3>
-    <div class="eq">z[${l}] = ${prevName(l)} · W[${l}]ᵀ + b[${l}]\n${out}\n  ${act}(z) = ${actText(formulas, act, 'f')}</div>
+    <h3>Forward · layer ${l}: ${layers[l]} → ${layers[l + 1]} (${title})</h3>
+    <div class="eq">${eq.join('\n')}</div>
     <div class="quantities">
       ${q(prevName(l), prevValue(trace, l))}
       ${q(`W[${l}]`, before[l].W, { note: 'out × in' })}
       ${q(`b[${l}]`, before[l].b)}
-      ${q(`z[${l}]`, trace.forward[l].z)}
-      ${q(last ? `ŷ = a[${l}]` : `a[${l}]`, trace.forward[l].a)}
+      ${q(`z[${l}]`, f.z)}
+      ${bn ? q(`z_hat[${l}]`, f.z_hat) + q(`γ[${l}]`, before[l].gamma) + q(`β[${l}]`, before[l].beta) + q(`u[${l}]`, f.u) : ''}
+      ${drop ? q(`mask[${l}]`, f.mask, { note: '0 = dropped' }) : ''}
+      ${q(last ? `ŷ = a[${l}]` : `a[${l}]`, f.a)}
     </div>`;
 }
 
 function lossStage(trace, config, formulas) {
   const L = trace.forward.length;
   const l2 = config.optimizer?.l2 || 0;
-  const reg = l2 > 0 ? `\n  + (λ/2) · Σ‖W[l]‖²   with λ = ${fmt(l2)}` : '';
+  const l1 = config.optimizer?.l1 || 0;
+  const reg = (l2 > 0 ? `\n  + (λ/2) · Σ‖W[l]‖²   with λ = ${fmt(l2)}` : '')
+    + (l1 > 0 ? `\n  + λ₁ · Σ|W[l]|   with λ₁ = ${fmt(l1)}` : '');
   const m = shapeOf(trace.y)[0] ?? trace.indices.length;
   return `
     <h3>Loss (${trace.loss_name}) over the batch of m = ${m}</h3>
@@ -70,22 +99,42 @@ function backwardStage(trace, before, config, formulas, l) {
   if (l === L - 1) {
     deltaEq = `delta[${l}] = ∂L/∂z[${l}] = ${deltaText(formulas, trace.loss_name, trace.output_activation)}`;
   } else {
-    const act = trace.activation;
-    deltaEq = `delta[${l}] = (delta[${l + 1}] · W[${l + 1}]) ⊙ ${act}′(z[${l}])\n  ${act}′(z) = ${actText(formulas, act, 'df')}`;
+    const act = hiddenAct(trace, l);
+    const f = trace.forward[l];
+    const bn = f.z_hat !== undefined;
+    const drop = f.mask !== undefined;
+    const input = bn ? 'u' : 'z';
+    const viaSkip = skipped(trace, config, l + 1);
+    const dA = `∂L/∂a[${l}] = delta[${l + 1}] · W[${l + 1}]${viaSkip ? ` + ∂L/∂a[${l + 1}]   (the skip hands it down)` : ''}`;
+    if (!bn && !drop) {
+      deltaEq = `${viaSkip ? `${dA}\ndelta[${l}] = ∂L/∂a[${l}]` : `delta[${l}] = (delta[${l + 1}] · W[${l + 1}])`} ⊙ ${act}′(z[${l}])`;
+    } else {
+      const du = `${bn ? 'du' : `delta[${l}]`} = ∂L/∂a[${l}]${drop ? ` ⊙ mask[${l}] / (1 − p)` : ''} ⊙ ${act}′(${input}[${l}])`;
+      deltaEq = `${dA}\n${du}`;
+      if (bn) {
+        deltaEq += `\ndγ[${l}] = Σ du ⊙ z_hat[${l}],   dβ[${l}] = Σ du\n`
+          + `delta[${l}] = γ / √(var + 1e-5) ⊙ (du − mean(du) − z_hat ⊙ mean(du ⊙ z_hat))   (means over the batch)`;
+      }
+    }
+    deltaEq += `\n  ${act}′(z) = ${actText(formulas, act, 'df')}`;
     const up = trace.backward[l + 1].delta;
     const W = before[l + 1].W;
     if (usable(up, W) && up.length * W.length * W[0].length <= 200000) {
-      extra = q(`delta[${l + 1}] · W[${l + 1}]`, matmul(up, W), { note: '= ∂L/∂a' });
+      extra = q(`delta[${l + 1}] · W[${l + 1}]`, matmul(up, W), { note: viaSkip ? 'the part through W' : '= ∂L/∂a' });
     }
+    if (drop) extra += q(`mask[${l}]`, f.mask, { note: '0 = dropped' });
     // The factor backprop multiplied by, as the server computed it (NaN where it diverged).
     const slope = g.act_prime;
-    const name = `${act}′(z[${l}])`;
+    const name = `${act}′(${input}[${l}])`;
     extra += slope === undefined || slope === null ? missingHtml(name) : q(name, slope);
+    if (bn) extra += q(`dγ[${l}]`, g.dgamma) + q(`dβ[${l}]`, g.dbeta);
   }
-  const reg = l2 > 0 ? ` + λ · W[${l}]` : '';
+  const l1 = config.optimizer?.l1 || 0;
+  const reg = (l2 > 0 ? ` + λ · W[${l}]` : '') + (l1 > 0 ? ` + λ₁ · sign(W[${l}])` : '');
+  const bnBias = trace.forward[l].z_hat !== undefined ? '   (0: the batch mean cancels b)' : '';
   return `
     <h3>Backward · layer ${l}: the error at its ${trace.layers[l + 1]} neuron${trace.layers[l + 1] === 1 ? '' : 's'}</h3>
-    <div class="eq bwd">${deltaEq}\ndW[${l}] = delta[${l}]ᵀ · ${prevName(l)}${reg}\ndb[${l}] = Σ over the batch of delta[${l}]</div>
+    <div class="eq bwd">${deltaEq}\ndW[${l}] = delta[${l}]ᵀ · ${prevName(l)}${reg}\ndb[${l}] = Σ over the batch of delta[${l}]${bnBias}</div>
     <div class="quantities">
       ${extra}
       ${q(`delta[${l}]`, g.delta)}
@@ -117,6 +166,7 @@ function updateStage(trace, before, config) {
       ${q(`dW[${l}]`, g.dW)}
       ${q(`W[${l}] after`, trace.params[l].W)}
       ${q(`b[${l}] after`, trace.params[l].b)}
+      ${trace.params[l].gamma ? q(`γ[${l}] after`, trace.params[l].gamma) + q(`β[${l}] after`, trace.params[l].beta) : ''}
     </div>`).join('');
   return `
     <h3>Update: every layer takes a step down its gradient</h3>
@@ -127,12 +177,16 @@ function updateStage(trace, before, config) {
 /**
  * Draw the panel.
  * @param {{trace: object|null, before: {W, b}[]|null, stageIndex: number, config: object,
- *          formulas: object|null}} view  `formulas` is GET /api/options' (null: none sent).
+ *          formulas: object|null, practice?: boolean, sessionId?: string}} view  `formulas` is
+ *          GET /api/options' (null: none sent); with `practice` the stage asks for its numbers.
  * The stage pills carry `data-index`; the page wires their clicks.
  */
-export function renderTrace({ trace, before, stageIndex, config, formulas }) {
+export function renderTrace(view) {
+  const { trace, before, stageIndex, config, formulas } = view;
   const nav = pills();
   const out = body();
+  document.body.dataset.practiceHiding = '0';
+  document.body.dataset.practice = view.practice ? '1' : '0';
   if (!trace) {
     nav.innerHTML = '';
     out.innerHTML = `<p class="empty">Press <b>Step</b> (or →) to run one forward and backward pass on a
@@ -157,10 +211,11 @@ export function renderTrace({ trace, before, stageIndex, config, formulas }) {
   const shown = trace.indices.slice(0, 8).join(', ') + (m > 8 ? ', …' : '');
   const meta = `<p class="meta">Step ${trace.step} · stage ${stageIndex + 1} of ${stages.length} · batch of ${m} sample${m === 1 ? '' : 's'} (training rows ${shown})${trace.finite === false ? ' · <b>NaN (diverged)</b>' : ''}</p>`;
   let html;
-  if (stage.kind === 'forward') html = forwardStage(trace, before, formulas, stage.l);
+  if (stage.kind === 'forward') html = forwardStage(trace, before, formulas, config, stage.l);
   else if (stage.kind === 'loss') html = lossStage(trace, config, formulas);
   else if (stage.kind === 'backward') html = backwardStage(trace, before, config, formulas, stage.l);
   else html = updateStage(trace, before, config);
   out.innerHTML = meta + html;
   out.dataset.stage = stage.id;
+  if (view.practice) renderPractice(out, view);
 }

@@ -1,0 +1,215 @@
+"""The PyTorch script: ``torch.nn.Linear`` layers, autograd for the backward pass, and
+``torch.optim`` where its update is the engine's formula; by hand, with the reason, where not.
+
+:func:`render` turns a :class:`~.common.Snapshot` into the script's source text.
+"""
+from __future__ import annotations
+
+from .common import (Snapshot, _num, early_stopping_note, header,
+                     order_section, per_layer, schedule_section)
+from .data import data_imports, data_section
+
+_HIDDEN = {
+    "relu": "torch.relu(z)  # max(0, z); autograd takes 0 as the slope at the kink, as the engine does",
+    "leaky_relu": "torch.nn.functional.leaky_relu(z, 0.01)  # max(0.01 z, z)",
+    "sigmoid": "torch.sigmoid(z)  # 1 / (1 + exp(-z)); sigma' = a (1 - a)",
+    "tanh": "torch.tanh(z)  # sigma' = 1 - a^2",
+    "linear": "z",
+}
+
+_OUTPUT = {"linear": "z", "sigmoid": "torch.sigmoid(z)", "softmax": "torch.softmax(z, dim=1)"}
+
+_LOSS = {
+    "mse": "0.5 * ((yhat - y) ** 2).sum() / m  # (1/m) sum_i 1/2 ||yhat_i - y_i||^2",
+    # The value as p = softmax(z) gives it; its gradient is (p - y) / m, the engine's delta.
+    "cross_entropy": "-(y * torch.log_softmax(z, dim=1)).sum() / m  # -(1/m) sum y log p",
+    # softplus(z) - y z == -[y log p + (1-y) log(1-p)]; logaddexp(0, z) rather than
+    # torch's softplus, whose threshold (z > 20 returns z) departs from it by up to 2e-9.
+    "binary_cross_entropy": "(torch.logaddexp(torch.zeros_like(z), z) - y * z).sum() / m",
+}
+
+
+def _optimizer(s: Snapshot) -> str:
+    o = s.opt
+    name, t = o["name"], int(o["t"])
+    clip = o.get("clip_norm")
+    lines = [f"# ---- The optimizer: {name} (updates applied so far: t = {t}) ----", f"t = {t}"]
+    if clip is not None:
+        lines.append(f"CLIP_NORM = {_num(clip)}")
+    lines.append("params = [p for layer in layers for p in (layer.weight, layer.bias)]")
+    by_hand = False
+    if name == "sgd":
+        lines.append("# torch.optim.SGD without momentum is the seeds' theta <- theta - lr g. No weight_decay:")
+        lines.append("# the L2 penalty is part of the objective, so dW includes l2 W (what the session")
+        lines.append("# reports) and clipping sees it, as in the engine.")
+        lines.append("optimizer = torch.optim.SGD(params, lr=1.0)")
+    elif name == "momentum" and s.schedule["name"] == "constant":
+        mu, nesterov = o["momentum"], o["nesterov"]
+        lines.append(f"MU, NESTEROV = {_num(mu)}, {nesterov!r}")
+        lines.append("# The engine keeps v <- mu v - lr g, theta <- theta + v (Nesterov: theta + mu v - lr g).")
+        lines.append("# torch.optim.SGD keeps buf <- mu buf + g, theta <- theta - lr buf (Nesterov: - lr (g + mu buf)):")
+        lines.append("# with a constant lr the two are the same update with buf = -v / lr.")
+        lines.append(f"optimizer = torch.optim.SGD(params, lr={_num(s.learning_rate)}, momentum=MU, nesterov=NESTEROV)")
+        if o["velocity"] is None:
+            lines.append("# No update yet: the velocity starts at zero.")
+            lines.append("for p in params:\n    optimizer.state[p]['momentum_buffer'] = torch.zeros_like(p)")
+        else:
+            lines.append(per_layer("vW", o["velocity"]["W"], "The velocity of every weight, as the session holds it ..."))
+            lines.append(per_layer("vb", o["velocity"]["b"], "... and of every bias."))
+            lines.append("for layer, v_w, v_b in zip(layers, vW, vb):")
+            lines.append("    for p, v in ((layer.weight, v_w), (layer.bias, v_b)):")
+            lines.append(f"        optimizer.state[p]['momentum_buffer'] = -torch.tensor(v, dtype=TORCH_DTYPE) / {_num(s.learning_rate)}")
+    elif name == "momentum":
+        by_hand = True
+        lines.append(f"MU, NESTEROV = {_num(o['momentum'])}, {o['nesterov']!r}")
+        lines.append("# By hand: the engine's velocity v <- mu v - lr g carries the learning rate inside it;")
+        lines.append("# torch.optim.SGD's buffer (buf <- mu buf + g, theta <- theta - lr buf) does not, and the")
+        lines.append(f"# two part ways as soon as the {s.schedule['name']!r} schedule changes lr.")
+        if o["velocity"] is None:
+            lines.append("velocity = [torch.zeros_like(p) for p in params]")
+        else:
+            lines.append(per_layer("vW", o["velocity"]["W"], "The velocity of every weight ..."))
+            lines.append(per_layer("vb", o["velocity"]["b"], "... and of every bias."))
+            lines.append("velocity = [torch.tensor(v, dtype=TORCH_DTYPE) for pair in zip(vW, vb) for v in pair]")
+    else:
+        by_hand = True
+        lines.append(f"BETA1, BETA2, EPSILON = {_num(o['beta1'])}, {_num(o['beta2'])}, {_num(o['epsilon'])}")
+        lines.append("# By hand: torch.optim.Adam adds epsilon to sqrt(v_hat) = sqrt(v) / sqrt(1 - beta2^t);")
+        lines.append("# the engine (like scikit-learn) adds it to sqrt(v) itself and folds both bias corrections")
+        lines.append("# into the step size. Early on, while sqrt(1 - beta2^t) is small, the updates differ by far")
+        lines.append("# more than 1e-10.")
+        if o["m"] is None:
+            lines.append("m1 = [torch.zeros_like(p) for p in params]\nm2 = [torch.zeros_like(p) for p in params]")
+        else:
+            lines.append(per_layer("mW", o["m"]["W"], "First moments (mean of g) of the weights ..."))
+            lines.append(per_layer("mb", o["m"]["b"], "... and of the biases."))
+            lines.append(per_layer("sW", o["v"]["W"], "Second moments (mean of g^2) of the weights ..."))
+            lines.append(per_layer("sb", o["v"]["b"], "... and of the biases."))
+            lines.append("m1 = [torch.tensor(x, dtype=TORCH_DTYPE) for pair in zip(mW, mb) for x in pair]")
+            lines.append("m2 = [torch.tensor(x, dtype=TORCH_DTYPE) for pair in zip(sW, sb) for x in pair]")
+    lines += ["", "", "def update(lr):", '    """One update of every parameter from its .grad (dW, db of the batch)."""',
+              "    global t"]
+    if clip is not None:
+        lines.append("    # Clipping by the global norm of the whole gradient, by hand:")
+        lines.append("    # torch.nn.utils.clip_grad_norm_ scales by max_norm / (norm + 1e-6), not max_norm / norm.")
+        lines.append("    with torch.no_grad():")
+        lines.append("        total = math.sqrt(sum(float((p.grad * p.grad).sum()) for p in params))")
+        lines.append("        if total > CLIP_NORM:")
+        lines.append("            for p in params:")
+        lines.append("                p.grad.mul_(CLIP_NORM / total)")
+    lines.append("    t += 1")
+    if not by_hand:
+        lines.append("    for group in optimizer.param_groups:")
+        lines.append("        group['lr'] = lr" if name == "sgd" else "        assert group['lr'] == lr  # constant")
+        lines.append("    optimizer.step()")
+    elif name == "momentum":
+        lines.append("    with torch.no_grad():")
+        lines.append("        for p, v in zip(params, velocity):")
+        lines.append("            v.mul_(MU).sub_(lr * p.grad)  # v <- mu v - lr g")
+        lines.append("            if NESTEROV:")
+        lines.append("                p.add_(MU * v - lr * p.grad)  # theta <- theta + mu v - lr g")
+        lines.append("            else:")
+        lines.append("                p.add_(v)  # theta <- theta + v")
+    else:
+        lines.append("    step = lr * math.sqrt(1 - BETA2 ** t) / (1 - BETA1 ** t)")
+        lines.append("    with torch.no_grad():")
+        lines.append("        for p, a, s in zip(params, m1, m2):")
+        lines.append("            g = p.grad")
+        lines.append("            a.mul_(BETA1).add_((1 - BETA1) * g)  # m <- beta1 m + (1 - beta1) g")
+        lines.append("            s.mul_(BETA2).add_((1 - BETA2) * g * g)  # v <- beta2 v + (1 - beta2) g^2")
+        lines.append("            p.sub_(step * (a / (torch.sqrt(s) + EPSILON)))")
+    return "\n".join(lines)
+
+
+def render(s: Snapshot) -> str:
+    """The whole PyTorch script for ``s``."""
+    imports = "\n".join(["import hashlib", "import json", "import math", "import os", "import sys", "",
+                         "import numpy as np", "import torch", *data_imports(s)])
+    return f'''{header(s, "PyTorch", "torch, numpy and scikit-learn")}
+{imports}
+
+DTYPE = np.{s.dtype}  # the data is built with NumPy, then handed to torch
+TORCH_DTYPE = torch.{s.dtype}
+
+{data_section(s)}
+X_train, y_train = torch.from_numpy(X_train), torch.from_numpy(y_train)
+
+# ---- The model as it stands: layers {s.layers} ----
+# torch.nn.Linear holds weight as (out, in), as the playground's W[l]; it computes
+# z = a @ weight.T + bias, seed 000's z_1 = W_1 x + b_1 with samples as rows.
+{per_layer("W", s.W, "The parameters as the session holds them: W[l] is (out, in) ...")}
+{per_layer("b", s.b, "... and b[l] is (out,).")}
+LAYERS = {s.layers}
+layers = torch.nn.ModuleList(torch.nn.Linear(n_in, n_out, dtype=TORCH_DTYPE) for n_in, n_out in zip(LAYERS[:-1], LAYERS[1:]))
+with torch.no_grad():
+    for layer, w, v in zip(layers, W, b):
+        layer.weight.copy_(torch.tensor(w, dtype=TORCH_DTYPE))
+        layer.bias.copy_(torch.tensor(v, dtype=TORCH_DTYPE))
+L2 = {_num(s.l2)}  # the penalty (l2/2) sum_l ||W[l]||^2, on weights only
+
+
+def hidden(z):
+    """The hidden activation {s.activation}."""
+    return {_HIDDEN[s.activation]}
+
+
+def output(z):
+    """The output activation {s.output_activation}."""
+    return {_OUTPUT[s.output_activation]}
+
+
+def forward(X):
+    """a[l] = f(z[l]) through every layer; the last layer's z and a (m, d_out)."""
+    a = X
+    for l, layer in enumerate(layers):
+        z = layer(a)
+        a = output(z) if l == len(layers) - 1 else hidden(z)
+    return z, a
+
+
+def objective(X, y):
+    """The batch objective: mean loss {s.loss} plus (l2/2) sum ||W||^2. Autograd's backward of it
+    is the seeds' backward pass: delta[L-1] from the loss, delta[l-1] = (delta[l] @ W[l]) * sigma'(z[l-1]),
+    dW[l] = delta[l].T @ a[l-1] (+ l2 W[l]), db[l] = delta[l].sum(0)."""
+    m = X.shape[0]
+    z, yhat = forward(X)
+    value = {_LOSS[s.loss]}
+    if L2:
+        value = value + 0.5 * L2 * sum((layer.weight ** 2).sum() for layer in layers)
+    return value
+
+
+{_optimizer(s)}
+
+
+def params_now():
+    return [(layer.weight.detach().numpy(), layer.bias.detach().numpy()) for layer in layers]
+
+
+{order_section(s)}
+
+
+{schedule_section(s)}
+
+{early_stopping_note(s)}
+# ---- Train: the session's next {s.steps} step(s) ----
+STEPS = {s.steps}
+losses = []
+for _ in range(STEPS):
+    rows, ends_epoch = next_batch()
+    rows = torch.from_numpy(np.asarray(rows))
+    for p in params:
+        p.grad = None
+    value = objective(X_train[rows], y_train[rows])
+    value.backward()  # autograd: every dW[l], db[l] into .grad
+    losses.append(float(value))
+    last_dW = [layer.weight.grad.detach().numpy().copy() for layer in layers]  # before clipping, as reported
+    last_db = [layer.bias.grad.detach().numpy().copy() for layer in layers]
+    update(rate_for_update(t + 1))
+    if ends_epoch:
+        end_epoch()
+
+# ---- One JSON line: the loss of every step, the last step's gradients, the parameters after it ----
+print(json.dumps({{"loss": losses, "dW": [g.tolist() for g in last_dW], "db": [g.tolist() for g in last_db],
+                  "params": [{{"W": w.tolist(), "b": v.tolist()}} for w, v in params_now()]}}))
+'''

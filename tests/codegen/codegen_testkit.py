@@ -1,0 +1,67 @@
+"""What the code-export tests share: the comparison, and the session configs the scripts are held to: every optimizer (momentum with and
+without Nesterov), every schedule, l2, clipping, float32, feature transforms, every hidden
+activation, every valid output/loss pair, real data and inline data."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+INLINE_X = [[0.1 * i, (-1) ** i * 0.05 * i, (i % 3) - 1.0] for i in range(30)]
+INLINE_Y = [[0.3 * x0 - x1 + 0.5 * x2] for x0, x1, x2 in INLINE_X]
+INLINE_CLASSES = [[1.0, 0.0, 0.0] if x2 < 0 else ([0.0, 1.0, 0.0] if x2 == 0 else [0.0, 0.0, 1.0])
+                  for _, _, x2 in INLINE_X]
+
+CASES: dict[str, dict[str, Any]] = {
+    "sgd": {"dataset": {"name": "xor"}},
+    "momentum-l2-clip": {"dataset": {"name": "circles"},
+                         "optimizer": {"name": "momentum", "l2": 0.01, "clip_norm": 0.3}},
+    "nesterov": {"dataset": {"name": "moons"}, "optimizer": {"name": "momentum", "nesterov": True, "momentum": 0.8}},
+    "adam-l2-clip": {"dataset": {"name": "gaussians"},
+                     "optimizer": {"name": "adam", "l2": 0.001, "clip_norm": 0.5}},
+    "step-schedule": {"dataset": {"name": "xor", "n_samples": 60},
+                      "optimizer": {"name": "momentum", "batch_size": 16,
+                                    "schedule": {"name": "step", "step_size": 1, "gamma": 0.5}}},
+    "invscaling": {"dataset": {"name": "spiral"},
+                   "optimizer": {"name": "adam", "schedule": {"name": "invscaling", "power_t": 0.3}}},
+    "momentum-invscaling": {"dataset": {"name": "spiral"},
+                            "optimizer": {"name": "momentum", "schedule": {"name": "invscaling"}}},
+    "features": {"dataset": {"name": "spiral", "features": ["x1", "x2", "x1^2", "x1*x2", "sin(x2)"]}},
+    "no-shuffle-early-stopping": {"dataset": {"name": "plane"},
+                                  "optimizer": {"shuffle": False, "batch_size": 50,
+                                                "early_stopping": {"patience": 1}}},
+    "leaky_relu": {"dataset": {"name": "moons"}, "model": {"activation": "leaky_relu", "init": "xavier"}},
+    "sigmoid-hidden": {"dataset": {"name": "circles"}, "model": {"activation": "sigmoid"}},
+    "tanh": {"dataset": {"name": "sine"}, "model": {"activation": "tanh"}},
+    "linear-hidden": {"dataset": {"name": "plane"}, "model": {"activation": "linear"}},
+    "sigmoid-mse": {"dataset": {"name": "xor"}, "model": {"output_activation": "sigmoid", "loss": "mse"}},
+    "softmax-cross-entropy": {"dataset": {"name": "digits"},
+                              "model": {"layers": [64, 16, 10]}, "optimizer": {"batch_size": 100}},
+    "real-california": {"dataset": {"name": "california_housing", "n_samples": 2000},
+                        "optimizer": {"name": "adam", "batch_size": 64}},
+    "real-diabetes-step": {"dataset": {"name": "diabetes"},
+                           "optimizer": {"batch_size": 128, "schedule": {"name": "step", "step_size": 1}}},
+    "inline": {"dataset": {"name": "inline", "X": INLINE_X, "y": INLINE_Y},
+               "model": {"layers": [3, 4, 1]}, "optimizer": {"batch_size": 7}},
+    "inline-split-standardized-classes": {
+        "dataset": {"name": "inline", "X": INLINE_X, "y": INLINE_CLASSES, "task": "classification",
+                    "test_fraction": 0.2, "standardize": True},
+        "model": {"layers": [3, 5, 3], "output_activation": "softmax"}, "optimizer": {"batch_size": 5}},
+}
+
+FLOAT32 = {"dataset": {"name": "xor"}, "model": {"dtype": "float32"}, "optimizer": {"name": "adam"}}
+
+
+def assert_same(got: dict[str, Any], want: dict[str, Any], tol: float = 1e-10) -> None:
+    """Every loss, the last step's dW and db, and the parameters agree to ``tol`` (absolute,
+    or relative for entries above 1)."""
+    assert len(got["loss"]) == len(want["loss"])
+    close = lambda a, b, what: np.testing.assert_allclose(  # noqa: E731
+        np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), rtol=tol, atol=tol, err_msg=what)
+    close(got["loss"], want["loss"], "loss")
+    assert len(got["dW"]) == len(want["dW"]) == len(got["params"]) == len(want["params"])
+    for l in range(len(want["dW"])):
+        close(got["dW"][l], want["dW"][l], f"dW[{l}]")
+        close(got["db"][l], want["db"][l], f"db[{l}]")
+        close(got["params"][l]["W"], want["params"][l]["W"], f"W[{l}]")
+        close(got["params"][l]["b"], want["params"][l]["b"], f"b[{l}]")

@@ -1,0 +1,70 @@
+"""Fixtures for the code-export tests: export a session's script, run it in a subprocess with
+the project's interpreter, and take the same steps through ``POST .../backward``."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+SCRIPT_TIMEOUT = 300  # seconds; generous, the machine is shared
+TRACE = {"include": ["backward", "params"], "max_elements": 1_000_000}
+
+
+@dataclass
+class Run:
+    """A script's JSON line (``got``), the session's own next steps (``want``) and the script."""
+
+    got: dict[str, Any]
+    want: dict[str, Any]
+    source: str
+
+
+def run_script(source: str, tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Write ``source`` to a file and run it with this interpreter (the venv's python)."""
+    path = tmp_path / "exported.py"
+    path.write_text(source)
+    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=SCRIPT_TIMEOUT,
+                          cwd=tmp_path, env=env)
+
+
+def session_steps(client: TestClient, sid: str, steps: int) -> dict[str, Any]:
+    """The session's next ``steps`` steps: every loss, the last dW/db, the parameters after."""
+    losses = []
+    for _ in range(steps):
+        r = client.post(f"/api/sessions/{sid}/backward", json=TRACE)
+        assert r.status_code == 200, r.text
+        trace = r.json()
+        losses.append(trace["loss"])
+    return {"loss": losses, "dW": [b["dW"] for b in trace["backward"]], "db": [b["db"] for b in trace["backward"]],
+            "params": trace["params"]}
+
+
+@pytest.fixture
+def export_and_run(client: TestClient, tmp_path: Path) -> Callable[..., Run]:
+    """``export_and_run(config, steps, framework, before=0, epochs=0)``: a session of ``config``
+    that has trained ``epochs`` whole epochs and then ``before`` steps, exported for ``steps``
+    steps, the script run, then the session stepped."""
+
+    def go(config: dict[str, Any], steps: int, framework: str = "numpy", before: int = 0, epochs: int = 0) -> Run:
+        r = client.post("/api/sessions", json=config)
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        if epochs:
+            assert client.post(f"/api/sessions/{sid}/epochs", json={"count": epochs}).status_code == 200
+        for _ in range(before):
+            assert client.post(f"/api/sessions/{sid}/backward", json={"include": []}).status_code == 200
+        r = client.get(f"/api/sessions/{sid}/code", params={"framework": framework, "steps": steps})
+        assert r.status_code == 200, r.text
+        done = run_script(r.text, tmp_path)
+        assert done.returncode == 0, done.stderr[-4000:]
+        lines = done.stdout.strip().splitlines()
+        assert len(lines) == 1, done.stdout[-2000:]
+        return Run(json.loads(lines[0]), session_steps(client, sid, steps), r.text)
+
+    return go
