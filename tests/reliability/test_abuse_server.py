@@ -5,7 +5,6 @@ verdict is an event (an answer given while the long requests are verifiably stil
 running), never a time."""
 from __future__ import annotations
 
-import errno
 import os
 import socket
 import sqlite3
@@ -23,18 +22,6 @@ TINY = {"dataset": {"name": "inline", "X": [[i / 98] for i in range(98)], "y": [
         "optimizer": {"name": "adam", "batch_size": 1, "clip_norm": 1.0, "l2": 1e-4, "schedule": {"name": "invscaling"},
                       "early_stopping": {"patience": 1_000_000}}}
 
-
-def _open_once_read(fifo, limit: float = 120.0) -> int:
-    """The FIFO's write end, once a request has opened it to read (it is then at the gate);
-    opening without a reader fails with ENXIO, so this polls for that event."""
-    deadline = time.monotonic() + limit
-    while True:
-        try:
-            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError as exc:
-            if exc.errno != errno.ENXIO or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 def _wait(predicate, what: str, limit: float = 120.0) -> None:
@@ -64,7 +51,7 @@ def test_ten_long_epochs_requests_leave_the_loop_free(tmp_path):
 
         with ThreadPoolExecutor(10) as pool:
             futures = [pool.submit(long_request, sid) for sid in ids]
-            writer = _open_once_read(gate)  # the first of them has reached its engine thread
+            writer = launch.open_gate(gate)  # the first of them has reached its engine thread
             try:
                 with httpx.Client(base_url=url, timeout=60) as c:
                     for _ in range(5):
@@ -121,7 +108,7 @@ def test_a_client_that_leaves_stops_its_epochs(tmp_path):
         raw.sendall(b"POST /api/sessions/" + sid.encode() + b"/epochs HTTP/1.1\r\nHost: " +
                     parts.netloc.encode() + b"\r\ncontent-type: application/json\r\ncontent-length: " +
                     str(len(body)).encode() + b"\r\n\r\n" + body)
-        writer = _open_once_read(gate)  # the request is in its engine thread, at the gate
+        writer = launch.open_gate(gate)  # the request is in its engine thread, at the gate
         raw.close()  # the client leaves
         with httpx.Client(base_url=url, timeout=120) as c:
             _wait(lambda: c.get("/api/health").json()["cancelled"] > cancelled, "the server saw the client leave")
