@@ -32,9 +32,24 @@ MAX_ROWS = 100_000
 MAX_COLUMNS = 1000
 
 
+def _read(lines: list[tuple[int, str]], delimiter: str) -> list[list[str]]:
+    """The cells of each ``(row number, line)``; a cell longer than the ``csv`` module takes
+    is refused naming its row and column (the module's own error names neither)."""
+    try:
+        return list(csv.reader([line for _, line in lines], delimiter=delimiter))
+    except csv.Error:
+        limit = csv.field_size_limit()
+        for k, line in lines:
+            for j, cell in enumerate(line.split(delimiter)):
+                if len(cell) > limit:
+                    raise ValueError(f"csv: row {k}, column {j + 1}: a cell of {len(cell)} characters; "
+                                     f"a cell may have at most {limit}") from None
+        raise ValueError("csv: the table cannot be read as CSV (an unbalanced quote?)") from None
+
+
 def _delimiter(first_line: str) -> str | None:
     """The delimiter row 1 splits on (``None``: none of them)."""
-    splits = [d for d in DELIMITERS if len(next(csv.reader([first_line], delimiter=d))) > 1]
+    splits = [d for d in DELIMITERS if len(_read([(1, first_line)], d)[0]) > 1]
     if len(splits) == 1:
         return splits[0]
     if not splits:
@@ -68,8 +83,7 @@ def parse_csv(text: str, target: str | int | None = None, task: str | None = Non
     if not lines:
         raise ValueError("csv: the file is empty")
     delim = _delimiter(lines[0][1])
-    rows = [(k, [c.strip() for c in cells]) for (k, _), cells in
-            zip(lines, csv.reader([line for _, line in lines], delimiter=delim or ","))]
+    rows = [(k, [c.strip() for c in cells]) for (k, _), cells in zip(lines, _read(lines, delim or ","))]
     if delim is None and any(_number(cells[0]) is None for _, cells in rows[1:] or rows):
         raise ValueError("csv: row 1 has a single column; separate columns with ',' (';' or a tab also work)")
     width = len(rows[0][1])

@@ -204,6 +204,10 @@ class Gradients:
         return f"Gradients(loss={self.loss!r}, grad_norm={self.grad_norm!r})"
 
 
+WORKSPACES_KEPT = 3
+"""Workspaces an :class:`MLP` caches (see :meth:`MLP.workspace`)."""
+
+
 class Workspace:
     """Preallocated arrays for batches of exactly ``m`` rows, reused step after step.
 
@@ -631,9 +635,14 @@ class MLP:
     def workspace(self, m: int, backward: bool = True) -> Workspace:
         """The (cached) :class:`Workspace` for batches of ``m`` rows."""
         key = (m, backward)
-        ws = self._workspaces.get(key)
+        ws = self._workspaces.pop(key, None)
         if ws is None:
-            ws = self._workspaces[key] = Workspace(self.layers, m, self._np_dtype, backward)
+            ws = Workspace(self.layers, m, self._np_dtype, backward)
+            # Training needs three (a full batch, the last partial one, the test pass): keep the
+            # most recently used three, so odd batch sizes asked for once are not kept for good.
+            while len(self._workspaces) >= WORKSPACES_KEPT:
+                del self._workspaces[next(iter(self._workspaces))]
+        self._workspaces[key] = ws  # last: the most recently used
         return ws
 
     # -- conveniences -------------------------------------------------------

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 from collections import deque
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -301,10 +301,14 @@ class Trainer(Undoable, Checkpointing):
                 finished = self._finish_epoch()
         return StepResult(self.step_count, idx, Xb, yb, cache, grads, True, finished, rate)
 
-    def run_epochs(self, count: int = 1) -> list[EpochRecord]:
+    def run_epochs(self, count: int = 1, keep_going: Callable[[], bool] | None = None) -> list[EpochRecord]:
         """Train ``count`` epochs (the first one finishes the current epoch if
         it is under way). Stops early after an epoch whose loss is not finite
-        and when early stopping says so; once stopped it trains nothing."""
+        and when early stopping says so; once stopped it trains nothing.
+
+        ``keep_going`` is asked before every batch: when it answers false the
+        run ends there, mid-epoch if need be (the position is kept, as after
+        single steps), and the finished epochs' records are returned."""
         if isinstance(count, bool) or not (isinstance(count, int) and count >= 1):
             raise ValueError(f"count: must be a positive integer, got {count!r}")
         records: list[EpochRecord] = []
@@ -318,6 +322,9 @@ class Trainer(Undoable, Checkpointing):
                 if self._order is None:
                     self._start_epoch()
                 for lo in range(self._cursor, n, bs):
+                    if keep_going is not None and not keep_going():
+                        self._cursor = lo  # the batches before lo are done
+                        return records
                     hi = min(lo + bs, n)
                     ws = workspace(hi - lo)
                     train_batch(*batch(lo, hi, ws), ws)

@@ -92,6 +92,12 @@ def _announce_when_up(url: str, browser: bool, timeout: float = 120.0) -> None:
         webbrowser.open(url)
 
 
+def _http(settings: Settings) -> dict[str, object]:
+    """uvicorn's HTTP parser: h11, whose bound on the request line and headers
+    (``MAX_HEADER_BYTES``) refuses an oversized head before reading on; httptools has none."""
+    return {"http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
@@ -101,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"mlp-playground: {exc}")
     if args.store is not None:
         settings = replace(settings, store=args.store)
+    settings = replace(settings, bound_host=args.host)  # the Host names it answers (DNS rebinding)
     if args.workers > 1 and settings.store in ("", "memory"):
         sys.exit("mlp-playground: --workers needs a shared store (a SQLite path or a Redis URL), not memory")
     if args.workers > 1:  # a store the workers cannot open is said once, here, not by each worker
@@ -123,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.workers > 1:
         # A factory: each worker process builds its own app, from these settings (pickled to it).
         config = uvicorn.Config(functools.partial(create_app, settings), factory=True, workers=args.workers,
-                                log_level=args.log_level, access_log=False)
+                                log_level=args.log_level, access_log=False, **_http(settings))
         supervisor = Multiprocess(config, sockets=[sock])  # installs signal handlers: main thread
         threading.Thread(target=_announce_when_up, args=(url, not args.no_browser), daemon=True).start()
         supervisor.run()
@@ -133,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app(settings)
     except ValueError as exc:  # e.g. a Redis store without the redis package
         sys.exit(f"mlp-playground: {exc}")
-    config = uvicorn.Config(app, log_level=args.log_level, access_log=False)
+    config = uvicorn.Config(app, log_level=args.log_level, access_log=False, **_http(settings))
     server = _Server(config, url, browser=not args.no_browser)
     try:
         asyncio.run(server.serve(sockets=[sock]))

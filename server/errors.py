@@ -6,7 +6,9 @@
   become ``422`` whose ``detail`` is readable text naming the field, e.g.
   ``"optimizer.learning_rate: Input should be greater than 0"``, plus the
   first few structured ``errors`` (``loc``, ``msg``, ``type``).
-* An unknown or evicted session is ``404``.
+* An unknown or evicted session is ``404``; a stored session whose state is
+  damaged is ``409`` (that session only); a client over its session cap is
+  ``429``; a failing store (full disk, read-only file, Redis gone) is ``503``.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from .serialize import JSONBytes
-from .sessions import SessionNotFound
+from .sessions import SessionDamaged, SessionNotFound, StoreFailing, TooManySessions
 
 MAX_LISTED = 5
 _SOURCES = {"body", "query", "path", "header", "cookie"}
@@ -67,9 +69,24 @@ async def _on_not_found(request: Request, exc: SessionNotFound) -> JSONBytes:
     return JSONBytes({"detail": exc.detail}, status_code=404)
 
 
+async def _on_damaged(request: Request, exc: SessionDamaged) -> JSONBytes:
+    return JSONBytes({"detail": exc.detail}, status_code=409)
+
+
+async def _on_too_many(request: Request, exc: TooManySessions) -> JSONBytes:
+    return JSONBytes({"detail": exc.detail}, status_code=429, headers={"retry-after": "60"})
+
+
+async def _on_store_failing(request: Request, exc: StoreFailing) -> JSONBytes:
+    return JSONBytes({"detail": exc.detail}, status_code=503, headers={"retry-after": "5"})
+
+
 def install(app: FastAPI) -> None:
     """Register every translation on ``app``."""
     app.add_exception_handler(RequestValidationError, _on_request_validation)  # type: ignore[arg-type]
     app.add_exception_handler(ValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(ValueError, _on_value_error)  # type: ignore[arg-type]
     app.add_exception_handler(SessionNotFound, _on_not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(SessionDamaged, _on_damaged)  # type: ignore[arg-type]
+    app.add_exception_handler(TooManySessions, _on_too_many)  # type: ignore[arg-type]
+    app.add_exception_handler(StoreFailing, _on_store_failing)  # type: ignore[arg-type]

@@ -68,14 +68,20 @@ class AtMost:
 
 
 class LimitsScope:
-    """ASGI middleware: every request (HTTP or WebSocket) runs with ``limits`` in :data:`LIMITS`."""
+    """ASGI middleware: every request (HTTP or WebSocket) runs with ``limits`` in :data:`LIMITS`
+    (and ``budget``, a :class:`server.budget.Budget`, in :data:`server.budget.BUDGET`)."""
 
-    def __init__(self, app: ASGIApp, limits: Limits) -> None:
-        self.app, self.limits = app, limits
+    def __init__(self, app: ASGIApp, limits: Limits, budget: Any = None) -> None:
+        self.app, self.limits, self.budget = app, limits, budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from .budget import BUDGET  # (budget imports the engine; limits stays light)
+
         token = LIMITS.set(self.limits)
+        spent = BUDGET.set(self.budget) if self.budget is not None else None
         try:
             await self.app(scope, receive, send)
         finally:
+            if spent is not None:
+                BUDGET.reset(spent)
             LIMITS.reset(token)

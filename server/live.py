@@ -25,11 +25,15 @@ one replaces it (the newest state wins), so a client that reads slowly, or
 not at all, never grows a queue; the epochs it missed ride along in the next
 frame's ``new_epochs`` (up to :data:`TAIL_MAX` of them), so its loss chart
 stays complete. A pause is seen before the next frame starts, a disconnect
-cancels the player (an engine call under way finishes first).
+cancels the player; a frame under way stops at its next batch, for a pause as for a
+disconnect, so neither waits for a long frame. A frame is priced like ``POST .../epochs``
+(``epochs_per_frame`` over the request budget is refused with an ``error``). A socket that
+neither plays nor sends a message for ``MLP_PLAYGROUND_LIVE_IDLE_SECONDS`` is closed (1001).
 """
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -44,7 +48,9 @@ from .errors import validation_body
 from .schemas import DEFAULT_MAX_ELEMENTS, BackwardRequest, MaxElements, Request
 from .serialize import respond
 from .limits import AtMost
-from .sessions import INLINE_COST, Session, SessionNotFound
+from .sessions import Session, SessionNotFound
+from .deps import lookup
+from . import budget
 from .store import SessionStore
 
 MAX_FPS = 240.0
@@ -54,28 +60,46 @@ MAX_PENDING = 32
 """Answers (not frames) waiting for a client that does not read; older ones are dropped."""
 CLOSE_BUSY = 1013
 """Close code when the server already has ``max_live_connections`` ("try again later")."""
+CLOSE_IDLE = 1001
+"""Close code for a socket idle for ``MLP_PLAYGROUND_LIVE_IDLE_SECONDS`` ("going away")."""
 CLOSE_NOT_FOUND = 4404
 """Close code when the session does not exist or has expired (the reason says which)."""
 
 
 class LiveHub:
     """Counts the live connections and how many of them are playing (all on the event loop).
-    At most ``max_connections`` (``Settings.max_live_connections``) are open at once; one
-    more is accepted, told why, and closed with code 1013."""
+    At most ``max_connections`` (``Settings.max_live_connections``) are open at once, and at
+    most ``max_per_client`` from one client address, so one client cannot take every slot;
+    one more is accepted, told why, and closed with code 1013. A socket that neither plays nor
+    sends anything for ``idle_seconds`` is closed (1001), so idle sockets free their slots."""
 
-    def __init__(self, max_connections: int = 8) -> None:
+    def __init__(self, max_connections: int = 8, max_per_client: int | None = None,
+                 idle_seconds: float | None = None) -> None:
         self.max_connections = max_connections
+        self.max_per_client = max_per_client or max_connections
+        self.idle_seconds = idle_seconds
         self.connections = 0
         self.playing = 0
+        self._per_client: dict[str, int] = {}
 
-    def try_enter(self) -> bool:
+    def try_enter(self, client: str = "local") -> str | None:
+        """Take a slot for ``client``; why not (the close reason), or ``None`` when taken."""
         if self.connections >= self.max_connections:
-            return False
+            return f"live: the server allows {self.max_connections} live connections; close one and retry"
+        if self._per_client.get(client, 0) >= self.max_per_client:
+            return (f"live: one client may hold {self.max_per_client} live connections "
+                    "(MLP_PLAYGROUND_MAX_LIVE_PER_CLIENT); close one and retry")
         self.connections += 1
-        return True
+        self._per_client[client] = self._per_client.get(client, 0) + 1
+        return None
 
-    def leave(self) -> None:
+    def leave(self, client: str = "local") -> None:
         self.connections -= 1
+        left = self._per_client.get(client, 1) - 1
+        if left > 0:
+            self._per_client[client] = left
+        else:
+            self._per_client.pop(client, None)
 
     def status(self) -> dict[str, int]:
         return {"connections": self.connections, "playing": self.playing,
@@ -146,7 +170,8 @@ def parse(text: str | bytes) -> BaseModel:
         raise BadMessage({"detail": f"message: invalid JSON ({exc})"}) from None
     if not isinstance(obj, dict):
         raise BadMessage({"detail": "message: must be a JSON object with an action"})
-    model = MESSAGES.get(obj.get("action"))  # type: ignore[arg-type]
+    action = obj.get("action")
+    model = MESSAGES.get(action) if isinstance(action, str) else None
     if model is None:
         raise BadMessage({"detail": f"action: must be one of {', '.join(MESSAGES)}; got {obj.get('action')!r}"})
     try:
@@ -263,51 +288,63 @@ class Player:
         self.playing = False
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._halt = threading.Event()  # seen by the engine between batches: pause or leave
         self._seq = 0
         self._tail: deque[tuple[int, EpochRecord]] = deque(maxlen=TAIL_MAX)  # (frame seq, record)
         self._sent = 0
 
-    def session(self) -> Session:
-        """The session, marked as used (a playing session never idles out)."""
-        return self.store.get(self.session_id)
+    async def session(self) -> Session:
+        """The session, marked as used (a playing session never idles out); loaded in a
+        thread when it is not in memory."""
+        return await lookup(self.store, self.session_id)
 
     def sent(self, seq: int) -> None:
         """The sender took frame ``seq`` to send: its epochs need not ride along again."""
         self._sent = seq
 
     # -- the moves --------------------------------------------------------
-    def play(self, options: FrameOptions) -> None:
+    async def play(self, options: FrameOptions) -> None:
+        """Start (or retune) playing; a frame over the request budget is refused up front."""
+        session = await self.session()
+        epochs = options.epochs_per_frame or self.settings.epochs_per_frame
+        await session.run(lambda: budget.check_epochs(session.trainer, epochs, "epochs_per_frame"))
         self.settings.update(options)
         self.outbox.post_json({"type": "playing", **self.settings.as_dict()})
         if self._task is None:
             self.playing = True
             self._wake.clear()
+            self._halt.clear()
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def pause(self, reason: str = "pause") -> None:
         """Stop after the frame under way and say where training stands."""
         task = self._task
         if task is not None:
-            self.playing = False
+            self.playing = False  # the frame under way stops at its next batch
+            self._halt.set()
             self._wake.set()
             await task
-        self._paused(self.session(), reason)
+        self._paused(await self.session(), reason)
 
     def _paused(self, session: Session, reason: str) -> None:
         t = session.trainer
         self.outbox.post_json({"type": "paused", "reason": reason, "epoch": t.epoch, "step": t.step_count})
 
     async def set(self, message: SetMessage) -> None:
+        session = await self.session()
+        if message.epochs_per_frame is not None:
+            await session.run(lambda: budget.check_epochs(session.trainer, message.epochs_per_frame,
+                                                          "epochs_per_frame"))
         self.settings.update(message)
-        session = self.session()
         if message.learning_rate is not None:
-            await session.run(lambda: set_learning_rate(session, message.learning_rate), cost=0)
+            await session.run(lambda: set_learning_rate(session, message.learning_rate))
         self.outbox.post_json({"type": "set", "learning_rate": session.trainer.optimizer.learning_rate,
                                **self.settings.as_dict()})
 
     async def stop(self) -> None:
         """The client left: cancel the loop (an engine call under way finishes first)."""
         task, self.playing = self._task, False
+        self._halt.set()  # the frame under way stops at its next batch, so the slot frees at once
         if task is not None:
             task.cancel()
             try:
@@ -323,7 +360,7 @@ class Player:
         due = loop.time()
         try:
             while self.playing:
-                session = self.session()
+                session = await self.session()
                 ended = await self._frame(session, index)
                 if ended is not None:  # diverged, or early stopping ended the run
                     self.playing = False
@@ -356,7 +393,8 @@ class Player:
 
         def work() -> tuple[bytes, list[EpochRecord], bool, bool]:
             t = session.trainer  # a reset meanwhile made a new one
-            records = t.run_epochs(s.epochs_per_frame)
+            halt = self._halt
+            records = t.run_epochs(s.epochs_per_frame, keep_going=lambda: not halt.is_set())
             finite = all(r.finite for r in records) and t.finite
             frame: dict[str, Any] = {
                 "type": "frame", "seq": seq, "epoch": t.epoch, "step": t.step_count, "position": t.position,
@@ -368,9 +406,7 @@ class Player:
                     frame["neurons"] = views.neurons(session, s.neurons)
             return respond(frame, max_elements=s.max_elements, finite=finite).body, records, finite, t.stopped
 
-        # A frame is at least one epoch, whose per-step Python overhead alone is more than the
-        # work Session.run does inline: say so, and it runs in the threadpool, off the event loop.
-        body, records, finite, stopped = await session.run(work, cost=INLINE_COST)
+        body, records, finite, stopped = await session.run(work)
         # The epochs the client has not been sent yet ride along; decided here on the event loop,
         # where the sender takes frames, so none is sent twice or lost with a replaced frame.
         self._tail.extend((seq, r) for r in records)

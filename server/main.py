@@ -48,8 +48,10 @@ from threadpoolctl import threadpool_limits
 
 from . import __version__, errors, security
 from .assets import Assets
+from .budget import Budget
 from .guard import ASGIApp, BodyGuard, Receive, Scope, Send
 from .limits import LimitsScope
+from .sessions import ComputeScope
 from .live import LiveHub
 from .routes import ROUTERS, code, lessons, live
 from .sessions import lifespan
@@ -93,7 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.assets = assets
     app.state.store = open_store(settings)  # memory, SQLite or Redis: MLP_PLAYGROUND_STORE
-    app.state.live = LiveHub(settings.max_live_connections)  # live training sockets
+    app.state.live = LiveHub(settings.max_live_connections, settings.max_live_per_client,
+                             settings.live_idle_seconds)  # live training sockets
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -103,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ApiGZip)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        limits_by_path={"/api/sessions/import": settings.max_import_bytes})
-    app.add_middleware(LimitsScope, limits=settings.limits)  # the bounds request schemas check
+    app.add_middleware(LimitsScope, limits=settings.limits,  # the bounds request schemas check,
+                       budget=Budget.from_settings(settings))  # and the budgets work is priced against
+    app.add_middleware(ComputeScope, threads=settings.compute_threads)  # engine calls at once
     security.install(app, settings, app.state.store)  # per-client limits, CORS, headers (outermost)
     return app

@@ -277,8 +277,10 @@ Array = list[Any] | ArraySummary
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "store failing"]
     version: str
+    store: str | None = Field(None, description="the store's last failure while it lasts (503 then)")
+    cancelled: int = Field(0, description="requests whose client left before their work was done")
 
 
 class DatasetItem(BaseModel):
@@ -459,6 +461,8 @@ class GradcheckResult(BaseModel):
     eps: float
     indices: list[int]
     finite: bool
+    sampled: dict[str, int] | None = Field(None, description="when checking everything was over the budget: "
+                                           "{params, of_params, rows, of_rows} checked")
 
 
 class PredictResult(BaseModel):

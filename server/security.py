@@ -9,6 +9,10 @@
   ``MLP_PLAYGROUND_UNLIMITED_CLIENTS``, by default the machine itself, are
   not limited: behind a reverse proxy, let uvicorn read the client's address
   from ``X-Forwarded-For``, see ``docs/reliability.md``).
+* **Host names.** A request whose ``Host`` is not a name this server is bound
+  or configured for (:meth:`~server.settings.Settings.hosts`) gets ``400``
+  (a WebSocket is closed with 1008 before it is accepted): a DNS-rebinding
+  page reaches the loopback, which has no limits, under its own name.
 * **Other sites.** CORS is closed unless ``MLP_PLAYGROUND_CORS_ORIGINS`` lists
   origins. Browsers still *send* cross-site form posts and open cross-site
   WebSockets, so a request carrying an ``Origin`` that is neither this
@@ -27,6 +31,7 @@ import re
 from typing import Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -57,6 +62,7 @@ class Security:
         self.store = store
         self.origins = set(settings.origins())
         self.unlimited = settings.unlimited()
+        self.hosts = settings.hosts()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -65,6 +71,15 @@ class Security:
         client = (scope.get("client") or ("local", 0))[0]
         CLIENT.set(client)
         path: str = scope["path"]
+        host = self._unknown_host(scope)
+        if host is not None:
+            detail = (f"host: this server does not answer for {host!r} (MLP_PLAYGROUND_ALLOWED_HOSTS lists "
+                      "the names it does)")
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+            else:
+                await _answer(send, 400, detail)
+            return
         if scope["type"] == "websocket":
             if not self._same_site(scope):
                 await send({"type": "websocket.close", "code": 1008, "reason": "origin: not allowed"})
@@ -77,11 +92,23 @@ class Security:
                                      "(MLP_PLAYGROUND_CORS_ORIGINS lists the ones it does)")
             return
         if method == "POST" and client not in self.unlimited and CREATES.match(path):
-            refused = self._creation_refused(client)
+            refused = await run_in_threadpool(self._creation_refused, client)  # a durable store's I/O
             if refused:
                 await _answer(send, 429, refused)
                 return
         await self.app(scope, receive, _with_headers(send, path))
+
+    def _unknown_host(self, scope: Scope) -> str | None:
+        """The request's ``Host`` when this server does not answer for it, else ``None``.
+        A DNS-rebinding page reaches the loopback under its own name: refusing names the
+        server is not bound or configured for keeps such pages out."""
+        if self.hosts is None:
+            return None
+        raw = dict(scope["headers"]).get(b"host", b"").decode("latin-1").strip().lower()
+        name = raw.rsplit("]", 1)[0].lstrip("[") if raw.startswith("[") else raw.rsplit(":", 1)[0]
+        if name == "" and scope.get("http_version") == "1.0":
+            return None  # HTTP/1.0 has no Host header
+        return None if name in self.hosts else raw
 
     def _same_site(self, scope: Scope) -> bool:
         """No ``Origin`` (not a browser, or same-origin GET), this server's own, or a listed one."""

@@ -8,11 +8,14 @@ concurrent requests on one session never interleave a step, and the arrays a
 response carries (the parameters are views the next step changes) are
 encoded before the lock is released.
 
-Engine work runs off the event loop (in Starlette's threadpool) so that a
-long request never stalls the others, with one exception made for speed:
-:meth:`Session.run` does work too small to be worth a thread hop (two
-context switches, which cost more than a worked-example step) right on the
-loop, and only when the lock is free, so the loop never waits for it.
+Engine work never runs on the event loop, however small it looks: the loop
+only routes. :meth:`Session.run` does it in a worker thread, one request per
+session at a time (the others wait on the loop, holding no thread) and at most
+``Settings.compute_threads`` engine calls at once (:data:`COMPUTE`), so a burst
+of long requests queues instead of starving the loop of the interpreter. Store
+I/O (a lease wait, loading and decoding a stored state) happens in that thread
+too, when the session's lock is taken, and the lookup of a session that is not
+in memory runs in a thread (:func:`server.deps.lookup`).
 
 :class:`Builder` is how the server asks the engine for a trainer: with the
 undo bounds and the real-data folder of its settings. The stores that keep
@@ -22,6 +25,7 @@ this module holds what they share: the session, its state's encoding and
 """
 from __future__ import annotations
 
+import asyncio
 import copy
 import threading
 import time
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Hashable, TypeVar
 
+import anyio
 import numpy as np
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -43,8 +48,8 @@ from mlp_engine.fork import fork_trainer
 from .limits import current_limits
 from .settings import Settings
 
-INLINE_COST = 100_000
-"""Work estimated below this many multiply-adds may run on the event loop (tens of microseconds)."""
+COMPUTE: ContextVar[Any] = ContextVar("COMPUTE", default=None)
+"""The app's :class:`anyio.CapacityLimiter` for engine calls (``None``: the threadpool's own)."""
 
 T = TypeVar("T")
 
@@ -54,6 +59,31 @@ CLIENT: ContextVar[str] = ContextVar("CLIENT", default="local")
 
 class SessionNotFound(LookupError):
     """An unknown or evicted session id; ``detail`` says which."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class StoreFailing(RuntimeError):
+    """The store cannot be read or written (a full disk, a read-only file, a Redis that went
+    away): 503, and ``/api/health`` says so. ``detail`` says what failed."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class SessionDamaged(RuntimeError):
+    """A stored session whose state cannot be read back (409: only that session is affected)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class TooManySessions(RuntimeError):
+    """The client already holds as many sessions as it may (429); ``detail`` names the limit."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -145,7 +175,7 @@ class Session:
     was (``saved_at``, monotonic) and whether this process ``held`` its lease."""
 
     __slots__ = ("id", "trainer", "builder", "config", "data", "lock", "last_used", "version", "mark",
-                 "saved_at", "held", "last_step")
+                 "saved_at", "held", "last_step", "_turn", "__weakref__")
 
     def __init__(self, trainer: Trainer, session_id: str | None = None, builder: Builder = DEFAULT_BUILDER) -> None:
         check_size(trainer)
@@ -160,6 +190,7 @@ class Session:
         self.mark: Hashable = None
         self.saved_at = 0.0
         self.held = False
+        self._turn: asyncio.Lock | None = None  # made on the loop, at the first run
         self.last_step: LastStep | None = None
         """The last backward pass with the weights it used (this process only: the chain-rule view)."""
 
@@ -168,15 +199,14 @@ class Session:
         """Build a new session from a (partial) ``SessionConfig`` dict."""
         return cls(builder.make(config), builder=builder)
 
-    async def run(self, work: Callable[[], T], cost: int) -> T:
-        """``work()`` holding the lock: inline when ``cost`` is below :data:`INLINE_COST`
-        and the lock is free, otherwise in the threadpool."""
-        if cost < INLINE_COST and self.lock.acquire(blocking=False):
-            try:
-                return work()
-            finally:
-                self.lock.release()
-        return await run_in_threadpool(self._locked, work)
+    async def run(self, work: Callable[[], T]) -> T:
+        """``work()`` in a worker thread, holding the lock. Requests on this session take
+        turns on the event loop first, so a second one never occupies a compute slot
+        (:data:`COMPUTE`) while it waits for the lock."""
+        if self._turn is None:
+            self._turn = asyncio.Lock()
+        async with self._turn:
+            return await anyio.to_thread.run_sync(self._locked, work, limiter=COMPUTE.get())
 
     def _locked(self, work: Callable[[], T]) -> T:
         with self.lock:
@@ -193,6 +223,25 @@ class Session:
 
     def __repr__(self) -> str:
         return f"Session({self.id!r}, {self.trainer!r})"
+
+
+class ComputeScope:
+    """ASGI middleware: every request runs with the app's compute limiter in :data:`COMPUTE`
+    (``threads`` engine calls at once; 0: the threadpool's default). The limiter is made on
+    the app's event loop, at its first request."""
+
+    def __init__(self, app: Any, threads: int) -> None:
+        self.app, self.threads = app, threads
+        self.limiter: anyio.CapacityLimiter | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.threads and self.limiter is None:
+            self.limiter = anyio.CapacityLimiter(self.threads)
+        token = COMPUTE.set(self.limiter)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            COMPUTE.reset(token)
 
 
 def fingerprint(trainer: Trainer) -> Hashable:
@@ -228,12 +277,16 @@ def complete_config(trainer: Trainer) -> dict[str, Any]:
 
 
 def check_size(trainer: Trainer) -> None:
-    """Refuse a model over the parameter limit (layers defaulted from the data can get big)."""
+    """Refuse a model over the parameter limit (layers defaulted from the data can get big),
+    and a session over the memory budget (before its training buffers exist)."""
     n = trainer.model.n_params
     limit = current_limits().max_params
     if n > limit:
         raise ValueError(f"model.layers: {trainer.model.layers} has {n} parameters; "
                          f"the limit is {limit}")
+    from .budget import check_session  # (budget imports settings, as this module does)
+
+    check_session(trainer)
 
 
 def restore(state: dict[str, Any], builder: Builder = DEFAULT_BUILDER) -> Trainer:

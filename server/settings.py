@@ -77,6 +77,26 @@ variable                                   default    bounds
 ``MLP_PLAYGROUND_CSV_MAX_BYTES``           10000000   text of ``POST /api/datasets/csv``
 ``MLP_PLAYGROUND_CSV_MAX_ROWS``            100000     its data rows
 ``MLP_PLAYGROUND_CSV_MAX_COLUMNS``         1000       its columns
+``MLP_PLAYGROUND_MAX_REQUEST_SECONDS``     20         compute one request may take, estimated up front from
+                                                      the model, the rows and the count (422 beyond,
+                                                      naming the field and the bound); a live frame too
+``MLP_PLAYGROUND_MAX_REQUEST_MB``          1024       memory one request may allocate (its batch's
+                                                      activations, a prediction's, a grid's)
+``MLP_PLAYGROUND_MAX_SESSION_MB``          1024       memory one session may keep (data, parameters,
+                                                      optimizer state, undo snapshots, its batch's buffers)
+``MLP_PLAYGROUND_COMPUTE_THREADS``         0          engine calls running at once (the others queue, off
+                                                      the event loop); 0: as many as the threadpool has
+                                                      (40), so a quick request never queues behind long ones
+``MLP_PLAYGROUND_LIVE_IDLE_SECONDS``       300        a live socket that neither plays nor sends a message
+                                                      this long is closed (code 1001)
+``MLP_PLAYGROUND_MAX_LIVE_PER_CLIENT``     4          live sockets one client address may hold (1013 beyond)
+``MLP_PLAYGROUND_ALLOWED_HOSTS``           (below)    comma-separated ``Host`` names the server answers
+                                                      (others get 400; a WebSocket is closed with 1008):
+                                                      the loopback names, the ``--host`` it is bound to
+                                                      (and this machine's names when that is a wildcard)
+                                                      and these; ``*`` answers any (DNS rebinding!)
+``MLP_PLAYGROUND_MAX_HEADER_BYTES``        65536      the request line and headers of one request
+                                                      (larger: 400, before the body is read)
 ``MLP_PLAYGROUND_TEST_EPOCHS_GATE``        (none)     test-only: the path of a FIFO that every ``POST
                                                       .../epochs`` reads to its end before training, so a
                                                       test holds such a request open until it closes its
@@ -90,6 +110,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -103,6 +124,10 @@ ENV_PREFIX = "MLP_PLAYGROUND_"
 ZERO_OK = {"min": 0}
 """``field(metadata=ZERO_OK)``: a whole-number setting for which 0 means something (none, or a default)."""
 
+EMPTY_OK = {"empty": True}
+"""``field(metadata=EMPTY_OK)``: a text setting for which a variable set to the empty string means
+something (``UNLIMITED_CLIENTS=`` limits everyone), so it is not the same as unset."""
+
 
 def _read(cls: type, env: Mapping[str, str]) -> dict[str, Any]:
     """The fields of dataclass ``cls`` that ``MLP_PLAYGROUND_<FIELD>`` variables set, typed
@@ -111,6 +136,9 @@ def _read(cls: type, env: Mapping[str, str]) -> dict[str, Any]:
     for f in fields(cls):
         key = ENV_PREFIX + f.name.upper()
         raw = env.get(key, "")
+        if key in env and raw == "" and f.metadata.get("empty"):
+            values[f.name] = raw
+            continue
         if raw == "" or not isinstance(f.default, (str, bool, int, float)):
             continue
         if isinstance(f.default, str):
@@ -173,7 +201,7 @@ class Settings:
     lease_seconds: float = 10.0
     max_sessions_per_client: int = 50
     session_creations_per_minute: int = 60
-    unlimited_clients: str = "127.0.0.1,::1,testclient"
+    unlimited_clients: str = field(default="127.0.0.1,::1,testclient", metadata=EMPTY_OK)
     cors_origins: str = ""
     blas_threads: int = field(default=1, metadata=ZERO_OK)
     max_live_connections: int = 8
@@ -184,8 +212,17 @@ class Settings:
     csv_max_bytes: int = csv_data.MAX_BYTES
     csv_max_rows: int = csv_data.MAX_ROWS
     csv_max_columns: int = csv_data.MAX_COLUMNS
-    limits: Limits = field(default_factory=Limits)
+    max_request_seconds: float = 20.0
+    max_request_mb: float = 1024.0
+    max_session_mb: float = 1024.0
+    compute_threads: int = field(default=0, metadata=ZERO_OK)
+    live_idle_seconds: float = 300.0
+    max_live_per_client: int = 4
+    allowed_hosts: str = ""
+    bound_host: str = "127.0.0.1"  # set by the CLI from --host, not read from the environment
+    max_header_bytes: int = 65536
     test_epochs_gate: str = ""  # test-only (see the module docstring)
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -203,6 +240,21 @@ class Settings:
     def unlimited(self) -> frozenset[str]:
         return frozenset(c.strip() for c in self.unlimited_clients.split(",") if c.strip())
 
+    def hosts(self) -> frozenset[str] | None:
+        """The ``Host`` names (without port, lower case) this server answers, or ``None`` for any
+        (``ALLOWED_HOSTS=*``). The loopback names and Starlette's test client's always; the
+        bound host; this machine's names and addresses when bound to a wildcard."""
+        extra = {h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()}
+        if "*" in extra:
+            return None
+        names = {"localhost", "127.0.0.1", "::1", "testserver", *extra}
+        bound = self.bound_host.strip("[]").lower()
+        if bound in ("", "0.0.0.0", "::"):
+            names |= machine_names()
+        elif bound:
+            names.add(bound)
+        return frozenset(names)
+
     def data_dir(self) -> Path | None:
         """The real-data folder, or ``None`` for the engine's default."""
         return Path(self.data).expanduser() if self.data else None
@@ -210,6 +262,17 @@ class Settings:
     def csv_limits(self) -> dict[str, int]:
         """The keyword arguments :func:`mlp_engine.csv_data.parse_csv` takes for its bounds."""
         return {"max_bytes": self.csv_max_bytes, "max_rows": self.csv_max_rows, "max_columns": self.csv_max_columns}
+
+
+def machine_names() -> set[str]:
+    """This machine's host names and the addresses they resolve to (a wildcard bind serves them)."""
+    names = {socket.gethostname().lower(), socket.getfqdn().lower()}
+    for name in list(names):
+        try:
+            names |= {info[4][0].lower() for info in socket.getaddrinfo(name, None)}
+        except OSError:
+            pass
+    return {n for n in names if n}
 
 
 def default_store(env: Mapping[str, str]) -> str:

@@ -9,12 +9,14 @@ benchmarks never touch the user's sessions, nor each other's.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -71,3 +73,18 @@ def running(env: dict[str, str] | None = None) -> Iterator[str]:
         yield url
     finally:
         stop(proc)
+
+
+def open_gate(fifo: str | Path, limit: float = 120.0) -> int:
+    """The write end of the test-only gate ``fifo`` (``MLP_PLAYGROUND_TEST_EPOCHS_GATE``),
+    opened as soon as a request holds it to read (the request is at the gate, in its engine
+    thread); opening without a reader fails with ENXIO, so this polls for that event.
+    Closing the returned descriptor lets the request go on."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

@@ -165,7 +165,7 @@ def can_stratify(labels, test_fraction):
             out.append(f"X_all, target = make_data(rng_data, {n}, {float(spec['noise'])!r})")
         else:
             if s.dataset in ("california_housing", "mnist_subset"):
-                out.append(f"# Real files are read from $MLP_PLAYGROUND_DATA, else the folder the session read them from.")
+                out.append("# Real files are read from $MLP_PLAYGROUND_DATA, else the folder the session read them from.")
                 out.append(f"DATA_FOLDER = Path(os.environ.get({DATA_ENV!r}) or {s.data_folder!r}).expanduser()")
             out.append("\n" + _REAL[s.dataset])
             out.append(f"rng_data = np.random.default_rng({seed})  # the dataset's seed")

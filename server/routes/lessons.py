@@ -16,6 +16,8 @@ without holding a worker thread, and the rest of the API stays responsive.
 """
 from __future__ import annotations
 
+import contextlib
+
 import anyio
 from fastapi import APIRouter, HTTPException, Request
 
@@ -24,7 +26,9 @@ from mlp_lessons import LESSONS, LessonRun, run_lesson
 from ..deps import StoreDep
 from ..lesson_schemas import LessonItem, LessonRequest, LessonStarted
 from ..serialize import JSONBytes, respond
-from ..sessions import Session
+from ..sessions import Session, SessionNotFound
+from ..store import SessionStore
+from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(prefix="/api/lessons", tags=["lessons"])
 
@@ -40,6 +44,21 @@ def _limiter(request: Request) -> anyio.CapacityLimiter:
     if getattr(state, "lesson_limiter", None) is None:
         state.lesson_limiter = anyio.CapacityLimiter(CONCURRENT_LESSONS)
     return state.lesson_limiter
+
+
+def _add_all(store: SessionStore, run: LessonRun) -> list[dict[str, str]]:
+    """Every session of the lesson, or none: each counts against the client's cap, and when one
+    is refused those already added are taken back (a lesson never leaves half its sessions)."""
+    added: list[dict[str, str]] = []
+    try:
+        for label, trainer in run.runs:
+            added.append({"id": store.add(Session(trainer, builder=store.builder)).id, "label": label})
+    except BaseException:
+        for item in added:
+            with contextlib.suppress(SessionNotFound):
+                store.delete(item["id"])
+        raise
+    return added
 
 
 @router.get("", response_model=list[LessonItem])
@@ -61,6 +80,6 @@ async def start_lesson(request: Request, store: StoreDep, name: str,
     if len(run.runs) > store.max_sessions:
         raise HTTPException(409, f"name: lesson {name!r} makes {len(run.runs)} sessions but the server keeps "
                                  f"at most {store.max_sessions} (MLP_PLAYGROUND_MAX_SESSIONS)")
-    sessions = [{"id": store.add(Session(trainer, builder=store.builder)).id, "label": label} for label, trainer in run.runs]
+    sessions = await run_in_threadpool(_add_all, store, run)
     return respond({**lesson.as_dict(), "quick": quick, "sessions": sessions, "measured": run.measured},
                    status_code=201)

@@ -10,6 +10,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from ..live import (
     CLOSE_BUSY,
+    CLOSE_IDLE,
     CLOSE_NOT_FOUND,
     BadMessage,
     FrameSettings,
@@ -24,7 +25,8 @@ from ..live import (
 )
 from ..schemas import BackwardRequest
 from ..serialize import JSONBytes
-from ..sessions import SessionNotFound
+from ..deps import lookup
+from ..sessions import CLIENT, SessionNotFound
 from ..store import SessionStore
 from . import training
 
@@ -44,32 +46,39 @@ async def live(websocket: WebSocket, session_id: str) -> None:
     store: SessionStore = websocket.app.state.store
     # Accept first, then refuse with a code and reason: a browser sees neither on a refused handshake.
     await websocket.accept()
-    if not hub.try_enter():
-        await websocket.close(CLOSE_BUSY, f"live: the server allows {hub.max_connections} live connections; "
-                                          "close one and retry")
+    client = CLIENT.get()
+    refused = hub.try_enter(client)
+    if refused is not None:
+        await websocket.close(CLOSE_BUSY, refused)
         return
     try:
         try:
-            session = store.get(session_id)
+            session = await lookup(store, session_id)
         except SessionNotFound as exc:
             await websocket.close(CLOSE_NOT_FOUND, exc.detail[:120])
             return
         await _serve(websocket, Player(session.id, store, Outbox(), hub))
     finally:
-        hub.leave()
+        hub.leave(client)
 
 
 async def _serve(websocket: WebSocket, player: Player) -> None:
     """Read the client's messages one at a time while a second task sends what the outbox holds."""
     outbox = player.outbox
-    t = player.session().trainer
+    t = (await player.session()).trainer
     outbox.post_json({"type": "hello", "session": player.session_id, "epoch": t.epoch, "step": t.step_count,
                       "learning_rate": t.optimizer.learning_rate, "options": FrameSettings().as_dict(),
                       "max_connections": player.hub.max_connections})
     sender = asyncio.get_running_loop().create_task(_send(websocket, player))
     try:
         while True:
-            message = await websocket.receive()
+            try:
+                message = await _receive(websocket, player)
+            except TimeoutError:
+                outbox.close(CLOSE_IDLE, f"live: idle for {player.hub.idle_seconds:g} s "
+                                         "(MLP_PLAYGROUND_LIVE_IDLE_SECONDS); reconnect to go on")
+                await sender  # sends what is queued, then the close
+                break
             if message["type"] == "websocket.disconnect":
                 break
             try:
@@ -90,10 +99,29 @@ async def _serve(websocket: WebSocket, player: Player) -> None:
             await sender
 
 
+async def _receive(websocket: WebSocket, player: Player) -> dict:
+    """The next client message; ``TimeoutError`` after ``idle_seconds`` without one while not
+    playing (a playing socket is in use even when its client only watches)."""
+    idle = player.hub.idle_seconds
+    receiving = asyncio.ensure_future(websocket.receive())
+    try:
+        while True:
+            done, _ = await asyncio.wait({receiving}, timeout=idle)
+            if done:
+                return receiving.result()
+            if not player.playing:
+                raise TimeoutError
+    finally:
+        if not receiving.done():
+            receiving.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await receiving
+
+
 async def _handle(player: Player, text: str | bytes) -> None:
     message = parse(text)
     if isinstance(message, PlayMessage):
-        player.play(message)
+        await player.play(message)
     elif isinstance(message, PauseMessage):
         await player.pause()
     elif isinstance(message, SetMessage):
@@ -102,7 +130,7 @@ async def _handle(player: Player, text: str | bytes) -> None:
         if player.playing:
             await player.pause("step")
         body = BackwardRequest.model_validate(message.model_dump(exclude={"action"}, exclude_unset=True))
-        trace: JSONBytes = await training.backward(player.session(), body)
+        trace: JSONBytes = await training.backward(await player.session(), body)
         player.outbox.post(extend_json(trace.body, {"type": "trace"}))
 
 

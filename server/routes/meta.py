@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from mlp_engine import (
     ACTIVATIONS,
@@ -28,13 +28,18 @@ from ..limits import current_limits
 
 router = APIRouter(prefix="/api", tags=["meta"])
 
-_HEALTH = JSONBytes({"status": "ok", "version": __version__}).body
-
-
 @router.get("/health", response_model=Health)
-async def health() -> JSONBytes:
-    """Liveness: ``{"status": "ok", "version": ...}``."""
-    return JSONBytes(_HEALTH)
+async def health(request: Request) -> JSONBytes:
+    """Liveness: ``{"status": "ok", "version", "cancelled"}``; ``503`` with ``"store failing"`` and
+    what failed while the session store is failing (no I/O here: the store remembers its last failure)."""
+    state = request.app.state
+    failure = state.store.health()
+    body = {"status": "store failing" if failure else "ok", "version": __version__,
+            "store": failure, "cancelled": getattr(state, "cancelled", 0)}
+    return JSONBytes(body, status_code=503 if failure else 200)
+
+
+router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)  # monitors probe with HEAD
 
 
 @router.get("/datasets", response_model=list[DatasetItem])

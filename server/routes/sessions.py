@@ -54,13 +54,12 @@ async def get_session(session: SessionDep,
                       include: Annotated[list[IncludePart] | None, Query(description="default: all")] = None,
                       max_elements: MaxElements = DEFAULT_MAX_ELEMENTS) -> JSONBytes:
     """The session's config, position, parameters and history."""
-    t = session.trainer
-    return await session.run(lambda: _state(session, ALL_STATE if include is None else include, max_elements),
-                             cost=t.model.n_params + t.epoch * (t.model.n_layers + 2))
+    return await session.run(lambda: _state(session, ALL_STATE if include is None else include, max_elements))
 
 
 @router.delete("/{session_id}", status_code=204, response_class=Response)
-async def delete_session(store: StoreDep, session_id: str) -> Response:
+def delete_session(store: StoreDep, session_id: str) -> Response:
+    """Forget the session; its memory is freed at once (in a thread: a durable store writes)."""
     store.delete(session_id)
     return Response(status_code=204)
 

@@ -1,16 +1,19 @@
 """Training moves on a session: one backward pass, whole epochs, a gradient
 check and predictions. Each holds the session's lock for the whole request
-(see :meth:`server.sessions.Session.run` for where the work runs); ``cost``
-estimates the work in multiply-adds."""
+and runs in a worker thread (:meth:`server.sessions.Session.run`); each is
+priced before it starts and refused over its budget (:mod:`server.budget`),
+and whole epochs stop at the next batch when the client goes away."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from fastapi import APIRouter, Request
 
-from mlp_engine import gradient_check
+from mlp_engine import cost, gradient_check
 
-from .. import views
+from .. import budget, views
+from ..cancel import watching
 from ..deps import SessionDep
 from ..schemas import (
     BackwardRequest,
@@ -29,6 +32,18 @@ from ..limits import current_limits
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["training"])
 
 ALL_TRACE = ("forward", "backward", "params", "X", "y")
+TRACE_COPIES = 2
+"""A trace hands back its forward and backward arrays, and the response encodes them: twice the pass's buffers."""
+PREDICT_CHUNK_BYTES = 64 * 1024 * 1024
+"""``predict`` runs in chunks of rows whose activations fit in this, whatever the number of rows."""
+
+
+def check_backward(trainer, rows: int, field: str) -> None:
+    """Price one traced backward pass on ``rows`` rows: memory and compute."""
+    layers = trainer.model.layers
+    budget.check_request_bytes(TRACE_COPIES * cost.activation_bytes(layers, rows), field,
+                               f"a traced backward pass on {rows} rows of {layers}")
+    budget.check_seconds(cost.train_step(layers, rows), field, f"a backward pass on {rows} rows")
 
 
 @router.post("/backward", response_model=BackwardTrace)
@@ -43,55 +58,107 @@ async def backward(session: SessionDep, body: BackwardRequest | None = None) -> 
 
     def work() -> JSONBytes:
         t = session.trainer
+        if body.indices:
+            check_backward(t, len(body.indices), "indices")
+        else:
+            check_backward(t, min(t.batch_size, t.n_train), "optimizer.batch_size")
         W = [w.copy() for w in t.model.W]  # the chain-rule view needs the weights this pass used
         result = t.step(body.indices, body.apply)
         session.last_step = LastStep.keep(t, result, W)
         return respond(views.trace(t, result, include), max_elements=body.max_elements,
                        finite=result.finite and t.finite)
 
-    rows = len(body.indices) if body.indices else session.trainer.batch_size
-    return await session.run(work, cost=rows * session.trainer.model.n_params)
+    return await session.run(work)
 
 
 @router.post("/epochs", response_model=EpochsResult)
 async def epochs(session: SessionDep, request: Request, body: EpochsRequest | None = None) -> JSONBytes:
     """``count`` whole epochs (the first finishes the current one); stops after a
-    non-finite epoch."""
+    non-finite epoch. Refused up front when they would take more than the request budget."""
     body = body or EpochsRequest()
     include = ("params",) if body.include is None else body.include
     gate = request.app.state.settings.test_epochs_gate
 
-    def work() -> JSONBytes:
-        if gate:  # test-only: wait, like long training, until the test closes its end of the FIFO
-            Path(gate).read_bytes()
-        t = session.trainer
-        records = t.run_epochs(body.count)
-        return respond(views.epochs(t, records, include), max_elements=body.max_elements,
-                       finite=all(r.finite for r in records) and t.finite)
+    async with watching(request) as stop:
+        def work() -> JSONBytes:
+            t = session.trainer
+            budget.check_epochs(t, body.count)
+            if gate:  # test-only: wait, like long training, until the test closes its end of the FIFO
+                Path(gate).read_bytes()
+            records = t.run_epochs(body.count, keep_going=lambda: not stop.is_set())
+            return respond(views.epochs(t, records, include), max_elements=body.max_elements,
+                           finite=all(r.finite for r in records) and t.finite)
 
-    t = session.trainer
-    return await session.run(work, cost=body.count * t.n_train * t.model.n_params)
+        return await session.run(work)
+
+
+GRADCHECK_SEED = 0
+"""Seed of the parameters and rows a sampled gradient check picks (the same each time)."""
+
+
+def gradcheck_plan(trainer, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, dict | None]:
+    """Which parameters and rows to check: all of them when that fits the request budget; else
+    as many of the rows as fit (a seeded sample); and when not even one row fits with every
+    parameter, a sample of the parameters on one row. ``(checked, or None for every
+    parameter; the positions in ``idx`` of the rows; what was sampled, or None)``."""
+    n, layers = trainer.model.n_params, trainer.model.layers
+    limit = current_limits().max_gradcheck_params
+    if n > limit:
+        raise ValueError(f"model.layers: the gradient check is limited to {limit} "
+                         f"parameters (it costs two forward passes per parameter); "
+                         f"this model has {n}")
+    room = budget.BUDGET.get().request_seconds
+
+    def price(rows: int, p: int) -> float:
+        return budget.seconds(cost.gradient_check(layers, rows, p))
+
+    rng = np.random.default_rng(GRADCHECK_SEED)
+    per_row = price(1, n) - price(0, n)
+    fit = int((room - price(0, n)) // per_row) if per_row > 0 else len(idx)
+    checked = None
+    if fit < 1:  # sample the parameters: as many as one row allows
+        per_param = price(1, 1) - price(1, 0)
+        p = int((room - price(1, 0)) // per_param)
+        if p < 1:
+            budget.check_seconds(cost.gradient_check(layers, 1, 1), "indices", "a gradient check")
+        checked = np.sort(rng.choice(n, size=min(p, n), replace=False))
+        fit = 1
+    pos = np.arange(len(idx)) if fit >= len(idx) else np.sort(rng.choice(len(idx), size=fit, replace=False))
+    sampled = None
+    if checked is not None or len(pos) < len(idx):
+        sampled = {"params": n if checked is None else int(len(checked)), "of_params": n,
+                   "rows": int(len(pos)), "of_rows": int(len(idx))}
+    return checked, pos, sampled
 
 
 @router.post("/gradcheck", response_model=GradcheckResult)
-def gradcheck(session: SessionDep, body: GradcheckRequest | None = None) -> JSONBytes:
-    """Central differences against backprop on a batch, per layer."""
+async def gradcheck(session: SessionDep, body: GradcheckRequest | None = None) -> JSONBytes:
+    """Central differences against backprop on a batch, per layer; on a sample of the
+    parameters and rows (``sampled`` says which) when checking all would be over the budget."""
     body = body or GradcheckRequest()
-    with session.lock:
+
+    def work() -> JSONBytes:
         t = session.trainer
-        limit = current_limits().max_gradcheck_params
-        if t.model.n_params > limit:
-            raise ValueError(f"model.layers: the gradient check is limited to {limit} "
-                             f"parameters (it costs two forward passes per parameter); "
-                             f"this model has {t.model.n_params}")
         idx = views.training_rows(t, body.indices)
-        result = gradient_check(t.model, t.X[idx], t.y[idx], body.eps, masks=body.masks)
-        return respond(views.gradcheck(result, idx))
+        checked, pos, sampled = gradcheck_plan(t, idx)
+        masks = None if body.masks is None else [np.asarray(m)[pos] for m in body.masks]
+        result = gradient_check(t.model, t.X[idx[pos]], t.y[idx[pos]], body.eps, checked=checked, masks=masks)
+        return respond({**views.gradcheck(result, idx[pos]), "sampled": sampled})
+
+    return await session.run(work)
 
 
 @router.post("/predict", response_model=PredictResult)
 async def predict(session: SessionDep, body: PredictRequest) -> JSONBytes:
-    """The network's output ``(m, d_out)`` for ``X`` ``(m, d_in)``."""
+    """The network's output ``(m, d_out)`` for ``X`` ``(m, d_in)``, computed in chunks of rows
+    so its memory stays bounded whatever ``m``."""
     X = views.matrix(body.X, "X")
-    return await session.run(lambda: respond({"y": session.trainer.model.predict(X)}),
-                             cost=X.shape[0] * session.trainer.model.n_params)
+
+    def work() -> JSONBytes:
+        model = session.trainer.model
+        budget.check_seconds(cost.forward(model.layers, X.shape[0]), "X", f"predicting {X.shape[0]} rows")
+        chunk = max(1, PREDICT_CHUNK_BYTES // max(cost.activation_bytes(model.layers, 1, backward=False), 1))
+        parts = [model.predict(X[lo:lo + chunk]) for lo in range(0, X.shape[0], chunk)]
+        return respond({"y": np.concatenate(parts) if parts else model.predict(X)})
+
+    return await session.run(work)

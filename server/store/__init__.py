@@ -42,11 +42,12 @@ def open_store(settings: Settings) -> SessionStore:
     settings' caps, and building trainers as the settings say (:class:`~server.sessions.Builder`)."""
     builder = Builder.from_settings(settings)
     backend = open_backend(settings.store)
+    caps = {"max_per_client": settings.max_sessions_per_client, "unlimited": settings.unlimited()}
     if backend is None:
-        return MemoryStore(settings.max_sessions, settings.session_idle_seconds, builder=builder)
+        return MemoryStore(settings.max_sessions, settings.session_idle_seconds, builder=builder, **caps)
     return DurableStore(backend, settings.max_sessions, settings.session_idle_seconds,
                         save_interval=settings.save_interval_seconds, lease_seconds=settings.lease_seconds,
-                        builder=builder)
+                        builder=builder, **caps)
 
 
 __all__ = ["Backend", "DurableStore", "Lease", "MemoryStore", "SessionStore", "open_backend", "open_store"]

@@ -25,8 +25,12 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict
-from typing import Hashable
+from typing import TYPE_CHECKING, Hashable
+
+if TYPE_CHECKING:
+    from mlp_engine import Trainer
 
 from ..sessions import (
     CLIENT,
@@ -34,14 +38,17 @@ from ..sessions import (
     Builder,
     Session,
     SessionBusy,
+    SessionDamaged,
     SessionNotFound,
+    TooManySessions,
     complete_config,
     decode_state,
     encode_state,
     fingerprint,
 )
 from .base import Backend
-from .protocol import full_reason, gone_detail, idle_reason
+from .guarded import Guarded
+from .protocol import full_reason, gone_detail, idle_reason, too_many_detail
 
 log = logging.getLogger("mlp_playground.sessions")
 
@@ -51,11 +58,21 @@ class DurableLock:
     the backend while held (see the module docstring). Used like :class:`threading.Lock`
     (``with``, ``acquire(blocking=False)``, ``release``)."""
 
-    __slots__ = ("session", "store", "thread")
+    __slots__ = ("_session", "store", "thread")
 
     def __init__(self, session: Session, store: "DurableStore") -> None:
-        self.session, self.store = session, store
+        # A weak reference: the session holds its lock, and a cycle would keep a deleted
+        # session's trainer (its data and buffers) alive until the next garbage collection.
+        self._session = weakref.ref(session)
+        self.store = store
         self.thread = threading.Lock()
+
+    @property
+    def session(self) -> Session:
+        session = self._session()
+        if session is None:  # only a session's own lock is ever used, while it exists
+            raise RuntimeError("the lock of a session that no longer exists")
+        return session
 
     def acquire(self, blocking: bool = True) -> bool:
         if not self.thread.acquire(blocking):
@@ -89,8 +106,11 @@ class DurableStore:
 
     def __init__(self, backend: Backend, max_sessions: int = 200, idle_seconds: float = 3600.0,
                  save_interval: float = 1.0, lease_seconds: float = 10.0, wait_seconds: float = 60.0,
-                 builder: Builder = DEFAULT_BUILDER) -> None:
-        self.backend = backend
+                 builder: Builder = DEFAULT_BUILDER, max_per_client: int | None = None,
+                 unlimited: frozenset[str] = frozenset()) -> None:
+        self.backend = Guarded(backend)  # its failures become StoreFailing (503), and health sees them
+        self.max_per_client = max_per_client
+        self.unlimited = unlimited
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
         self.save_interval = save_interval
@@ -110,7 +130,15 @@ class DurableStore:
     def add(self, session: Session) -> Session:
         session.lock = DurableLock(session, self)
         session.version, session.mark, session.saved_at = 1, fingerprint(session.trainer), time.monotonic()
-        self.backend.insert(session.id, encode_state(session.trainer), CLIENT.get(), time.time())
+        client = CLIENT.get()
+        self.backend.insert(session.id, encode_state(session.trainer), client, time.time())
+        if self.max_per_client is not None and client not in self.unlimited:
+            # Counted after inserting, our own included: of parallel creations, the ones that
+            # find the client over the cap take theirs back, so the cap holds in any process.
+            held = self.backend.count(client)
+            if held > self.max_per_client:
+                self.backend.delete(session.id, None)
+                raise TooManySessions(too_many_detail(client, held - 1, self.max_per_client))
         self._cache(session)
         gone = self.backend.evict(self.max_sessions, time.time() - self.idle_seconds,
                                   full_reason(self.max_sessions), idle_reason(self.idle_seconds))
@@ -128,14 +156,25 @@ class DurableStore:
         stored = self.backend.load(session_id)
         if stored is None:
             raise SessionNotFound(gone_detail(session_id, self.backend.why_gone(session_id)))
-        session = Session(decode_state(stored[1], self.builder), session_id, self.builder)
+        session = Session(self._decode(session_id, stored[1]), session_id, self.builder)
         session.lock = DurableLock(session, self)
         session.version, session.mark, session.saved_at = stored[0], fingerprint(session.trainer), time.monotonic()
         return self._cache(session)
 
+    def cached(self, session_id: str) -> Session | None:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is not None:
+                self._sessions.move_to_end(session_id)
+            return session
+
     def delete(self, session_id: str) -> None:
         with self._lock:
-            self._sessions.pop(session_id, None)
+            session = self._sessions.pop(session_id, None)
+            if session is not None:  # nothing of it is kept: not even its pending save
+                self._dirty.discard(session)
+                self._active.discard(session)
+            del session
         if not self.backend.delete(session_id, None):
             raise SessionNotFound(gone_detail(session_id, None))
 
@@ -210,9 +249,23 @@ class DurableStore:
             self._active.add(session)
         return True
 
+    def health(self) -> str | None:
+        """What the store's last failure was, while it lasts (``None``: the store works)."""
+        return self.backend.failure
+
+    def _decode(self, session_id: str, blob: bytes) -> "Trainer":
+        """A stored state back as a trainer; :class:`SessionDamaged` when it cannot be read."""
+        try:
+            return decode_state(blob, self.builder)
+        except Exception as exc:  # any damage (bad JSON, a state the engine refuses): this session only
+            log.warning("session %s: stored state unreadable: %s", session_id, exc)
+            raise SessionDamaged(f"session: the stored state of {session_id!r} is damaged and cannot be "
+                                 f"loaded ({type(exc).__name__}: {str(exc)[:200]}); delete it and create "
+                                 "a new one") from None
+
     def _reload(self, session: Session, version: int, blob: bytes) -> None:
         """Another process saved a newer version: continue from it."""
-        trainer = decode_state(blob, self.builder)
+        trainer = self._decode(session.id, blob)
         session.trainer, session.data, session.config = trainer, trainer.data, complete_config(trainer)
         session.version, session.mark = version, fingerprint(trainer)
 
@@ -251,24 +304,30 @@ class DurableStore:
         renewed = time.monotonic()
         while not self._stop.wait(tick):
             try:
-                with self._lock:
-                    dirty = list(self._dirty)
-                now = time.monotonic()
-                if dirty:
-                    wanted = self.backend.wanted([s.id for s in dirty])
-                    for session in dirty:
-                        due = session.id in wanted or now - session.saved_at >= self.save_interval
-                        if due and session.lock.thread.acquire(blocking=False):
-                            try:
-                                if session in self._dirty:
-                                    self._save(session, fingerprint(session.trainer))
-                            finally:
-                                session.lock.thread.release()
-                if now - renewed > self.lease_seconds / 3:
-                    renewed = now
-                    with self._lock:
-                        held = [s.id for s in self._active | self._dirty]
-                    if held:
-                        self.backend.renew(held, self.owner, self.lease_seconds, time.time())
+                renewed = self._flush_once(renewed)
             except Exception:  # a transient backend error must not end the saver
                 log.exception("session saver")
+
+    def _flush_once(self, renewed: float) -> float:
+        """One tick of the saver; when the leases were last renewed. A function of its own so
+        that its references to sessions end with it (a deleted session is freed at once)."""
+        with self._lock:
+            dirty = list(self._dirty)
+        now = time.monotonic()
+        if dirty:
+            wanted = self.backend.wanted([s.id for s in dirty])
+            for session in dirty:
+                due = session.id in wanted or now - session.saved_at >= self.save_interval
+                if due and session.lock.thread.acquire(blocking=False):
+                    try:
+                        if session in self._dirty:
+                            self._save(session, fingerprint(session.trainer))
+                    finally:
+                        session.lock.thread.release()
+        if now - renewed > self.lease_seconds / 3:
+            renewed = now
+            with self._lock:
+                held = [s.id for s in self._active | self._dirty]
+            if held:
+                self.backend.renew(held, self.owner, self.lease_seconds, time.time())
+        return renewed

@@ -6,8 +6,8 @@ import time
 from collections import Counter, OrderedDict, deque
 from typing import Callable
 
-from ..sessions import CLIENT, DEFAULT_BUILDER, Builder, Session, SessionNotFound
-from .protocol import REMEMBER_EVICTED, full_reason, gone_detail, idle_reason
+from ..sessions import CLIENT, DEFAULT_BUILDER, Builder, Session, SessionNotFound, TooManySessions
+from .protocol import REMEMBER_EVICTED, full_reason, gone_detail, idle_reason, too_many_detail
 
 
 class MemoryStore:
@@ -15,8 +15,11 @@ class MemoryStore:
     It remembers recently evicted ids, so a late request gets "expired", not "no such session"."""
 
     def __init__(self, max_sessions: int = 200, idle_seconds: float = 3600.0,
-                 clock: Callable[[], float] = time.monotonic, builder: Builder = DEFAULT_BUILDER) -> None:
+                 clock: Callable[[], float] = time.monotonic, builder: Builder = DEFAULT_BUILDER,
+                 max_per_client: int | None = None, unlimited: frozenset[str] = frozenset()) -> None:
         self.max_sessions = max_sessions
+        self.max_per_client = max_per_client
+        self.unlimited = unlimited
         self.idle_seconds = idle_seconds
         self.clock = clock
         self.builder = builder
@@ -30,6 +33,9 @@ class MemoryStore:
     def add(self, session: Session) -> Session:
         client = CLIENT.get()
         with self._lock:
+            if (self.max_per_client is not None and client not in self.unlimited
+                    and self._per_client[client] >= self.max_per_client):
+                raise TooManySessions(too_many_detail(client, self._per_client[client], self.max_per_client))
             session.last_used = self.clock()
             self._sessions[session.id] = session
             self._clients[session.id] = client
@@ -48,6 +54,12 @@ class MemoryStore:
             session.last_used = self.clock()
             self._sessions.move_to_end(session_id)
             return session
+
+    def cached(self, session_id: str) -> Session | None:
+        try:
+            return self.get(session_id)
+        except SessionNotFound:
+            return None
 
     def delete(self, session_id: str) -> None:
         with self._lock:
@@ -75,6 +87,9 @@ class MemoryStore:
                 for c in [c for c, t in self._creations.items() if not t]:
                     del self._creations[c]
             return True
+
+    def health(self) -> str | None:
+        return None  # memory does not fail
 
     def close(self) -> None:
         """Nothing to save: memory sessions end with the process."""

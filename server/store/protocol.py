@@ -24,10 +24,17 @@ class SessionStore(Protocol):
     """How the store's sessions (new, reset or reloaded) have their trainers built."""
 
     def add(self, session: Session) -> Session:
-        """Keep a new session (counted against the client in :data:`server.sessions.CLIENT`)."""
+        """Keep a new session (counted against the client in :data:`server.sessions.CLIENT`);
+        :class:`~server.sessions.TooManySessions` when that client already holds
+        ``max_per_client`` (clients in ``unlimited`` excepted). The count and the insertion
+        are one step, so parallel creations never get past the cap."""
 
     def get(self, session_id: str) -> Session:
         """The session, marked as just used; :class:`~server.sessions.SessionNotFound` otherwise."""
+
+    def cached(self, session_id: str) -> Session | None:
+        """The session when it is in this process's memory (marked as just used), else ``None``;
+        never does I/O, so the event loop may call it."""
 
     def delete(self, session_id: str) -> None:
         """Remove the session; :class:`~server.sessions.SessionNotFound` when there is none."""
@@ -40,6 +47,9 @@ class SessionStore(Protocol):
 
     def note_creation(self, client: str, window: float, limit: int) -> bool:
         """Count one session creation by ``client`` unless it made ``limit`` in the last ``window`` s."""
+
+    def health(self) -> str | None:
+        """The store's last failure while it lasts (``None``: working); no I/O."""
 
     def close(self) -> None:
         """Save what is pending and let go of shared resources (graceful shutdown)."""
@@ -58,3 +68,8 @@ def full_reason(max_sessions: int) -> str:
 
 def idle_reason(idle_seconds: float) -> str:
     return f"unused for more than {idle_seconds:g} s"
+
+
+def too_many_detail(client: str, held: int, limit: int) -> str:
+    return (f"sessions: {client} already holds {held} sessions; the limit is {limit} "
+            "per client (MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT); delete some first")

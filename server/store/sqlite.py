@@ -48,12 +48,19 @@ class SQLiteBackend(Backend):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._write = threading.Lock()  # one writer per process at a time
-        self._db().executescript(SCHEMA)  # its own transaction
+        try:
+            if self.path.is_dir():
+                raise ValueError("it is a directory")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db().executescript(SCHEMA)  # its own transaction
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            # One clear line for the CLI (it exits with it), not a traceback.
+            raise ValueError(f"MLP_PLAYGROUND_STORE: cannot use {self.path} as the session store "
+                             f"({exc}); move it aside or choose another path") from None
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)

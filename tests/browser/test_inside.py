@@ -83,7 +83,8 @@ def test_while_play_runs_the_output_and_the_diagram_are_on_screen_and_the_views_
     for testid in ("network", "output-chart"):
         box = app.by(testid).bounding_box()
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= 800, (testid, box)
-    assert not app.by("trace").is_visible()  # the step-through makes room while nobody steps
+    # the step-through makes room while nobody steps: its header alone stays (Practice, the stage buttons)
+    assert not app.page.locator("#trace-body").is_visible() and app.by("practice-toggle").is_visible()
     app.wait_for("() => Number(document.getElementById('epoch-count').textContent) >= 40")
     app.shot("neuron-pictures.png")
     app.by("play").click()

@@ -1,11 +1,8 @@
 """Against a real uvicorn process on a free port: concurrency and the CLI contract."""
 from __future__ import annotations
 
-import errno
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -50,18 +47,6 @@ def test_20_threads_on_one_session_and_20_on_their_own(live_url):
         assert all(c.get(f"/api/sessions/{sid}").json()["step"] == STEPS for sid in own)
 
 
-def _open_once_read(fifo: Path, limit: float = 60.0) -> int:
-    """The write end of ``fifo``, opened as soon as a reader holds it (the server reached the
-    gate); opening without a reader fails with ENXIO, so this polls for that event."""
-    deadline = time.monotonic() + limit
-    while True:
-        try:
-            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError as exc:
-            if exc.errno != errno.ENXIO or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
 
 def test_a_long_request_does_not_stall_the_others(tmp_path):
     # The long request waits at the server's test-only gate until this test lets it go, so it
@@ -80,7 +65,7 @@ def test_a_long_request_does_not_stall_the_others(tmp_path):
 
         with ThreadPoolExecutor(1) as pool:
             future = pool.submit(long_request)
-            writer = _open_once_read(gate)  # it has reached the engine's thread and waits there
+            writer = launch.open_gate(gate)  # it has reached the engine's thread and waits there
             try:
                 with httpx.Client(base_url=url, timeout=60) as c:
                     for _ in range(5):
