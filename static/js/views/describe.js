@@ -65,9 +65,15 @@ function outputSentence() {
   return `${title} of the network now${metric ? `: ${metric}` : ''}.${points}`;
 }
 
+const PLAY_EVERY_MS = 1000; // during Play the summaries follow once a second, not every frame
+let described = -Infinity;
+
 /** Rewrite every chart's summary from what is on screen. */
 export function describeCharts() {
   if (!store.session) return;
+  const now = performance.now();
+  if (store.playing && now - described < PLAY_EVERY_MS) return;
+  described = now;
   const h = store.history;
   say('loss-chart', lossSentence(h));
   say('grad-norm-chart', gradSentence(h));
@@ -100,14 +106,21 @@ function statusSentence() {
 
 const SETTLE_MS = 400; // the numbers of one action arrive in a few redraws: speak once they settle
 let pending = 0;
+let scheduled = null; // the sentence the pending timer is waiting to say
 
-/** Update the live region once the status has settled, when what it says has changed. */
+/** Update the live region once the status has settled, when what it says has changed. A call
+ * with the sentence already waiting leaves its timer alone: Play calls this on every frame with
+ * the same "playing" sentence, which must still be said once. */
 export function announceStatus() {
   if (!store.session) return;
+  const text = statusSentence();
+  if (text === scheduled) return;
   window.clearTimeout(pending);
+  scheduled = text;
   pending = window.setTimeout(() => {
+    scheduled = null;
     const el = $('live-status');
-    const text = statusSentence();
-    if (el.textContent !== text) el.textContent = text;
+    const now = store.session ? statusSentence() : text;
+    if (el.textContent !== now) el.textContent = now;
   }, SETTLE_MS);
 }
