@@ -22,6 +22,7 @@ import { setDrawing, setHeatLayer, setHide, setOptions, setPractice, store } fro
 import { initControls } from './views/controls.js';
 import { initCsv, tableConfig } from './views/csv.js';
 import { initDownloads } from './views/downloads.js';
+import { initSettingsFold } from './views/fold.js';
 import { onePerTap } from './views/draw.js';
 import { initParamEditor } from './views/editor.js';
 import { initLessons, redrawLesson } from './views/lessons.js';
@@ -60,6 +61,7 @@ function wire() {
   $('btn-help').addEventListener('click', () => $('help').showModal());
   $('btn-undo').addEventListener('click', undo);
   initThemeToggle($('btn-theme'));
+  initSettingsFold($('btn-settings'), $('controls'));
   // A new theme: every chart drawn again in its colours (the page's CSS follows by itself).
   onThemeChange(() => run(async () => {
     if (!store.session) return;

@@ -57,6 +57,9 @@ export const CONFUSION = [];
 export const CLASS_COLORS = [];
 export const SERIES = [];
 
+/** '#rrggbb' as [r, g, b] (0-255), for the views that paint canvas pixels themselves. */
+export const rgbOf = (hex) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16));
+
 const KEY = 'mlp-playground-theme';
 const listeners = [];
 let current = null;

@@ -48,6 +48,13 @@ def test_every_size_fits_and_step_works_by_tap(screen, size):
     touch = width < NARROW
     app = screen(width, height, touch=touch).open()
     no_sideways_scroll(app, width)
+    settings = app.by("settings-toggle")
+    if touch:
+        # The settings fold away under one button: the diagram is on the first screen.
+        assert settings.get_attribute("aria-expanded") == "false" and not app.by("dataset").is_visible()
+        assert app.by("network").bounding_box()["y"] < height - 200, "the diagram is on the first screen"
+    else:
+        assert not settings.is_visible() and app.by("dataset").is_visible()
     step = app.by("step")
     assert step.is_visible() and step.bounding_box()["y"] + step.bounding_box()["height"] <= height, "Step is on screen"
     if touch:
@@ -79,6 +86,12 @@ def test_every_size_fits_and_step_works_by_tap(screen, size):
             app.click("epoch")
         app.page.evaluate("window.scrollTo(0, document.querySelector('.network-panel').getBoundingClientRect().top + scrollY - 8)")
         app.shot("screens-phone-network.png")
+        app.page.evaluate("window.scrollTo(0, 0)")
+        settings.tap()
+        assert settings.get_attribute("aria-expanded") == "true" and app.by("dataset").is_visible()
+        no_sideways_scroll(app, width)
+        settings.tap()
+        assert not app.by("dataset").is_visible()
 
 
 def test_a_tap_selects_a_weight_draws_a_point_and_a_swipe_scrolls(screen):
