@@ -1,5 +1,5 @@
 // Pick a weight W[l][i][j] or a bias b[l][i] by its indices, for a keyboard (or a screen
-// reader): the network panel's "Pick a weight" opens a small form; Edit opens the same editor a
+// reader): the network panel's "Pick…" opens a small form; Edit opens the same editor a
 // click on the diagram opens. The choices follow the layer sizes on screen when the form opens.
 
 const $ = (id) => document.getElementById(id);
