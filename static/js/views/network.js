@@ -399,7 +399,7 @@ function setUp(el) {
   tip.className = 'diagram-tip';
   tip.hidden = true;
   el.append(canvas, tip);
-  st = { canvas, tip, view: null, described: null, message: null, hovered: null };
+  st = { canvas, tip, described: null, message: null, hovered: null, pointer: null };
   diagrams.set(el, st);
   const local = (ev) => {
     const box = el.getBoundingClientRect();
@@ -407,6 +407,7 @@ function setUp(el) {
   };
   el.addEventListener('pointermove', (ev) => {
     const [x, y] = local(ev);
+    st.pointer = [x, y];
     const h = hit(el, x, y);
     const same = h && st.hovered && h.item === st.hovered.item;
     if (h) showTip(st, h.item.text, x, y, el);
@@ -416,6 +417,7 @@ function setUp(el) {
     st.hovered = h;
   });
   el.addEventListener('pointerleave', () => {
+    st.pointer = null;
     st.tip.hidden = true;
     if (st.hovered) el.dispatchEvent(new CustomEvent('diagram-hover', { detail: null }));
     st.hovered = null;
@@ -515,7 +517,12 @@ export function renderNetwork(el, view) {
   el.dataset.layers = layers.join('-');
   countDraw(el);
   repaint(el);
-  if (st.hovered) st.tip.hidden = true; // the numbers under the pointer changed
+  if (st.hovered && st.pointer) { // the numbers under a resting pointer change (Play): show the new ones
+    const h = hit(el, ...st.pointer);
+    if (h) showTip(st, h.item.text, ...st.pointer, el);
+    else st.tip.hidden = true;
+    st.hovered = h;
+  }
 
   const parts = [];
   if (layers.some((n) => n > CAP)) parts.push(`wide layers: first ${HEAD} neurons and the last`);
