@@ -57,6 +57,9 @@ def test_play_draws_30_frames_lowers_the_xor_loss_and_pause_stops_the_counter(ap
     epoch, frames = app.text("epoch-count"), app.page.evaluate(FRAMES)
     app.page.wait_for_timeout(1000)
     assert app.text("epoch-count") == epoch and app.page.evaluate(FRAMES) == frames
+    # After Pause the output view is Plotly's full figure again, at the server's boundary grid.
+    assert app.page.evaluate(f"{live_grid}.hidden")
+    assert any(t["type"] == "heatmap" for t in app.chart("output-chart"))
     losses = train_losses(app)
     assert len(losses) == int(epoch) >= 30
     assert losses[-1] < losses[0]
