@@ -26,6 +26,7 @@ import { initSettingsFold } from './views/fold.js';
 import { onePerTap } from './views/draw.js';
 import { initParamEditor } from './views/editor.js';
 import { initLessons, redrawLesson } from './views/lessons.js';
+import { networkMessage } from './views/network.js';
 import { outputMode } from './views/output.js';
 import { message } from './views/plot.js';
 import { initPractice } from './views/practice.js';
@@ -165,7 +166,8 @@ async function start() {
     }
   });
   if (!store.session) {
-    for (const id of ['network', 'loss-chart', 'grad-norm-chart', 'output-chart']) message($(id), 'no session: see the message above');
+    networkMessage($('network'), 'no session: see the message above');
+    for (const id of ['loss-chart', 'grad-norm-chart', 'output-chart']) message($(id), 'no session: see the message above');
   }
 }
 

@@ -6,16 +6,17 @@ import { fmt, isSummary } from '../format.js';
 const $ = (id) => document.getElementById(id);
 
 /**
- * What a click on the diagram edits, from the clicked point's customdata.
+ * What a click on the diagram edits, from what was clicked (the diagram's "diagram-click" detail).
  * Links carry [l, i, j] (W[l] is out × in: i the neuron it feeds, j the one it comes from);
  * neurons carry [k, i], and neuron i of node layer k > 0 owns b[k − 1][i].
+ * @param {{kind: 'link'|'neuron', ids: number[]}} target
  * @returns {{layer: number, name: 'W'|'b', index: number[]}|null}
  */
-export function editOf(point) {
-  const ids = point?.customdata;
+export function editOf(target) {
+  const ids = target?.ids;
   if (!Array.isArray(ids)) return null;
-  if (point.data.name === 'links') return { layer: ids[0], name: 'W', index: [ids[1], ids[2]] };
-  if (point.data.name === 'neurons' && ids[0] > 0) return { layer: ids[0] - 1, name: 'b', index: [ids[1]] };
+  if (target.kind === 'link') return { layer: ids[0], name: 'W', index: [ids[1], ids[2]] };
+  if (target.kind === 'neuron' && ids[0] > 0) return { layer: ids[0] - 1, name: 'b', index: [ids[1]] };
   return null;
 }
 
@@ -27,7 +28,7 @@ function valueOf(params, { layer, name, index }) {
 
 /**
  * Wire the editor to the diagram.
- * @param {HTMLElement} diagram the Plotly div of the network
+ * @param {HTMLElement} diagram the network diagram's element (views/network.js)
  * @param {{params: () => object[], apply: (edit: object) => Promise<unknown>}} hooks
  *   `params()` the parameters on screen; `apply({layer, name, index, value})` sends the edit
  * @returns {{open: (edit: object, x: number, y: number, from?: HTMLElement) => void}} opens the form without a click
@@ -61,12 +62,12 @@ export function initParamEditor(diagram, { params, apply }) {
     input.focus();
     input.select();
   };
-  diagram.on('plotly_click', (ev) => {
-    const next = editOf(ev.points?.[0]);
+  diagram.addEventListener('diagram-click', (ev) => {
+    const next = editOf(ev.detail);
     if (!next) return;
     // Beside the click (or the tap), inside the panel.
     const box = (form.offsetParent || form.parentElement).getBoundingClientRect();
-    open(next, ev.event.clientX - box.left + 12, ev.event.clientY - box.top - 18);
+    open(next, ev.detail.clientX - box.left + 12, ev.detail.clientY - box.top - 18);
   });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
