@@ -98,7 +98,7 @@ def test_a_tap_selects_a_weight_draws_a_point_and_a_swipe_scrolls(screen):
     app = screen(*SIZES["phone"], touch=True).open()
     app.click("preset-worked-example")
     app.by("network").scroll_into_view_if_needed()
-    app.page.touchscreen.tap(*diagram_point(app, "links", [0, 1, 0]))
+    app.page.touchscreen.tap(*diagram_point(app, "link", [0, 1, 0]))
     editor = app.by("param-editor")
     editor.wait_for(state="visible")
     assert "W[0][1][0]" in editor.inner_text()
