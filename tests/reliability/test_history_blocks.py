@@ -144,13 +144,13 @@ def test_an_import_is_parsed_off_the_event_loop(monkeypatch):
     from server.routes import sessions as routes
 
     seen: list[int] = []
-    inner = routes.ExportDocument.model_validate_json
+    inner = routes.ExportDocument.model_validate
 
     def validate(data: Any) -> Any:
         seen.append(threading.get_ident())
         return inner(data)
 
-    monkeypatch.setattr(routes.ExportDocument, "model_validate_json", validate)
+    monkeypatch.setattr(routes.ExportDocument, "model_validate", validate)
     with TestClient(create_app(Settings())) as c:
         sid = c.post("/api/sessions", json=CONFIG).json()["id"]
         doc = c.get(f"/api/sessions/{sid}/export").json()
