@@ -178,3 +178,17 @@ def test_an_import_that_passes_a_mutation_keeps_working_and_a_refused_move_chang
                           headers={"content-type": "application/json"}).status_code == 201, (path, value)
             c.delete(f"/api/sessions/{new}")
         assert accepted > 0
+
+
+def test_a_thousand_epochs_of_a_big_mnist_model_are_refused_up_front_naming_count():
+    """The repro exactly: 14 bytes that asked for about 27 minutes of work."""
+    with TestClient(create_app(Settings())) as c:
+        sid = c.post("/api/sessions", json={"dataset": {"name": "mnist_subset"},
+                                            "model": {"layers": [784, 1024, 170, 10]}}).json()["id"]
+        r = c.post(f"/api/sessions/{sid}/epochs", content=b'{"count":1000}',
+                   headers={"content-type": "application/json"})
+        assert r.status_code == 422
+        detail = r.json()["detail"]
+        assert detail.startswith("count: 1000 epochs") and "MLP_PLAYGROUND_MAX_REQUEST_SECONDS" in detail
+        state = c.get(f"/api/sessions/{sid}", params={"include": []}).json()
+        assert state["epoch"] == 0 and state["step"] == 0
