@@ -14,8 +14,9 @@ at most ``save_interval`` later, by a background thread. Meanwhile the
 process keeps the lease, so the stored version is never behind a change
 another process could see; when another process asks for the session, the
 thread saves and lets go within a tick (10 ms). Encoding the state is the
-cost (``Trainer.state_dict()`` is exact JSON, linear in the parameters and
-the history), so a burst pays it once per interval, not once per step. A
+cost (``Trainer.state_dict()`` is exact JSON, linear in the parameters; the
+history's unchanged blocks are kept, :mod:`server.state_blob`), so a burst
+pays it once per interval, not once per step. A
 graceful shutdown saves everything; a ``kill -9`` loses at most the last
 interval.
 """
