@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
