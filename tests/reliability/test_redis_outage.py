@@ -14,8 +14,7 @@ import pytest
 
 from mlp_engine import make_trainer
 
-from conftest import REDIS_SERVER, free_port
-from reliability_kit import Server
+from reliability_kit import REDIS_SERVER, Server, free_port
 
 pytestmark = pytest.mark.subprocess
 
