@@ -473,6 +473,7 @@ class PredictResult(BaseModel):
 class DataSplit(BaseModel):
     X: list[list[float]]
     y: list[list[float]]
+    classes: list[int] | None = Field(None, description="classification only: each row's class index")
 
 
 class DataPoints(BaseModel):
@@ -490,6 +491,8 @@ class Boundary(BaseModel):
     y: list[Any] = Field(description="grid: the r row coordinates; curve: (r, d_out) outputs")
     z: list[list[float | None]] | None = Field(
         None, description="grid only: z[i][j] is the output at (x[j], y[i])")
+    classes: list[list[int]] | None = Field(
+        None, description="grid of a classification session only: the class predicted at (x[j], y[i])")
     finite: bool
 
 

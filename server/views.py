@@ -175,7 +175,10 @@ def data_points(session: Session, max_points: int) -> dict[str, Any]:
 
     def split(X: Array, y: Array) -> dict[str, Array]:
         keep = _sample(X.shape[0], max_points, seed)
-        return {"X": X[keep], "y": y[keep]}
+        part = {"X": X[keep], "y": y[keep]}
+        if data.task == "classification":  # the page colours points by class: the engine's rule, not its own
+            part["classes"] = metrics.predict_classes(y[keep])
+        return part
 
     raw = data.features is not None
     return {"task": data.task, "class_names": data.class_names,
@@ -215,6 +218,8 @@ def boundary(session: Session, resolution: int) -> dict[str, Any]:
 
     Grid: ``z[i][j]`` is the output at ``(x[j], y[i])``: P(class 1) for a
     sigmoid output, the argmax class for softmax, the (first) value otherwise.
+    For classification, ``classes[i][j]`` is the class predicted there
+    (``metrics.predict_classes``: what "discretize" draws).
     """
     t, features = session.trainer, session.data.features
     d_in = plane_inputs(session)
@@ -230,11 +235,12 @@ def boundary(session: Session, resolution: int) -> dict[str, Any]:
         return {"kind": "curve", "x": axes[0], "y": predict(axes[0][:, None])}
     xx, yy = np.meshgrid(axes[0], axes[1])  # xx[i, j] = x[j], yy[i, j] = y[i]
     out = predict(np.column_stack([xx.ravel(), yy.ravel()]))
-    if t.model.output_activation.name == "softmax":
-        z = metrics.predict_classes(out).astype(np.float64)
-    else:
-        z = out[:, 0]
-    return {"kind": "grid", "x": axes[0], "y": axes[1], "z": z.reshape(resolution, resolution)}
+    classes = metrics.predict_classes(out).reshape(resolution, resolution)
+    z = classes.astype(np.float64) if t.model.output_activation.name == "softmax" else out[:, 0].reshape(resolution, resolution)
+    grid = {"kind": "grid", "x": axes[0], "y": axes[1], "z": z}
+    if session.data.task == "classification":
+        grid["classes"] = classes
+    return grid
 
 
 

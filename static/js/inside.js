@@ -15,7 +15,7 @@ const RESOLUTION = 24;
 const HISTOGRAM_ELEMENTS = 100000; // a layer's activations over a minibatch, sent in full up to this size
 
 let pictures = null;
-let hooked = null;            // the diagram element whose Plotly events are wired
+let hooked = null;            // the diagram element whose hover and click are wired
 let distributions = null;     // the last GET .../distributions answer
 const live = { neurons: null, asked: 0, drawnDist: null };
 
@@ -45,17 +45,15 @@ let runner = (f) => f();
 /** Hover and click on the diagram: a neuron shows its picture enlarged, a link picks its weight. */
 function hookDiagram() {
   const el = $('network');
-  if (hooked === el || typeof el.on !== 'function') return;
+  if (hooked === el) return;
   hooked = el;
-  el.on('plotly_hover', (ev) => {
-    const p = ev.points?.[0];
-    if (p?.data?.name === 'neurons' && p.customdata?.[0] > 0) pictures.enlarge(`${p.customdata[0] - 1},${p.customdata[1]}`);
+  el.addEventListener('diagram-hover', (ev) => {
+    const h = ev.detail;
+    pictures.enlarge(h?.kind === 'neuron' && h.ids[0] > 0 ? `${h.ids[0] - 1},${h.ids[1]}` : null);
   });
-  el.on('plotly_unhover', () => pictures.enlarge(null));
-  el.on('plotly_click', (ev) => {
-    const p = ev.points?.[0];
-    if (p?.data?.name !== 'links' || !store.trace) return;
-    const [l, i, j] = p.customdata;
+  el.addEventListener('diagram-click', (ev) => {
+    if (ev.detail.kind !== 'link' || !store.trace) return;
+    const [l, i, j] = ev.detail.ids;
     $('chain-layer').value = String(l);
     fillChainSelects();
     $('chain-out').value = String(i);

@@ -24,6 +24,7 @@ import { initCsv, tableConfig } from './views/csv.js';
 import { initDownloads } from './views/downloads.js';
 import { initParamEditor } from './views/editor.js';
 import { initLessons } from './views/lessons.js';
+import { networkMessage } from './views/network.js';
 import { outputMode } from './views/output.js';
 import { message } from './views/plot.js';
 import { initPractice } from './views/practice.js';
@@ -142,7 +143,8 @@ async function start() {
     if (store.session) initParamEditor($('network'), { params: () => store.params, apply: editParam });
   });
   if (!store.session) {
-    for (const id of ['network', 'loss-chart', 'grad-norm-chart', 'output-chart']) message($(id), 'no session: see the message above');
+    networkMessage($('network'), 'no session: see the message above');
+    for (const id of ['loss-chart', 'grad-norm-chart', 'output-chart']) message($(id), 'no session: see the message above');
   }
 }
 

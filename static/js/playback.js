@@ -19,6 +19,7 @@ import {
 } from './store.js';
 import { showConfig } from './views/controls.js';
 import { renderGradNormChart } from './views/charts.js';
+import { paintLiveBoundary } from './views/live-boundary.js';
 import { NEEDS, outputMode, renderOutput } from './views/output.js';
 import { practiceLocks } from './views/practice.js';
 
@@ -80,7 +81,10 @@ const live = new LivePlay({ receive: absorbFrame, draw: drawFrame, stopped: live
 const liveOutput = { boundary: null, asked: 0 }; // the grid last drawn; when Play last asked for outputs
 const drawLiveBoundary = whenShown($('output-chart'), (el) => {
   liveOutput.boundary = store.boundary;
-  renderOutput(el, outputMode(store.session), { data: store.data, boundary: store.boundary, state: store.session });
+  const mode = outputMode(store.session);
+  // A new grid over the figure already drawn when it fits (a full redraw takes about 30 ms).
+  if (mode === 'boundary' && paintLiveBoundary(el, store.boundary)) return;
+  renderOutput(el, mode, { data: store.data, boundary: store.boundary, state: store.session });
 });
 
 // The views Play redraws, in turn within a time budget per animation frame (see ViewRotation);

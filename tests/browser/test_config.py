@@ -14,7 +14,7 @@ def layers_drawn(app) -> str:
 
 
 def neurons_drawn(app) -> int:
-    return app.page.evaluate("document.getElementById('network').data.find(t => t.name === 'neurons').x.length")
+    return app.page.evaluate("document.getElementById('network').diagram.neurons.length")
 
 
 def test_architecture_editor_redraws_the_diagram(app):
@@ -42,7 +42,7 @@ def test_architecture_editor_redraws_the_diagram(app):
         app.click("neurons-plus-0")
     assert layers_drawn(app) == "2-12-1"
     assert neurons_drawn(app) == 2 + 9 + 1
-    notes = app.page.evaluate("[...document.querySelectorAll('#network .annotation-text')].map(e => e.textContent)")
+    notes = app.page.evaluate("document.getElementById('network').diagram.labels")
     assert "⋮ 3 more" in notes
 
 

@@ -35,16 +35,15 @@ def test_play_draws_30_frames_lowers_the_xor_loss_and_pause_stops_the_counter(ap
     sockets = live_sessions(app.page)
     app.open()
     assert app.by("dataset").input_value() == "xor"
-    network_before = app.page.evaluate("JSON.stringify(document.getElementById('network').data)")
+    network_before = app.page.evaluate("JSON.stringify(document.getElementById('network').diagram)")
     app.click("play")
     assert app.by("play").get_attribute("aria-pressed") == "true"
     # Mid-play: the output view shows the frames' coarse boundary grid, the diagram has moved.
-    # (Before Play the view holds the 50 x 50 grid of GET .../boundary; frames carry 32 x 32 ones.)
-    app.wait_for("() => (document.getElementById('output-chart').data || [])"
-                 ".some(t => t.type === 'heatmap' && t.z.length === 32)", timeout=LIVE_SECONDS)
-    grid = next(t for t in app.chart("output-chart") if t["type"] == "heatmap")
-    assert len(grid["z"]) == len(grid["z"][0]) == 32
-    app.wait_for("before => JSON.stringify(document.getElementById('network').data) !== before",
+    # (Before Play the view holds the 50 x 50 grid of GET .../boundary; frames carry 32 x 32 ones,
+    # painted over that figure.)
+    live_grid = "document.querySelector('#output-chart [data-testid=live-boundary]')"
+    app.wait_for(f"() => {live_grid}?.dataset.resolution === '32' && !{live_grid}.hidden", timeout=LIVE_SECONDS)
+    app.wait_for("before => JSON.stringify(document.getElementById('network').diagram) !== before",
                  network_before, timeout=LIVE_SECONDS)
     app.wait_for(f"() => {FRAMES} >= 30", timeout=LIVE_SECONDS)
     # The charts redraw in turn (every frame on a fast machine): each visible view at least once.
@@ -58,6 +57,9 @@ def test_play_draws_30_frames_lowers_the_xor_loss_and_pause_stops_the_counter(ap
     epoch, frames = app.text("epoch-count"), app.page.evaluate(FRAMES)
     app.page.wait_for_timeout(1000)
     assert app.text("epoch-count") == epoch and app.page.evaluate(FRAMES) == frames
+    # After Pause the output view is Plotly's full figure again, at the server's boundary grid.
+    assert app.page.evaluate(f"{live_grid}.hidden")
+    assert any(t["type"] == "heatmap" for t in app.chart("output-chart"))
     losses = train_losses(app)
     assert len(losses) == int(epoch) >= 30
     assert losses[-1] < losses[0]

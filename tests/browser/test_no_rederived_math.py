@@ -65,7 +65,7 @@ def test_the_step_through_shows_the_servers_act_prime_and_formulas(app):
     assert formulas["losses"]["mse"]["delta"]["linear"] in equation(app, "backward-1")
     assert formulas["activations"]["relu"]["df"] in equation(app, "backward-0")
     assert app.quantity("relu′(z[0])") == [fmt(v) for v in act_prime[0]]
-    hover = app.page.evaluate("document.getElementById('network').data.find(t => t.name === 'neurons').hovertext")
+    hover = app.page.evaluate("document.getElementById('network').diagram.neurons.map(n => n.text)")
     assert any(f"relu′(z) = {fmt(act_prime[0][0])}" in text for text in hover), hover
 
 

@@ -15,15 +15,14 @@ def hash_parts(app) -> list[str]:
     return unquote(app.page.url.split("#", 1)[1]).split("&")
 
 
-def network_traces(app, name: str) -> list[dict]:
-    return app.page.evaluate("n => document.getElementById('network').data.filter(t => t.name === n)"
-                             ".map(t => ({x: t.x, colors: t.marker ? t.marker.color : null}))", name)
+def skip_arcs(app) -> list[dict]:
+    """The residual arcs the diagram drew (what it describes as drawn, `el.diagram`)."""
+    return app.page.evaluate("document.getElementById('network').diagram.skips")
 
 
 def greyed(app) -> int:
-    return app.page.evaluate("""() => document.getElementById('network').data
-        .filter(t => t.name === 'neurons' && Array.isArray(t.marker.color))
-        .flatMap(t => t.marker.color).filter(c => c === '#cbd5e1').length""")
+    return app.page.evaluate("""() => document.getElementById('network').diagram.neurons
+        .filter(n => n.dropped).length""")
 
 
 def full(app, name: str) -> list[str]:
@@ -51,8 +50,8 @@ def test_the_controls_reach_the_url_and_the_diagram(app):
                  "model.dropout=0.4", "optimizer.l1=0.001"):
         assert part in parts, (part, parts)
     # 2-8-8-1: hidden layer 1 is as wide as hidden layer 0, so one skip is drawn.
-    assert len(network_traces(app, "skip")) == 1
-    notes = app.page.evaluate("[...document.querySelectorAll('#network .annotation-text')].map(e => e.textContent)")
+    assert len(skip_arcs(app)) == 1
+    notes = app.page.evaluate("document.getElementById('network').diagram.labels")
     assert "+ a[0]" in notes and "tanh" in " ".join(notes)
 
     # A shared link restores every control.
@@ -70,7 +69,7 @@ def test_the_controls_reach_the_url_and_the_diagram(app):
     assert "model.activation=relu" in hash_parts(app)
     app.by("residual").uncheck()
     app.idle()
-    assert network_traces(app, "skip") == []
+    assert skip_arcs(app) == []
     assert not any(p.startswith("model.residual") for p in hash_parts(app))
 
 

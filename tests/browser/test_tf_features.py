@@ -43,25 +43,20 @@ def plot_pixel(app, chart: str, x: float, y: float) -> tuple[float, float]:
             return [r.left + f._size.l + f.xaxis.l2p(x), r.top + f._size.t + f.yaxis.l2p(y)]; }""", [chart, x, y]))
 
 
-def diagram_point(app, trace: str, ids: list[int]) -> tuple[float, float]:
-    """The screen position of a link ([l, i, j]) or a neuron ([k, i]) of the network diagram."""
-    xy = app.page.evaluate(
-        """([name, ids]) => { const t = document.getElementById('network').data.find(t => t.name === name);
-            const k = t.customdata.findIndex(c => JSON.stringify(c) === JSON.stringify(ids));
-            return [t.x[k], t.y[k]]; }""", [trace, ids])
-    return plot_pixel(app, "network", *xy)
+def diagram_point(app, kind: str, ids: list[int]) -> tuple[float, float]:
+    """A screen point where the network diagram's pointer takes a link ([l, i, j]) or a neuron
+    ([k, i]), from the diagram's own test hook."""
+    p = app.page.evaluate("([kind, ids]) => document.getElementById('network').diagramPoint(kind, ids)", [kind, ids])
+    assert p, (kind, ids, "not drawn, or no point of it is free")
+    return p["x"], p["y"]
 
 
-def click_diagram(app, trace: str, ids: list[int]) -> None:
-    """Click a link or a neuron of the network diagram. Plotly's click reports the point its
-    last hover found, and it works hovers out at most every 50 ms: a click right after the
-    previous one would edit that point again. So move there first and wait until the diagram
-    hovers this very point, then click."""
-    x, y = diagram_point(app, trace, ids)
+def click_diagram(app, kind: str, ids: list[int]) -> None:
+    """Click a link or a neuron of the network diagram: hover it first (its tooltip names it),
+    then click there."""
+    x, y = diagram_point(app, kind, ids)
     app.page.mouse.move(x, y)
-    app.wait_for("""([name, ids]) => { const h = document.getElementById('network')._hoverdata;
-        return Array.isArray(h) && h.length > 0 && h[0].data.name === name
-            && JSON.stringify(h[0].customdata) === JSON.stringify(ids); }""", [trace, ids])
+    app.page.locator(".diagram-tip").wait_for(state="visible")
     app.page.mouse.click(x, y)
 
 
@@ -115,7 +110,7 @@ def test_feature_toggles_change_the_input_layer(app):
 def test_edited_weight_shows_in_the_next_trace(app):
     app.open()
     app.click("preset-worked-example")
-    click_diagram(app, "links", [0, 1, 0])
+    click_diagram(app, "link", [0, 1, 0])
     editor = app.by("param-editor")
     assert editor.is_visible()
     assert "W[0][1][0]" in editor.inner_text()
@@ -127,7 +122,7 @@ def test_edited_weight_shows_in_the_next_trace(app):
     assert not editor.is_visible()
     assert params(app)[0]["W"] == [[0.1, 0.2], [0.75, 0.4]]
     # A bias: neuron 0 of the hidden layer (node layer 1) owns b[0][0].
-    click_diagram(app, "neurons", [1, 0])
+    click_diagram(app, "neuron", [1, 0])
     assert "b[0][0]" in editor.inner_text()
     app.by("param-value").fill("-0.25")
     app.by("param-value").press("Enter")
@@ -234,7 +229,7 @@ def test_undo_restores_the_previous_params_exactly(app):
     app.open()
     assert app.by("undo").is_disabled()
     start = params(app)
-    hover = "document.getElementById('network').data.find(t => t.name === 'links').hovertext"
+    hover = "document.getElementById('network').diagram.links.map(l => l.text)"
     drawn = app.page.evaluate(hover)
     app.click("step")
     after_step = params(app)

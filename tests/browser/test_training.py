@@ -28,7 +28,7 @@ def test_page_loads_with_controls_from_the_server(app):
     assert "softmax" not in outputs  # one output unit: softmax would be constant 1
     assert app.text("epoch-count") == "0"
     assert app.page.locator("#network").get_attribute("data-layers") == "2-8-8-1"
-    assert app.chart("network"), "the diagram is drawn"
+    assert app.page.evaluate("document.getElementById('network').diagram.links.length") > 0, "the diagram is drawn"
     app.page.get_by_role("button", name="Help").click()
     assert app.page.locator("dialog#help").is_visible()
     assert "→" in app.page.locator("dialog#help").inner_text()
@@ -87,14 +87,14 @@ def test_space_plays_and_pauses(app):
 
 def test_reset_returns_to_epoch_zero_with_the_same_weights(app):
     app.open()
-    hover_before = app.page.evaluate("document.getElementById('network').data.find(t => t.name === 'links').hovertext")
+    hover_before = app.page.evaluate("document.getElementById('network').diagram.links.map(l => l.text)")
     app.click("epoch")
     app.click("step")
     assert app.text("epoch-count") == "1"
     app.click("reset")
     assert app.text("epoch-count") == "0"
     assert app.text("loss-value") == "–"
-    hover_after = app.page.evaluate("document.getElementById('network').data.find(t => t.name === 'links').hovertext")
+    hover_after = app.page.evaluate("document.getElementById('network').diagram.links.map(l => l.text)")
     assert hover_after == hover_before
 
 

@@ -60,6 +60,27 @@ def test_boundary_grid_and_curve(client, new_session):
     assert c["kind"] == "curve" and len(c["x"]) == 11 and np.shape(c["y"]) == (11, 1) and c["finite"] is True
 
 
+def test_classes_come_from_the_server(client, new_session):
+    """The page draws classes (point colours, "discretize") from these fields, never from its own threshold."""
+    s = new_session({"dataset": {"name": "xor"}})
+    client.post(f"/api/sessions/{s['id']}/epochs", json={"count": 3})
+    b = client.get(f"/api/sessions/{s['id']}/boundary", params={"resolution": 9}).json()
+    z, classes = np.asarray(b["z"]), np.asarray(b["classes"])
+    assert classes.shape == (9, 9) and np.array_equal(classes, (z >= 0.5).astype(int))
+    d = client.get(f"/api/sessions/{s['id']}/data").json()
+    for split in ("train", "test"):
+        y = np.asarray(d[split]["y"])[:, 0]
+        assert d[split]["classes"] == [int(v >= 0.5) for v in y]
+    three = new_session({"dataset": {"name": "inline", "X": [[0, 0], [1, 1], [2, 0]],
+                                     "y": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "task": "classification"}})
+    b3 = client.get(f"/api/sessions/{three['id']}/boundary", params={"resolution": 5}).json()
+    assert b3["classes"] == [[int(v) for v in row] for row in b3["z"]]  # softmax: z is already the class
+    assert client.get(f"/api/sessions/{three['id']}/data").json()["train"]["classes"] == [0, 1, 2]
+    sine = new_session({"dataset": {"name": "sine"}})
+    assert "classes" not in client.get(f"/api/sessions/{sine['id']}/boundary", params={"resolution": 5}).json()
+    assert "classes" not in client.get(f"/api/sessions/{sine['id']}/data").json()["train"]
+
+
 def test_outputs_classification_and_regression(client, new_session):
     s = new_session({"dataset": {"name": "gaussians"}})
     client.post(f"/api/sessions/{s['id']}/epochs", json={"count": 20})

@@ -6,16 +6,17 @@ import { fmt, isSummary } from '../format.js';
 const $ = (id) => document.getElementById(id);
 
 /**
- * What a click on the diagram edits, from the clicked point's customdata.
+ * What a click on the diagram edits, from what was clicked (the diagram's "diagram-click" detail).
  * Links carry [l, i, j] (W[l] is out × in: i the neuron it feeds, j the one it comes from);
  * neurons carry [k, i], and neuron i of node layer k > 0 owns b[k − 1][i].
+ * @param {{kind: 'link'|'neuron', ids: number[]}} target
  * @returns {{layer: number, name: 'W'|'b', index: number[]}|null}
  */
-export function editOf(point) {
-  const ids = point?.customdata;
+export function editOf(target) {
+  const ids = target?.ids;
   if (!Array.isArray(ids)) return null;
-  if (point.data.name === 'links') return { layer: ids[0], name: 'W', index: [ids[1], ids[2]] };
-  if (point.data.name === 'neurons' && ids[0] > 0) return { layer: ids[0] - 1, name: 'b', index: [ids[1]] };
+  if (target.kind === 'link') return { layer: ids[0], name: 'W', index: [ids[1], ids[2]] };
+  if (target.kind === 'neuron' && ids[0] > 0) return { layer: ids[0] - 1, name: 'b', index: [ids[1]] };
   return null;
 }
 
@@ -27,7 +28,7 @@ function valueOf(params, { layer, name, index }) {
 
 /**
  * Wire the editor to the diagram.
- * @param {HTMLElement} diagram the Plotly div of the network
+ * @param {HTMLElement} diagram the network diagram's element (views/network.js)
  * @param {{params: () => object[], apply: (edit: object) => Promise<unknown>}} hooks
  *   `params()` the parameters on screen; `apply({layer, name, index, value})` sends the edit
  */
@@ -39,9 +40,8 @@ export function initParamEditor(diagram, { params, apply }) {
     form.hidden = true;
     edit = null;
   };
-  diagram.on('plotly_click', (ev) => {
-    const point = ev.points?.[0];
-    const next = editOf(point);
+  diagram.addEventListener('diagram-click', (ev) => {
+    const next = editOf(ev.detail);
     if (!next) return;
     edit = next;
     const label = next.name === 'W' ? `W[${next.layer}][${next.index[0]}][${next.index[1]}]` : `b[${next.layer}][${next.index[0]}]`;
@@ -52,9 +52,9 @@ export function initParamEditor(diagram, { params, apply }) {
     // Beside the click, inside the panel.
     const panel = form.offsetParent || form.parentElement;
     const box = panel.getBoundingClientRect();
-    const x = Math.min(ev.event.clientX - box.left + 12, box.width - 260);
+    const x = Math.min(ev.detail.clientX - box.left + 12, box.width - 260);
     form.style.left = `${Math.max(4, x)}px`;
-    form.style.top = `${Math.max(40, ev.event.clientY - box.top - 18)}px`;
+    form.style.top = `${Math.max(40, ev.detail.clientY - box.top - 18)}px`;
     form.dataset.edit = label;
     form.hidden = false;
     input.focus();

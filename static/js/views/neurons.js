@@ -3,7 +3,7 @@
 // at the diagram's own neuron positions (diagramGeometry). For data that is not 2-D each neuron
 // shows instead a small histogram of its activation over the last Step's minibatch.
 import { fmt, isSummary } from '../format.js';
-import { diagramGeometry } from './network.js';
+import { diagramGeometry, toPixels } from './network.js';
 import { COLORS, countDraw } from './plot.js';
 
 const NEG = [0xd9, 0x48, 0x0f];   // COLORS.neg
@@ -121,9 +121,7 @@ export class NeuronPictures {
     this.layer.style.top = `${this.diagram.offsetTop}px`;
     this.layer.style.width = `${w}px`;
     this.layer.style.height = `${h}px`;
-    const { margin: m, xRange, yRange } = g;
-    const px = (x) => m.l + ((x - xRange[0]) / (xRange[1] - xRange[0])) * (w - m.l - m.r);
-    const py = (y) => m.t + ((yRange[1] - y) / (yRange[1] - yRange[0])) * (h - m.t - m.b);
+    const { px, py } = toPixels(g, w, h);
     for (let k = 1; k < layers.length; k += 1) {
       for (const n of g.shown[k].idx) {
         const p = g.at(k, n);

@@ -4,6 +4,7 @@
 import { fmt, isSummary } from '../format.js';
 import { CLASS_COLORS, COLORS, DIVERGING, PROBABILITY, axis, draw, layout, message } from './plot.js';
 import { rawInputs } from './features.js';
+import { hideLiveBoundary } from './live-boundary.js';
 
 /**
  * Which output view suits a session.
@@ -139,6 +140,7 @@ const RENDERERS = { boundary: renderBoundary, curve: renderCurve, scatter: rende
 
 /** Draw the output view for `mode` with what the server sent. */
 export function renderOutput(el, mode, parts) {
+  hideLiveBoundary(el);
   return RENDERERS[mode](el, parts);
 }
 
