@@ -27,11 +27,14 @@ Array = np.ndarray
 class Checkpointing:
     """Save and load, mixed into :class:`~.trainer.Trainer` (which owns the attributes used here)."""
 
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self, history: bool = True) -> dict[str, Any]:
         """Everything needed to continue exactly, JSON-safe (see :mod:`.state`).
 
         Undo snapshots name their epoch order by its place in ``undo.orders``
-        (one copy of each distinct order; ``-1``: the current one)."""
+        (one copy of each distinct order; ``-1``: the current one). Without
+        ``history`` the ``"history"`` entry is left out, for a caller that encodes
+        ``self.history.columns(extras=True)`` itself (only what is new: see
+        :meth:`~.records.History.kept_since`), each value with :func:`.state.encode`."""
         orders: list[Array] = []
         slots: dict[int, int] = {}
 
@@ -58,7 +61,7 @@ class Checkpointing:
             "order": self._order,
             "cursor": self._cursor,
             "accumulators": self._accumulators(),
-            "history": self.history.as_dict(extras=True),
+            **({"history": self.history.as_dict(extras=True)} if history else {}),
             "distributions": self.distributions.state_dict(),
             "early_stopping": None if self.early_stopping is None else self.early_stopping.state_dict(),
             "undo": {"orders": orders, "snapshots": snaps},

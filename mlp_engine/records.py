@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,10 @@ from .model import ForwardCache, Gradients
 Array = np.ndarray
 
 
+KEPT_CUTS = 64
+"""How many recent cuts a :class:`History` remembers for :meth:`History.kept_since`."""
+
+
 @dataclass
 class History:
     """Per-epoch records; ``test_loss`` is ``None`` when there is no test set.
@@ -21,22 +26,45 @@ class History:
     ``learning_rate`` is the rate of each epoch's last update; ``metrics``
     maps ``train_accuracy``/``test_accuracy`` (classification) or
     ``train_rmse``, ``test_rmse``, ``train_r2``, ``test_r2`` (regression) to
-    one value per epoch (``None`` where undefined, e.g. no test set)."""
+    one value per epoch (``None`` where undefined, e.g. no test set).
+
+    Entries are only ever appended, or cut off at the end (:meth:`truncate`,
+    undo), so whoever keeps a copy or an encoding of the lists can ask
+    :meth:`kept_since` how much of it still holds and redo only the rest
+    (a long history is then saved in time proportional to what is new)."""
 
     train_loss: list[float] = field(default_factory=list)
     test_loss: list[float | None] = field(default_factory=list)
     grad_norms: list[list[float]] = field(default_factory=list)
     learning_rate: list[float] = field(default_factory=list)
     metrics: dict[str, list[float | None]] = field(default_factory=dict)
+    cuts: int = field(default=0, compare=False)
+    """How many times :meth:`truncate` has cut the lists."""
+    _recent_cuts: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=KEPT_CUTS),
+                                                 compare=False, repr=False)
+
+    def columns(self, extras: bool = False) -> dict[str, list[Any]]:
+        """The per-epoch lists themselves (not copies), by the names :meth:`as_dict` uses."""
+        out: dict[str, list[Any]] = {"train_loss": self.train_loss, "test_loss": self.test_loss,
+                                     "grad_norms": self.grad_norms}
+        if extras:
+            out["learning_rate"] = self.learning_rate
+            out.update(self.metrics)
+        return out
 
     def as_dict(self, extras: bool = False) -> dict[str, Any]:
-        """The loss lists; with ``extras`` also ``learning_rate`` and the metrics."""
-        out = {"train_loss": list(self.train_loss), "test_loss": list(self.test_loss),
-               "grad_norms": [list(g) for g in self.grad_norms]}
-        if extras:
-            out["learning_rate"] = list(self.learning_rate)
-            out.update((k, list(v)) for k, v in self.metrics.items())
-        return out
+        """The loss lists; with ``extras`` also ``learning_rate`` and the metrics (copies)."""
+        return {k: [list(g) for g in v] if k == "grad_norms" else list(v) for k, v in self.columns(extras).items()}
+
+    def kept_since(self, cuts: int) -> int | None:
+        """How many leading entries are unchanged since the history had made ``cuts`` cuts
+        (its :attr:`cuts` then): all of them when it has not cut since, else the shortest
+        length it was cut to; ``None`` when that is too long ago to know (redo everything)."""
+        if cuts == self.cuts:
+            return len(self.train_loss)
+        if cuts > self.cuts or cuts < self.cuts - len(self._recent_cuts):
+            return None
+        return min(n for number, n in self._recent_cuts if number > cuts)
 
     def append(self, rec: "EpochRecord") -> None:
         self.train_loss.append(rec.train_loss)
@@ -51,6 +79,8 @@ class History:
         for values in (self.train_loss, self.test_loss, self.grad_norms, self.learning_rate,
                        *self.metrics.values()):
             del values[n:]
+        self.cuts += 1
+        self._recent_cuts.append((self.cuts, n))
 
 
 PERCENTILES: tuple[float, ...] = (0.0, 6.68, 15.87, 30.85, 50.0, 69.15, 84.13, 93.32, 100.0)

@@ -39,14 +39,15 @@ from typing import Any, AsyncIterator, Callable, Hashable, TypeVar
 
 import anyio
 import numpy as np
-import orjson
 from starlette.concurrency import run_in_threadpool
 
 from mlp_engine import Dataset, StepResult, Trainer, make_trainer
 from mlp_engine.fork import fork_trainer
 
+from . import state_blob
 from .limits import current_limits
 from .settings import Settings
+from .state_blob import HistoryJSON
 
 COMPUTE: ContextVar[Any] = ContextVar("COMPUTE", default=None)
 """The app's :class:`anyio.CapacityLimiter` for engine calls (``None``: the threadpool's own)."""
@@ -175,7 +176,7 @@ class Session:
     was (``saved_at``, monotonic) and whether this process ``held`` its lease."""
 
     __slots__ = ("id", "trainer", "builder", "config", "data", "lock", "last_used", "version", "mark",
-                 "saved_at", "held", "last_step", "_turn", "__weakref__")
+                 "saved_at", "held", "last_step", "_turn", "history_json", "__weakref__")
 
     def __init__(self, trainer: Trainer, session_id: str | None = None, builder: Builder = DEFAULT_BUILDER) -> None:
         check_size(trainer)
@@ -193,6 +194,8 @@ class Session:
         self._turn: asyncio.Lock | None = None  # made on the loop, at the first run
         self.last_step: LastStep | None = None
         """The last backward pass with the weights it used (this process only: the chain-rule view)."""
+        self.history_json = HistoryJSON()
+        """The history's encoded blocks, so that saving a long history encodes only its new epochs."""
 
     @classmethod
     def create(cls, config: dict[str, Any], builder: Builder = DEFAULT_BUILDER) -> "Session":
@@ -253,13 +256,15 @@ def fingerprint(trainer: Trainer) -> Hashable:
             zlib.crc32(memoryview(trainer.model.params.flat).cast("B")))
 
 
-def encode_state(trainer: Trainer) -> bytes:
-    """The trainer's ``state_dict()`` as JSON bytes (exact: the engine writes shortest round-trip floats)."""
-    return orjson.dumps(trainer.state_dict())
+def encode_state(trainer: Trainer, cache: HistoryJSON | None = None) -> bytes:
+    """The trainer's ``state_dict()`` as the bytes a store keeps (:mod:`server.state_blob`:
+    exact, and a long history's unchanged blocks taken from ``cache``)."""
+    return state_blob.encode_state(trainer, cache)
 
 
-def decode_state(blob: bytes, builder: Builder = DEFAULT_BUILDER) -> Trainer:
-    return builder.from_state(orjson.loads(blob))
+def decode_state(blob: bytes, builder: Builder = DEFAULT_BUILDER, cache: HistoryJSON | None = None) -> Trainer:
+    """Stored bytes back as a trainer, read a block at a time; ``cache`` learns the history's blocks."""
+    return state_blob.decode_state(blob, builder, cache)
 
 
 def complete_config(trainer: Trainer) -> dict[str, Any]:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from .. import views
 from ..deps import SessionDep, StoreDep
@@ -40,10 +42,29 @@ def create_session(store: StoreDep, config: SessionConfig | None = None) -> JSON
         return _state(session, status_code=201)
 
 
-@router.post("/import", status_code=201, response_model=SessionState)
-def import_session(store: StoreDep, document: ExportDocument) -> JSONBytes:
-    """A new session that continues exactly where an exported one stood."""
-    state = document.state.model_dump(by_alias=True, exclude_unset=True)
+_IMPORT_BODY = {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/ExportDocument"}}}}
+
+
+@router.post("/import", status_code=201, response_model=SessionState, openapi_extra={"requestBody": _IMPORT_BODY})
+async def import_session(request: Request, store: StoreDep) -> JSONBytes:
+    """A new session that continues exactly where an exported one stood (an ``ExportDocument``)."""
+    body = await request.body()
+    # Parsed and checked in a thread, not on the loop as a declared body would be: an import
+    # may be tens of megabytes (a long history), and the loop only routes.
+    return await run_in_threadpool(_import, store, body)
+
+
+def _import(store: StoreDep, body: bytes) -> JSONBytes:
+    try:
+        raw = orjson.loads(body)  # faster than pydantic's parser on a long history, by half
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"body: invalid JSON ({exc})") from None
+    document = ExportDocument.model_validate(raw)
+    # The history is taken as parsed: dumping it through pydantic would walk every entry again.
+    state = document.state.model_dump(by_alias=True, exclude_unset=True, exclude={"history"})
+    if "history" in document.state.model_fields_set:
+        state["history"] = document.state.history
     session = store.add(Session(restore(state, store.builder), builder=store.builder))
     with session.lock:
         return _state(session, status_code=201)
@@ -87,7 +108,9 @@ def reset_session(session: SessionDep) -> JSONBytes:
 @router.get("/{session_id}/export", response_model=ExportDocument)
 def export_session(session: SessionDep) -> JSONBytes:
     """Everything needed to continue exactly (the engine's ``Trainer.state_dict()``)."""
-    with session.lock:
-        state = session.trainer.state_dict()
-    return JSONBytes({"format": EXPORT_FORMAT, "format_version": 1, "state": state},
+    with session.lock:  # the history from its kept blocks: a long one is not encoded again
+        state = {"history": session.history_json.fragment(session.trainer.history),
+                 **session.trainer.state_dict(history=False)}
+        body = orjson.dumps({"format": EXPORT_FORMAT, "format_version": 1, "state": state})
+    return JSONBytes(body,
                      headers={"content-disposition": f'attachment; filename="mlp-session-{session.id}.json"'})

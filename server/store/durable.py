@@ -14,8 +14,9 @@ at most ``save_interval`` later, by a background thread. Meanwhile the
 process keeps the lease, so the stored version is never behind a change
 another process could see; when another process asks for the session, the
 thread saves and lets go within a tick (10 ms). Encoding the state is the
-cost (``Trainer.state_dict()`` is exact JSON, linear in the parameters and
-the history), so a burst pays it once per interval, not once per step. A
+cost (``Trainer.state_dict()`` is exact JSON, linear in the parameters; the
+history's unchanged blocks are kept, :mod:`server.state_blob`), so a burst
+pays it once per interval, not once per step. A
 graceful shutdown saves everything; a ``kill -9`` loses at most the last
 interval.
 """
@@ -46,6 +47,7 @@ from ..sessions import (
     encode_state,
     fingerprint,
 )
+from ..state_blob import HistoryJSON
 from .base import Backend
 from .guarded import Guarded
 from .protocol import full_reason, gone_detail, idle_reason, too_many_detail
@@ -131,7 +133,7 @@ class DurableStore:
         session.lock = DurableLock(session, self)
         session.version, session.mark, session.saved_at = 1, fingerprint(session.trainer), time.monotonic()
         client = CLIENT.get()
-        self.backend.insert(session.id, encode_state(session.trainer), client, time.time())
+        self.backend.insert(session.id, encode_state(session.trainer, session.history_json), client, time.time())
         if self.max_per_client is not None and client not in self.unlimited:
             # Counted after inserting, our own included: of parallel creations, the ones that
             # find the client over the cap take theirs back, so the cap holds in any process.
@@ -156,7 +158,9 @@ class DurableStore:
         stored = self.backend.load(session_id)
         if stored is None:
             raise SessionNotFound(gone_detail(session_id, self.backend.why_gone(session_id)))
-        session = Session(self._decode(session_id, stored[1]), session_id, self.builder)
+        cache = HistoryJSON()
+        session = Session(self._decode(session_id, stored[1], cache), session_id, self.builder)
+        session.history_json = cache
         session.lock = DurableLock(session, self)
         session.version, session.mark, session.saved_at = stored[0], fingerprint(session.trainer), time.monotonic()
         return self._cache(session)
@@ -253,10 +257,11 @@ class DurableStore:
         """What the store's last failure was, while it lasts (``None``: the store works)."""
         return self.backend.failure
 
-    def _decode(self, session_id: str, blob: bytes) -> "Trainer":
-        """A stored state back as a trainer; :class:`SessionDamaged` when it cannot be read."""
+    def _decode(self, session_id: str, blob: bytes, cache: HistoryJSON) -> "Trainer":
+        """A stored state back as a trainer (``cache`` learns its history's blocks);
+        :class:`SessionDamaged` when it cannot be read."""
         try:
-            return decode_state(blob, self.builder)
+            return decode_state(blob, self.builder, cache)
         except Exception as exc:  # any damage (bad JSON, a state the engine refuses): this session only
             log.warning("session %s: stored state unreadable: %s", session_id, exc)
             raise SessionDamaged(f"session: the stored state of {session_id!r} is damaged and cannot be "
@@ -265,8 +270,10 @@ class DurableStore:
 
     def _reload(self, session: Session, version: int, blob: bytes) -> None:
         """Another process saved a newer version: continue from it."""
-        trainer = self._decode(session.id, blob)
+        cache = HistoryJSON()
+        trainer = self._decode(session.id, blob, cache)
         session.trainer, session.data, session.config = trainer, trainer.data, complete_config(trainer)
+        session.history_json = cache
         session.version, session.mark = version, fingerprint(trainer)
 
     def _leave(self, session: Session) -> None:
@@ -287,7 +294,8 @@ class DurableStore:
 
     def _save(self, session: Session, mark: Hashable) -> None:
         """Write the trainer as the next version and release the lease (thread lock held)."""
-        version = self.backend.save(session.id, self.owner, encode_state(session.trainer), release=True)
+        version = self.backend.save(session.id, self.owner, encode_state(session.trainer, session.history_json),
+                                    release=True)
         with self._lock:
             self._dirty.discard(session)
         session.held = False

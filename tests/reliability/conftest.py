@@ -2,8 +2,6 @@
 ``redis-server`` on a free loopback port), servers started on them, small HTTP helpers."""
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -11,13 +9,7 @@ from typing import Iterator
 
 import pytest
 
-REDIS_SERVER = shutil.which("redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from reliability_kit import REDIS_SERVER, free_port
 
 
 @pytest.fixture(scope="session")

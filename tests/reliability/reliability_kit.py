@@ -1,11 +1,22 @@
-"""Helpers for the reliability tests: a real server process on a given store."""
+"""Helpers for the reliability tests: a real server process on a given store, a free
+loopback port, where ``redis-server`` is."""
 from __future__ import annotations
 
+import shutil
+import socket
 from typing import Any
 
 import httpx
 
 import launch
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Server:

@@ -1,0 +1,155 @@
+"""A session's stored state as bytes, with its history encoded in blocks that are kept.
+
+A session's history grows by one entry per epoch and is otherwise only cut at
+the end (undo), while everything else in its state is small or has a fixed
+size. Encoding the whole ``Trainer.state_dict()`` at every save would make a
+long history (an import of a million epochs) cost seconds on every later step,
+and decoding it as one JSON document would hold the interpreter for as long in
+one C call. So the history is kept as JSON blocks of :data:`BLOCK` epochs
+(:class:`HistoryJSON`, one per session): a save encodes the epochs new since
+the last one and joins the blocks it has, and a read parses one block at a
+time.
+
+The blob stays one JSON document equal to ``state_dict()`` (whitespace aside):
+the history comes first, each list with its blocks on lines of their own
+(JSON allows a newline between array items; orjson never writes one)::
+
+    {"history":{
+    "train_loss":[
+    0.69,0.68,...            (BLOCK entries)
+    ,0.51,...                (the rest)
+    ],
+    "test_loss":[
+    ...
+    ]
+    },"version":1,"config":...}
+
+A blob without that first line (written before, or by hand) is read whole.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from mlp_engine.state import encode
+
+if TYPE_CHECKING:
+    from mlp_engine import Trainer
+    from mlp_engine.records import History
+
+    from .sessions import Builder
+
+BLOCK = 4096
+"""Epochs per encoded block: a block costs a few milliseconds to encode or parse."""
+
+_HEAD = b'{"history":{'
+
+
+def _items(values: list[Any]) -> bytes:
+    """The JSON of ``values`` without its brackets (empty for no values)."""
+    return orjson.dumps(encode(values))[1:-1]
+
+
+class HistoryJSON:
+    """One session's history as encoded blocks: each list's full blocks of :data:`BLOCK`
+    entries, kept from save to save for as long as :meth:`~mlp_engine.records.History.kept_since`
+    says they still hold. Used under the session's lock."""
+
+    __slots__ = ("history", "cuts", "blocks")
+
+    def __init__(self) -> None:
+        self.history: History | None = None
+        self.cuts = 0
+        self.blocks: dict[str, list[bytes]] = {}
+
+    def lists(self, history: "History") -> dict[str, list[bytes]]:
+        """Per history list, its blocks' items (full blocks from the cache, then the rest)."""
+        kept = history.kept_since(self.cuts) if history is self.history else None
+        if kept is None:
+            self.blocks = {}
+        self.history, self.cuts = history, history.cuts
+        out: dict[str, list[bytes]] = {}
+        columns = history.columns(extras=True)
+        for key in list(self.blocks):
+            if key not in columns:
+                del self.blocks[key]
+        for key, values in columns.items():
+            done = self.blocks.setdefault(key, [])
+            if kept is not None:
+                del done[kept // BLOCK:]
+            full = len(values) // BLOCK
+            while len(done) < full:
+                start = len(done) * BLOCK
+                done.append(_items(values[start:start + BLOCK]))
+            rest = values[full * BLOCK:]
+            out[key] = done + ([_items(rest)] if rest else [])
+        return out
+
+    def seed(self, history: "History", blocks: dict[str, list[tuple[bytes, int]]]) -> None:
+        """Take the blocks a blob was read from (each with its number of entries) as this
+        history's encoding: it was decoded from exactly them, so the full ones hold until
+        the history changes (blocks of another size, from another version, are not used)."""
+        self.history, self.cuts = history, history.cuts
+        self.blocks = {}
+        for key, values in history.columns(extras=True).items():
+            full = len(values) // BLOCK
+            items = blocks.get(key, [])[:full]
+            ok = len(items) == full and all(n == BLOCK for _, n in items)
+            self.blocks[key] = [item for item, _ in items] if ok else []
+
+    def fragment(self, history: "History") -> orjson.Fragment:
+        """The history as one JSON object, for a document that embeds it (an export)."""
+        parts = [orjson.dumps(key) + b":[" + b",".join(items) + b"]" for key, items in self.lists(history).items()]
+        return orjson.Fragment(b"{" + b",".join(parts) + b"}")
+
+
+def encode_state(trainer: "Trainer", cache: HistoryJSON | None = None) -> bytes:
+    """The trainer's ``state_dict()`` as the bytes the store keeps (see the module docstring):
+    exact, the engine writing shortest round-trip floats; the history's unchanged blocks
+    come from ``cache`` (a throw-away one when ``None``)."""
+    main = orjson.dumps(trainer.state_dict(history=False))
+    lines = [_HEAD]
+    sections = list((cache or HistoryJSON()).lists(trainer.history).items())
+    for n, (key, items) in enumerate(sections):
+        lines.append(orjson.dumps(key) + b":[")
+        lines.extend(item if i == 0 else b"," + item for i, item in enumerate(items))
+        lines.append(b"]," if n < len(sections) - 1 else b"]")
+    lines.append(b"}," + main[1:])
+    return b"\n".join(lines)
+
+
+def split_state(blob: bytes) -> tuple[dict[str, Any], dict[str, list[tuple[bytes, int]]]]:
+    """A stored blob as the JSON-safe state, and the history blocks it held with their
+    numbers of entries (none when it was written whole). Parsed one block at a time,
+    never in one long call."""
+    if not blob.startswith(_HEAD + b"\n"):
+        return orjson.loads(blob), {}
+    lines = blob.split(b"\n")
+    state = orjson.loads(b"{" + lines[-1][2:])
+    history: dict[str, Any] = {}
+    blocks: dict[str, list[tuple[bytes, int]]] = {}
+    key = ""
+    for line in lines[1:-1]:
+        if line.endswith(b":["):
+            key = orjson.loads(line[:-2])
+            history[key], blocks[key] = [], []
+        elif line in (b"]", b"],"):
+            continue
+        else:
+            item = line[1:] if line.startswith(b",") else line
+            values = orjson.loads(b"[" + item + b"]")
+            blocks[key].append((item, len(values)))
+            history[key].extend(values)
+    state["history"] = history
+    return state, blocks
+
+
+def decode_state(blob: bytes, builder: "Builder", cache: HistoryJSON | None = None) -> "Trainer":
+    """A stored blob back as a trainer (checked whole by the engine); ``cache`` is seeded
+    with the blob's history blocks, so the next save encodes only what is new."""
+    state, blocks = split_state(blob)
+    trainer = builder.from_state(state)
+    if cache is not None:
+        cache.seed(trainer.history, blocks)
+    return trainer
