@@ -90,3 +90,18 @@ export function drawnConfig(session, params, points) {
   }
   return c;
 }
+
+/**
+ * A tap on a touch screen reaches the chart as two clicks on one spot (the browser's own and the
+ * one Plotly dispatches after the emulated mouse-up): `fn` sees the first of them only.
+ * @param {(event: MouseEvent) => void} fn
+ * @param {number} ms clicks on the same pixel closer than this are one
+ */
+export function onePerTap(fn, ms = 500) {
+  let last = null;
+  return (event) => {
+    const same = last && last.x === event.clientX && last.y === event.clientY && event.timeStamp - last.t < ms;
+    last = { x: event.clientX, y: event.clientY, t: event.timeStamp };
+    if (!same) fn(event);
+  };
+}
