@@ -31,14 +31,11 @@ export const TITLES = {
   confusion: 'Confusion matrix',
 };
 
-/** The class a target label names: a 0/1 column (or number), or the hot index of a one-hot row. */
-export const classOf = (row) => (Array.isArray(row) ? (row.length === 1 ? (row[0] >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row))) : (row >= 0.5 ? 1 : 0));
-
 /** Each class its own marker as well as its colour; `open` draws it hollow (the test points). */
 function pointTraces(split, name, open, classNames) {
   const groups = new Map();
   split.X.forEach((x, i) => {
-    const c = classOf(split.y[i]);
+    const c = split.classes[i]; // the server's class of the row (GET .../data)
     if (!groups.has(c)) groups.set(c, { x: [], y: [] });
     groups.get(c).x.push(x[0]);
     groups.get(c).y.push(x[1]);
@@ -58,9 +55,9 @@ function renderBoundary(el, { data, boundary, state, view = DEFAULT_VIEW }) {
   if (boundary.finite === false) return message(el, 'the output is NaN (diverged)<br>lower the learning rate<br>and press Reset', COLORS.bad);
   const softmax = state.config.model.output_activation === 'softmax';
   if (!softmax && view.discretize) {
-    // TF Playground's "Discretize output": each grid point takes the class the network would say.
-    const z = boundary.z.map((row) => row.map((p) => (p === null ? null : p >= 0.5 ? 1 : 0)));
-    boundary = { ...boundary, z };
+    // TF Playground's "Discretize output": each grid point takes the class the network would say
+    // (the server's `classes`, by the engine's rule; a diverged grid was answered above).
+    boundary = { ...boundary, z: boundary.classes };
   }
   const grid = softmax
     ? { type: 'heatmap', x: boundary.x, y: boundary.y, z: boundary.z, colorscale: CLASS_COLORS.slice(0, 2).map((c, i) => [i, c]),
