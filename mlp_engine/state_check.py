@@ -233,7 +233,8 @@ def _history(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dict[str,
     # States saved before the learning rate and the metrics were recorded load with gaps.
     return {"train_loss": _floats(s["train_loss"], f"{field}.train_loss", epochs),
             "test_loss": _floats(s["test_loss"], f"{field}.test_loss", epochs, none=True),
-            "grad_norms": [_floats(g, f"{field}.grad_norms[{i}]", L) for i, g in enumerate(s["grad_norms"])],
+            # Tuples, as History keeps them (the collector stops tracing them).
+            "grad_norms": [tuple(_floats(g, f"{field}.grad_norms[{i}]", L)) for i, g in enumerate(s["grad_norms"])],
             "learning_rate": _floats(s.get("learning_rate", [math.nan] * epochs), f"{field}.learning_rate", epochs),
             "metrics": {k: _floats(s.get(k, [None] * epochs), f"{field}.{k}", epochs, none=True) for k in keys}}
 

@@ -30,9 +30,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import orjson
 
-from mlp_engine.state import encode
+from mlp_engine.state import SAFE_INT, encode
+
+from . import collector
 
 if TYPE_CHECKING:
     from mlp_engine import Trainer
@@ -47,7 +50,22 @@ _HEAD = b'{"history":{'
 
 
 def _items(values: list[Any]) -> bytes:
-    """The JSON of ``values`` without its brackets (empty for no values)."""
+    """The JSON of ``values`` without its brackets (empty for no values).
+
+    Entries that are all finite numbers below :data:`~mlp_engine.state.SAFE_INT` (an
+    integer beyond it is encoded as a string), or tuples of them as ``grad_norms`` keeps, are
+    written as they are: orjson writes the same shortest round-trip floats, and tuples as
+    arrays, that :func:`~mlp_engine.state.encode` would, and ``encode`` would first copy
+    each epoch's tuple into a new list (a million lists for a long history, which set off
+    the collector's full passes). Anything else (``None``, a non-finite number, a NumPy
+    scalar) goes through ``encode``."""
+    try:
+        with np.errstate(invalid="ignore"):  # NaN compares false: encoded below
+            plain = bool((np.abs(np.asarray(values, dtype=np.float64)) < SAFE_INT).all())
+        if plain:
+            return orjson.dumps(values)[1:-1]
+    except (TypeError, ValueError, OverflowError):  # orjson.JSONEncodeError is a TypeError
+        pass
     return orjson.dumps(encode(values))[1:-1]
 
 
@@ -148,8 +166,10 @@ def split_state(blob: bytes) -> tuple[dict[str, Any], dict[str, list[tuple[bytes
 def decode_state(blob: bytes, builder: "Builder", cache: HistoryJSON | None = None) -> "Trainer":
     """A stored blob back as a trainer (checked whole by the engine); ``cache`` is seeded
     with the blob's history blocks, so the next save encodes only what is new."""
-    state, blocks = split_state(blob)
-    trainer = builder.from_state(state)
+    with collector.held():  # the parsed history is kept or freed by reference counting
+        state, blocks = split_state(blob)
+        trainer = builder.from_state(state)
+        del state
     if cache is not None:
         cache.seed(trainer.history, blocks)
     return trainer
