@@ -77,8 +77,15 @@ def _floats(raw: Any, field: str, n: int, *, none: bool = False) -> list[Any]:
     """A list of ``n`` numbers (``None`` allowed where ``none``)."""
     if not isinstance(raw, list) or len(raw) != n:
         raise StateError(field, f"must be a list of {n} numbers, got {_show(raw)}")
+    if set(map(type, raw)) <= (_FLOAT_OR_NONE if none else _FLOAT):
+        # Floats as a parser makes them are what _float would give back: a copy is the check
+        # (a history has millions; naming each entry's field up front costs more than the rest).
+        return list(raw)
     read = _float_or_none if none else _float
     return [read(x, f"{field}[{i}]") for i, x in enumerate(raw)]
+
+
+_FLOAT, _FLOAT_OR_NONE = frozenset({float}), frozenset({float, type(None)})
 
 
 def _dict(raw: Any, field: str, required: set[str], optional: set[str] = frozenset()) -> dict[str, Any]:

@@ -28,6 +28,7 @@ A blob without that first line (written before, or by hand) is read whole.
 """
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,23 +51,34 @@ _HEAD = b'{"history":{'
 
 
 def _items(values: list[Any]) -> bytes:
-    """The JSON of ``values`` without its brackets (empty for no values).
+    """The JSON of ``values`` without its brackets (empty for no values), as
+    :func:`~mlp_engine.state.encode` writes it, without its copy where it is not needed:
+    a history has millions of entries, and ``encode`` would visit each one in Python and
+    copy each epoch's ``grad_norms`` tuple into a new list (a million lists, which set off
+    the collector's full passes).
 
-    Entries that are all finite numbers below :data:`~mlp_engine.state.SAFE_INT` (an
-    integer beyond it is encoded as a string), or tuples of them as ``grad_norms`` keeps, are
-    written as they are: orjson writes the same shortest round-trip floats, and tuples as
-    arrays, that :func:`~mlp_engine.state.encode` would, and ``encode`` would first copy
-    each epoch's tuple into a new list (a million lists for a long history, which set off
-    the collector's full passes). Anything else (``None``, a non-finite number, a NumPy
-    scalar) goes through ``encode``."""
-    try:
-        with np.errstate(invalid="ignore"):  # NaN compares false: encoded below
-            plain = bool((np.abs(np.asarray(values, dtype=np.float64)) < SAFE_INT).all())
-        if plain:
-            return orjson.dumps(values)[1:-1]
-    except (TypeError, ValueError, OverflowError):  # orjson.JSONEncodeError is a TypeError
-        pass
+    * Floats and ``None`` (every list but ``grad_norms``): orjson writes them as ``encode``
+      does, all but the non-finite floats, which ``encode`` turns into its strings.
+    * Tuples of finite numbers below :data:`~mlp_engine.state.SAFE_INT` (``grad_norms``):
+      orjson writes tuples as arrays and the numbers as they are.
+    * Anything else (an integer, a NumPy scalar, a non-finite norm) goes through ``encode``."""
+    kinds = set(map(type, values))
+    if kinds <= _FLAT:
+        return orjson.dumps([x if x is None or x - x == 0 else _NONFINITE[(x > 0) - (x < 0)] for x in values])[1:-1]
+    if kinds == _TUPLES:
+        try:
+            with np.errstate(invalid="ignore"):  # NaN compares false: encoded below
+                plain = bool((np.abs(np.asarray(values, dtype=np.float64)) < SAFE_INT).all())
+            if plain:
+                return orjson.dumps(values)[1:-1]
+        except (TypeError, ValueError, OverflowError):  # orjson.JSONEncodeError is a TypeError
+            pass
     return orjson.dumps(encode(values))[1:-1]
+
+
+_FLAT, _TUPLES = frozenset({float, type(None)}), frozenset({tuple})
+_NONFINITE = {0: encode(math.nan), 1: encode(math.inf), -1: encode(-math.inf)}
+"""``encode``'s strings for the non-finite floats, by sign (NaN compares neither way: 0)."""
 
 
 class HistoryJSON:

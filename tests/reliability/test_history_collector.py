@@ -1,18 +1,21 @@
 """A long history costs the garbage collector nothing: its import and its first read after a
 restart set off no full collection (their objects are kept or freed by reference counting,
-with the collector held off), and the history it keeps is not traced. Collections are
-counted through ``gc.callbacks``, never timed."""
+with the collector held off; a save writes the blocks without copying each entry), and the
+history it keeps is not traced. Collections are counted through ``gc.callbacks``, never timed."""
 from __future__ import annotations
 
 import gc
+import math
 import threading
 from typing import Iterator
 
+import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from server import collector
+from mlp_engine.state import encode
+from server import collector, state_blob
 from server.main import create_app
 from server.settings import Settings
 
@@ -113,3 +116,13 @@ def test_overlapping_holds_in_threads_give_the_collector_back_once_the_last_ends
         assert not gc.isenabled()  # held from off, it stays off
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("values", [
+    [0.5, 1e-300, 0.1 + 0.2, -0.0, 5e-324], [None, 0.5], [None] * 3, [math.nan] * 3,
+    [None, math.inf, -math.inf, 0.5, math.nan], [(0.5, 0.25), (1.0, 2.0)], [(0.5, math.nan)], [(math.inf,)],
+    [(1, 2)], [(2**60,)], [(10**400,)], [(None,)], [2**60, 0.5], [1, 2.0], [True, 0.5],
+    [np.float64(0.3)], [np.float32(0.3)], [(np.float64(0.5),)], [],
+], ids=repr)
+def test_a_history_block_is_written_exactly_as_encode_writes_it(values):
+    assert state_blob._items(values) == orjson.dumps(encode(values))[1:-1]
