@@ -14,7 +14,7 @@ import { initInside } from './inside.js';
 import { onlyLearningRateDiffers } from './live.js';
 import { changeRate, goToStage, nextStage, prevStage, togglePlay } from './playback.js';
 import {
-  practiceView, refreshOutput, renderCharts, renderLoss, renderStageViews, showOutputTools, updateButtons,
+  practiceView, refreshOutput, renderAll, renderCharts, renderLoss, renderStageViews, showOutputTools, updateButtons,
 } from './render.js';
 import { newSession } from './session.js';
 import { clone, fromHash } from './state.js';
@@ -22,12 +22,16 @@ import { setDrawing, setHeatLayer, setHide, setOptions, setPractice, store } fro
 import { initControls } from './views/controls.js';
 import { initCsv, tableConfig } from './views/csv.js';
 import { initDownloads } from './views/downloads.js';
+import { initSettingsFold } from './views/fold.js';
+import { onePerTap } from './views/draw.js';
 import { initParamEditor } from './views/editor.js';
-import { initLessons } from './views/lessons.js';
+import { initLessons, redrawLesson } from './views/lessons.js';
 import { networkMessage } from './views/network.js';
 import { outputMode } from './views/output.js';
 import { message } from './views/plot.js';
 import { initPractice } from './views/practice.js';
+import { initPicker } from './views/picker.js';
+import { initThemeToggle, onThemeChange } from './theme.js';
 
 const $ = (id) => document.getElementById(id);
 const next = () => nextStage(step);
@@ -57,6 +61,15 @@ function wire() {
   $('btn-worked').addEventListener('click', () => applyConfig(clone(WORKED_EXAMPLE)));
   $('btn-help').addEventListener('click', () => $('help').showModal());
   $('btn-undo').addEventListener('click', undo);
+  initThemeToggle($('btn-theme'));
+  initSettingsFold($('btn-settings'), $('controls'));
+  // A new theme: every chart drawn again in its colours (the page's CSS follows by itself).
+  onThemeChange(() => run(async () => {
+    if (!store.session) return;
+    renderAll();
+    await refreshOutput();
+    await redrawLesson();
+  }));
   initDownloads(() => store.session?.id ?? null, showError);
   initCsv({ run, train: (table) => newSession(tableConfig(store.session.config, table)) });
   const redrawOutput = () => run(refreshOutput);
@@ -66,7 +79,7 @@ function wire() {
     setDrawing(!store.drawing);
     showOutputTools(outputMode(store.session));
   });
-  $('output-chart').addEventListener('click', drawClick);
+  $('output-chart').addEventListener('click', onePerTap(drawClick));
   $('draw-clear').addEventListener('click', clearDrawing);
   initLessons({ run, open: openLessonSession });
   initCompare();
@@ -88,7 +101,9 @@ function wire() {
     const typing = t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement
       || (t instanceof HTMLInputElement && !['checkbox', 'radio', 'button'].includes(t.type));
     if (typing || e.altKey || e.ctrlKey || e.metaKey || $('help').open) return;
-    if (e.key === ' ') {
+    // Space on a focused control presses that control (a keyboard user's Enter and Space), not Play.
+    const pressable = t instanceof Element && t.closest('button, a, summary, input, label, [role="menuitem"]');
+    if (e.key === ' ' && !pressable) {
       e.preventDefault();
       togglePlay();
     } else if (e.key === 'ArrowRight') {
@@ -140,7 +155,15 @@ async function start() {
       banner(`This link's configuration was refused; showing the defaults. ${text}`);
     }
     if (unknown.length) banner(`This link hides controls the page does not have: ${unknown.join(', ')} (see ? for the names).`, 'diverged');
-    if (store.session) initParamEditor($('network'), { params: () => store.params, apply: editParam });
+    if (store.session) {
+      const editor = initParamEditor($('network'), { params: () => store.params, apply: editParam });
+      const panel = $('network').closest('.panel');
+      initPicker({
+        layers: () => store.session.config.model.layers,
+        // The editor opens under the panel's header; the focus comes back to the picker after.
+        open: (edit) => editor.open(edit, 12, panel.querySelector('header').offsetHeight + 8, $('param-pick').querySelector('summary')),
+      });
+    }
   });
   if (!store.session) {
     networkMessage($('network'), 'no session: see the message above');

@@ -16,6 +16,7 @@ import {
 } from './views/compare.js';
 import { practiceHides, practiceHidesLoss, practiceLocks } from './views/practice.js';
 import { renderTrace } from './views/trace.js';
+import { announceStatus, describeCharts } from './views/describe.js';
 
 const $ = (id) => document.getElementById(id);
 const LINK_NUMBERS = 4000;    // an inline table bigger than this is left out of the link (a CSV upload)
@@ -42,6 +43,8 @@ export function renderStatus() {
   $('test-loss-value').textContent = test.length && s.n_test !== 0 ? fmtLoss(test[test.length - 1]) : '–';
   $('stopped-box').hidden = !s.stopped;
   $('stopped-value').textContent = s.stopped ? `epoch ${s.stopped_epoch}` : '';
+  describeCharts();
+  announceStatus();
 }
 
 const currentStage = () => (store.trace ? stagesOf(store.trace)[store.stageIndex] : null);
@@ -72,6 +75,7 @@ export function renderStageViews() {
   renderStatus();
   layoutForWatching();
   writeHashNow();
+  describeCharts();
 }
 
 /** The runs side by side: {A: history, B: history} (only A when not comparing). */
@@ -99,6 +103,7 @@ export function renderCharts() {
   else renderGradNormChart($('grad-norm-chart'), store.history.grad_norms);
   renderMetrics();
   renderHeatmapsNow();
+  describeCharts();
 }
 
 /** The comparison's table, its panel and the Compare button (shown only while comparing). */
@@ -177,6 +182,8 @@ export async function refreshOutput() {
   const images = data.image_shape;
   $('first-layer-panel').hidden = !images;
   if (images) renderFirstLayer($('first-layer-chart'), store.params[0].W, images);
+  describeCharts();
+  announceStatus();
   await refreshInside();
 }
 
@@ -255,4 +262,5 @@ export function updateButtons() {
   undo.hidden = held === undefined; // a server without undo
   undo.disabled = !held || store.playing;
   undo.title = held ? `Step back before the last Step, Epoch or weight edit (${held} held)` : 'Nothing to undo yet';
+  announceStatus();
 }

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -95,8 +95,9 @@ def _block_foreign(route: Route) -> None:
         route.abort()
 
 
-def open_page(browser: Browser, log: PageLog) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, device_scale_factor=1)
+def open_page(browser: Browser, log: PageLog, viewport: tuple[int, int] = (1280, 800), **options: object) -> Page:
+    """A page of its own context; ``options`` are Playwright's context options (touch, colour scheme)."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, device_scale_factor=1, **options)
     context.route("**/*", _block_foreign)
     page = context.new_page()
     page.on("console", log.console)
@@ -199,3 +200,22 @@ class Playground:
 @pytest.fixture
 def app(page: Page, server_url: str, page_log: PageLog) -> Playground:
     return Playground(page, server_url, page_log)
+
+
+@pytest.fixture
+def screen(browser: Browser, server_url: str, page_log: PageLog) -> Iterator[Callable[..., Playground]]:
+    """Playgrounds at a chosen size: ``screen(390, 844, touch=True, dark=True)``. A touch screen is a
+    mobile one (the page's viewport meta applies). After the test, the same checks as ``page``."""
+    pages: list[Page] = []
+
+    def make(width: int, height: int, *, touch: bool = False, dark: bool = False) -> Playground:
+        p = open_page(browser, page_log, viewport=(width, height), has_touch=touch, is_mobile=touch,
+                      color_scheme="dark" if dark else "light")
+        pages.append(p)
+        return Playground(p, server_url, page_log)
+
+    yield make
+    for p in pages:
+        p.context.close()
+    assert page_log.foreign == [], f"requests left localhost: {page_log.foreign}"
+    assert page_log.errors == [], f"console errors: {page_log.errors}"

@@ -1,6 +1,6 @@
 // Per-epoch charts: train/test loss, and each layer's gradient norm (the vanishing-gradient view).
 import { fmt } from '../format.js';
-import { COLORS, axis, draw, layout, message, note } from './plot.js';
+import { COLORS, DASHES, SERIES, SYMBOLS, axis, draw, layout, message, note } from './plot.js';
 
 const epochsOf = (values) => values.map((_, i) => i + 1);
 const firstBad = (values) => values.findIndex((v) => v === null);
@@ -16,12 +16,12 @@ export function renderLossChart(el, history, logScale) {
   if (!train.length) return message(el, 'No epochs yet:<br>press Epoch or Play');
   const data = [{
     type: 'scatter', mode: train.length > 60 ? 'lines' : 'lines+markers', name: 'train', x: epochsOf(train), y: train,
-    line: { color: COLORS.train, width: 3 }, marker: { size: 6 }, hovertemplate: 'epoch %{x}<br>train loss %{y:.6g}<extra></extra>',
+    line: { color: COLORS.train, width: 3 }, marker: { size: 6, symbol: 'circle' }, hovertemplate: 'epoch %{x}<br>train loss %{y:.6g}<extra></extra>',
   }];
   if (test.some((v) => v !== null)) {
     data.push({
       type: 'scatter', mode: test.length > 60 ? 'lines' : 'lines+markers', name: 'test', x: epochsOf(test), y: test,
-      line: { color: COLORS.test, width: 3, dash: 'dash' }, marker: { size: 6 }, hovertemplate: 'epoch %{x}<br>test loss %{y:.6g}<extra></extra>',
+      line: { color: COLORS.test, width: 3, dash: 'dash' }, marker: { size: 7, symbol: 'square' }, hovertemplate: 'epoch %{x}<br>test loss %{y:.6g}<extra></extra>',
     });
   }
   const bad = firstBad(train);
@@ -59,7 +59,10 @@ export function renderGradNormChart(el, gradNorms) {
   for (let l = 0; l < L; l += 1) {
     data.push({
       type: 'scatter', mode: gradNorms.length > 60 ? 'lines' : 'lines+markers', name: `layer ${l}`, x,
-      y: gradNorms.map((row) => row[l]), line: { width: 2.5 }, marker: { size: 5 },
+      y: gradNorms.map((row) => row[l]),
+      // Each layer its own colour, dash and marker: told apart without colour too.
+      line: { width: 2.5, color: SERIES[l % SERIES.length], dash: DASHES[l % DASHES.length] },
+      marker: { size: 6, symbol: SYMBOLS[l % SYMBOLS.length] },
       hovertemplate: `epoch %{x}<br>‖dW[${l}]‖ %{y:.4g}<extra></extra>`,
     });
   }
@@ -70,6 +73,5 @@ export function renderGradNormChart(el, gradNorms) {
     yaxis: axis('‖dW[l]‖ (log)', { type: 'log', exponentformat: 'power' }),
     annotations: bad > 0 ? [note(`NaN (diverged) from epoch ${bad + 1}`)] : [],
     margin: { l: 64, r: 16, t: 36, b: 48 },
-    colorway: ['#1d4ed8', '#b45309', '#15803d', '#7e22ce', '#be123c', '#0e7490', '#4d7c0f', '#a16207'],
   }));
 }

@@ -4,7 +4,6 @@
 // classification dataset) that keeps the current weights, so the boundary stays put and the
 // new points show against it.
 import { clone } from '../state.js';
-import { classOf } from './output.js';
 
 const DIGITS = 1000; // coordinates kept to 3 decimals: enough for a click, short in the link
 
@@ -17,14 +16,16 @@ const round = (v) => Math.round(v * DIGITS) / DIGITS;
  */
 export function pointsOf(session, data) {
   const ds = session.config.dataset;
-  if (ds.name === 'inline' && Array.isArray(ds.X)) return { X: ds.X.map((r) => [r[0], r[1]]), y: ds.y.map(classOf) };
+  // An inline set's labels as given: a class number, a one-number row, or a one-hot row.
+  const label = (r) => (!Array.isArray(r) ? r : r.length === 1 ? r[0] : r.indexOf(1));
+  if (ds.name === 'inline' && Array.isArray(ds.X)) return { X: ds.X.map((r) => [r[0], r[1]]), y: ds.y.map(label) };
   const X = [];
   const y = [];
   for (const split of [data.train, data.test]) {
     if (!split?.X) continue;
     split.X.forEach((row, i) => {
       X.push([round(row[0]), round(row[1])]);
-      y.push(Math.min(1, classOf(split.y[i])));
+      y.push(Math.min(1, split.classes[i]));
     });
   }
   return { X, y };
@@ -89,4 +90,19 @@ export function drawnConfig(session, params, points) {
     delete c.model.loss;
   }
   return c;
+}
+
+/**
+ * A tap on a touch screen reaches the chart as two clicks on one spot (the browser's own and the
+ * one Plotly dispatches after the emulated mouse-up): `fn` sees the first of them only.
+ * @param {(event: MouseEvent) => void} fn
+ * @param {number} ms clicks on the same pixel closer than this are one
+ */
+export function onePerTap(fn, ms = 500) {
+  let last = null;
+  return (event) => {
+    const same = last && last.x === event.clientX && last.y === event.clientY && event.timeStamp - last.t < ms;
+    last = { x: event.clientX, y: event.clientY, t: event.timeStamp };
+    if (!same) fn(event);
+  };
 }

@@ -31,34 +31,43 @@ function valueOf(params, { layer, name, index }) {
  * @param {HTMLElement} diagram the network diagram's element (views/network.js)
  * @param {{params: () => object[], apply: (edit: object) => Promise<unknown>}} hooks
  *   `params()` the parameters on screen; `apply({layer, name, index, value})` sends the edit
+ * @returns {{open: (edit: object, x: number, y: number, from?: HTMLElement) => void}} opens the form without a click
  */
 export function initParamEditor(diagram, { params, apply }) {
   const form = $('param-editor');
   const input = $('param-value');
   let edit = null;
+  let returnTo = null; // where the keyboard goes back to when the form closes
   const close = () => {
     form.hidden = true;
     edit = null;
+    if (returnTo && document.contains(returnTo)) returnTo.focus();
+    returnTo = null;
   };
-  diagram.addEventListener('diagram-click', (ev) => {
-    const next = editOf(ev.detail);
-    if (!next) return;
+  /** Open the form on `next` at (x, y) in the panel's pixels; `from` gets the focus back. */
+  const open = (next, x, y, from = null) => {
     edit = next;
+    returnTo = from;
     const label = next.name === 'W' ? `W[${next.layer}][${next.index[0]}][${next.index[1]}]` : `b[${next.layer}][${next.index[0]}]`;
     $('param-name').textContent = `${label} =`;
     const v = valueOf(params(), next);
     input.value = v === null ? '' : String(v);
     input.title = v === null ? '' : `now ${fmt(v)}`;
-    // Beside the click, inside the panel.
     const panel = form.offsetParent || form.parentElement;
     const box = panel.getBoundingClientRect();
-    const x = Math.min(ev.detail.clientX - box.left + 12, box.width - 260);
-    form.style.left = `${Math.max(4, x)}px`;
-    form.style.top = `${Math.max(40, ev.detail.clientY - box.top - 18)}px`;
+    form.style.left = `${Math.max(4, Math.min(x, box.width - 260))}px`;
+    form.style.top = `${Math.max(40, y)}px`;
     form.dataset.edit = label;
     form.hidden = false;
     input.focus();
     input.select();
+  };
+  diagram.addEventListener('diagram-click', (ev) => {
+    const next = editOf(ev.detail);
+    if (!next) return;
+    // Beside the click (or the tap), inside the panel.
+    const box = (form.offsetParent || form.parentElement).getBoundingClientRect();
+    open(next, ev.detail.clientX - box.left + 12, ev.detail.clientY - box.top - 18);
   });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -75,4 +84,5 @@ export function initParamEditor(diagram, { params, apply }) {
     }
   });
   $('param-cancel').addEventListener('click', close);
+  return { open };
 }

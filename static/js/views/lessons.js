@@ -4,15 +4,18 @@
 import * as api from '../api.js';
 import { esc, fmt } from '../format.js';
 import { renderFirstLayer, renderOutput } from './output.js';
-import { COLORS, axis, draw, layout, note } from './plot.js';
+import { COLORS, DASHES, SERIES, SYMBOLS, axis, draw, layout, note } from './plot.js';
 
 const $ = (id) => document.getElementById(id);
 const FULL = 131072; // W[0] of the MNIST network (64 x 784) comes as lists
 const SLOW = { 'california-housing': 20, digits: 25 }; // seconds a full run takes on two cores, said while it runs
-const RUN_COLORS = ['#1d4ed8', '#d9480f', '#15803d', '#7e22ce', '#111827', '#0e7490'];
+
+// Bars carry a fill pattern as well as a colour (the first plain).
+const PATTERNS = ['', '/', '.', 'x', '\\', '+'];
 
 let list = null;   // [{name, title, summary}] once loaded
 let handlers = {}; // {run, open}
+let shown = null;  // {name, answer} of the lesson on screen, redrawn when the theme changes
 
 // ---------------------------------------------------------------- small builders
 /** An HTML table; cells are HTML made here (numbers through fmt, labels through esc). */
@@ -45,7 +48,9 @@ function lines(el, series, { xTitle, yTitle, log = true, extra = {}, shapes = []
     if (bad === 0) return;
     traces.push({
       type: 'scatter', mode: s.x.length > 40 ? 'lines' : 'lines+markers', name: s.name, x: s.x, y: s.y,
-      line: { color: RUN_COLORS[i % RUN_COLORS.length], width: 3, dash: s.dash || 'solid' }, marker: { size: 7 },
+      // Each run its own colour, dash and marker, so the runs are told apart without colour too.
+      line: { color: SERIES[i % SERIES.length], width: 3, dash: s.dash || DASHES[i % DASHES.length] },
+      marker: { size: 7, symbol: SYMBOLS[i % SYMBOLS.length] },
       hovertemplate: `${esc(s.name)}<br>${xTitle} %{x}: %{y:.4g}<extra></extra>`,
     });
   });
@@ -76,7 +81,7 @@ function logTicks(values) {
  */
 function bars(el, x, series, { yTitle, log = false, xTitle = '', labels = null }) {
   const traces = series.map((s, i) => ({
-    type: 'bar', name: s.name, x, y: s.y, marker: { color: s.color || RUN_COLORS[i % RUN_COLORS.length] },
+    type: 'bar', name: s.name, x, y: s.y, marker: { color: s.color || SERIES[i % SERIES.length], pattern: { shape: PATTERNS[i % PATTERNS.length], fgopacity: 0.55 } },
     ...(labels ? { text: s.y.map(labels), textposition: 'outside', cliponaxis: false, textfont: { size: 14 } } : {}),
     hovertemplate: `${esc(s.name)}<br>%{x}: %{y:.4g}<extra></extra>`,
   }));
@@ -321,19 +326,29 @@ async function startLesson(name) {
   const answer = await api.startLesson(name, quick);
   result.innerHTML = `${header(answer, index)}<div class="lesson-body" id="lesson-body"></div>`;
   await RENDER[name]($('lesson-body'), answer);
+  shown = { name, answer };
   result.dataset.lesson = name; // tests wait for this: the lesson is on screen, charts drawn
+}
+
+/** Draw the lesson on screen again (its charts take the colours of a new theme). */
+export async function redrawLesson() {
+  if (shown && $('lesson-result').dataset.lesson === shown.name) await RENDER[shown.name]($('lesson-body'), shown.answer);
 }
 
 /** Show or hide the panel; the list is fetched the first time. */
 function toggle(show = $('lessons').hidden) {
   $('lessons').hidden = !show;
   $('btn-lessons').setAttribute('aria-expanded', String(show));
+  // The keyboard goes where the eyes go: into the list on opening, back to Lessons on closing.
+  const focusList = () => $('lesson-list').querySelector('button.current, button')?.focus();
   if (show && !list) {
     handlers.run(async () => {
       list = await api.lessons();
       renderList();
+      if (!$('lessons').hidden) focusList();
     });
-  }
+  } else if (show) focusList();
+  if (!show && $('lessons').contains(document.activeElement)) $('btn-lessons').focus();
   if (show) window.scrollTo({ top: 0 });
 }
 

@@ -13,12 +13,12 @@ export function metricsKind(history) {
   return null;
 }
 
-function line(name, values, color, { dash = 'solid', yaxis = 'y', scale = 1, digits = 4 } = {}) {
+function line(name, values, color, { dash = 'solid', symbol = 'circle', yaxis = 'y', scale = 1, digits = 4 } = {}) {
   const many = values.length > 60;
   return {
     type: 'scatter', mode: many ? 'lines' : 'lines+markers', name, x: epochsOf(values),
     y: values.map((v) => (v === null ? null : v * scale)), yaxis,
-    line: { color, width: 3, dash }, marker: { size: 6 },
+    line: { color, width: 3, dash }, marker: { size: 7, symbol },
     hovertemplate: `epoch %{x}<br>${name} %{y:.${digits}g}<extra></extra>`,
   };
 }
@@ -33,7 +33,7 @@ export function renderMetricsChart(el, history) {
   if (!kind || !n) return message(el, 'No epochs yet:<br>accuracy (classification) or<br>RMSE and R² (regression) per epoch');
   if (kind === 'accuracy') {
     const data = [line('train accuracy', history.train_accuracy, COLORS.train, { scale: 100 })];
-    if (known(history.test_accuracy)) data.push(line('test accuracy', history.test_accuracy, COLORS.test, { dash: 'dash', scale: 100 }));
+    if (known(history.test_accuracy)) data.push(line('test accuracy', history.test_accuracy, COLORS.test, { dash: 'dash', symbol: 'square', scale: 100 }));
     return draw(el, data, layout({
       xaxis: axis('epoch', { rangemode: 'tozero' }),
       yaxis: axis('accuracy (%)', { range: [0, 101] }),
@@ -41,9 +41,9 @@ export function renderMetricsChart(el, history) {
     }));
   }
   const data = [line('train RMSE', history.train_rmse, COLORS.train)];
-  if (known(history.test_rmse)) data.push(line('test RMSE', history.test_rmse, COLORS.test, { dash: 'dash' }));
-  data.push(line('train R²', history.train_r2, '#15803d', { yaxis: 'y2' }));
-  if (known(history.test_r2)) data.push(line('test R²', history.test_r2, '#7e22ce', { yaxis: 'y2', dash: 'dash' }));
+  if (known(history.test_rmse)) data.push(line('test RMSE', history.test_rmse, COLORS.test, { dash: 'dash', symbol: 'square' }));
+  data.push(line('train R²', history.train_r2, COLORS.second, { yaxis: 'y2', dash: 'dot', symbol: 'diamond' }));
+  if (known(history.test_r2)) data.push(line('test R²', history.test_r2, COLORS.third, { yaxis: 'y2', dash: 'dashdot', symbol: 'triangle-up' }));
   return draw(el, data, layout({
     xaxis: axis('epoch', { rangemode: 'tozero' }),
     yaxis: axis('RMSE (scaled)', { rangemode: 'tozero' }),

@@ -183,7 +183,7 @@ function describe({ layers, params, trace, before, stage, activation, outputActi
     }
   }
 
-  // ---- residual connections: a dashed arc over the top of each layer pair that adds a[l-1] ----
+  // ---- residual connections: a dotted arc over the top of each layer pair that adds a[l-1] (dashes mean a negative weight) ----
   const top = (maxSlots - 1) / 2;
   const skipArcs = [];
   skips(layers, residual).forEach((on, l) => {
@@ -284,7 +284,7 @@ function paint(ctx, d, w, h) {
   for (const arc of d.skips) {
     ctx.strokeStyle = arc.color;
     ctx.lineWidth = 2;
-    ctx.setLineDash([8, 5]);
+    ctx.setLineDash([2, 4]); // dotted: a dashed line is a negative weight
     ctx.beginPath();
     arc.points.forEach((p, t) => (t ? ctx.lineTo(px(p.x), py(p.y)) : ctx.moveTo(px(p.x), py(p.y))));
     ctx.stroke();

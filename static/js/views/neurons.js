@@ -3,12 +3,10 @@
 // at the diagram's own neuron positions (diagramGeometry). For data that is not 2-D each neuron
 // shows instead a small histogram of its activation over the last Step's minibatch.
 import { fmt, isSummary } from '../format.js';
+import { rgbOf } from '../theme.js';
 import { diagramGeometry, toPixels } from './network.js';
-import { COLORS, countDraw } from './plot.js';
+import { COLORS, DIVERGING, countDraw } from './plot.js';
 
-const NEG = [0xd9, 0x48, 0x0f];   // COLORS.neg
-const POS = [0x1d, 0x5f, 0xbf];   // COLORS.pos
-const MID = [0xf8, 0xfa, 0xfc];
 const BIG = 168;                  // the enlarged picture, px
 const BINS = 12;
 
@@ -22,12 +20,18 @@ function scaleOf(grid, probability) {
   return { centre: 0, half, lo, hi };
 }
 
-function colour(v, { centre, half }) {
-  if (v === null || !Number.isFinite(v)) return [0xb9, 0x1c, 0x1c];
+/** The theme's diverging scale (negative, middle, positive) and its NaN colour, as RGB. */
+const ends = () => {
+  const [neg, mid, pos] = DIVERGING.map(([, c]) => rgbOf(c));
+  return { neg, mid, pos, bad: rgbOf(COLORS.bad) };
+};
+
+function colour(v, { centre, half }, { neg, mid, pos, bad }) {
+  if (v === null || !Number.isFinite(v)) return bad;
   const t = Math.max(-1, Math.min(1, (v - centre) / half));
-  const end = t < 0 ? NEG : POS;
+  const end = t < 0 ? neg : pos;
   const w = Math.abs(t);
-  return MID.map((c, k) => Math.round(c + (end[k] - c) * w));
+  return mid.map((c, k) => Math.round(c + (end[k] - c) * w));
 }
 
 /** Paint an R x R grid (row i at y[i], bottom row first as on the plane) into a canvas. */
@@ -38,10 +42,11 @@ function paint(canvas, grid, scale) {
   off.height = R;
   const ctx = off.getContext('2d');
   const img = ctx.createImageData(R, R);
+  const scaleEnds = ends();
   for (let i = 0; i < R; i += 1) {
     const row = grid[i];
     for (let j = 0; j < R; j += 1) {
-      const [r, g, b] = colour(row[j], scale);
+      const [r, g, b] = colour(row[j], scale, scaleEnds);
       const p = ((R - 1 - i) * R + j) * 4; // y grows upwards
       img.data[p] = r; img.data[p + 1] = g; img.data[p + 2] = b; img.data[p + 3] = 255;
     }
@@ -57,7 +62,7 @@ function paint(canvas, grid, scale) {
 function paintHistogram(canvas, values) {
   const ctx = canvas.getContext('2d');
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  ctx.fillStyle = '#f8fafc';
+  ctx.fillStyle = DIVERGING[1][1];
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   const finite = values.filter((v) => v !== null && Number.isFinite(v));
   if (!finite.length) return { lo: NaN, hi: NaN };

@@ -2,7 +2,7 @@
 // (1-D regression), predicted vs true (other regression), a confusion matrix (other
 // classification), and for image data the first layer's weights as images.
 import { fmt, isSummary } from '../format.js';
-import { CLASS_COLORS, COLORS, DIVERGING, PROBABILITY, axis, draw, layout, message } from './plot.js';
+import { CLASS_COLORS, COLORS, CONFUSION, DIVERGING, PROBABILITY, SYMBOLS, axis, draw, layout, message } from './plot.js';
 import { rawInputs } from './features.js';
 import { hideLiveBoundary } from './live-boundary.js';
 
@@ -31,21 +31,19 @@ export const TITLES = {
   confusion: 'Confusion matrix',
 };
 
-/** The class a target label names: a 0/1 column (or number), or the hot index of a one-hot row. */
-export const classOf = (row) => (Array.isArray(row) ? (row.length === 1 ? (row[0] >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row))) : (row >= 0.5 ? 1 : 0));
-
-function pointTraces(split, name, symbol, classNames) {
+/** Each class its own marker as well as its colour; `open` draws it hollow (the test points). */
+function pointTraces(split, name, open, classNames) {
   const groups = new Map();
   split.X.forEach((x, i) => {
-    const c = classOf(split.y[i]);
+    const c = split.classes[i]; // the server's class of the row (GET .../data)
     if (!groups.has(c)) groups.set(c, { x: [], y: [] });
     groups.get(c).x.push(x[0]);
     groups.get(c).y.push(x[1]);
   });
   return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([c, g]) => ({
     type: 'scatter', mode: 'markers', name: `${name} · class ${classNames?.[c] ?? c}`, x: g.x, y: g.y,
-    marker: { symbol, size: symbol.includes('open') ? 9 : 8, color: CLASS_COLORS[c % CLASS_COLORS.length],
-      line: { width: symbol.includes('open') ? 2 : 1, color: symbol.includes('open') ? CLASS_COLORS[c % CLASS_COLORS.length] : '#111827' } },
+    marker: { symbol: `${SYMBOLS[c % SYMBOLS.length]}${open ? '-open' : ''}`, size: open ? 9 : 8, color: CLASS_COLORS[c % CLASS_COLORS.length],
+      line: { width: open ? 2 : 1, color: open ? CLASS_COLORS[c % CLASS_COLORS.length] : COLORS.outline } },
     hovertemplate: `${name}, class ${classNames?.[c] ?? c}<br>x1 %{x:.3f}, x2 %{y:.3f}<extra></extra>`,
   }));
 }
@@ -57,9 +55,9 @@ function renderBoundary(el, { data, boundary, state, view = DEFAULT_VIEW }) {
   if (boundary.finite === false) return message(el, 'the output is NaN (diverged)<br>lower the learning rate<br>and press Reset', COLORS.bad);
   const softmax = state.config.model.output_activation === 'softmax';
   if (!softmax && view.discretize) {
-    // TF Playground's "Discretize output": each grid point takes the class the network would say.
-    const z = boundary.z.map((row) => row.map((p) => (p === null ? null : p >= 0.5 ? 1 : 0)));
-    boundary = { ...boundary, z };
+    // TF Playground's "Discretize output": each grid point takes the class the network would say
+    // (the server's `classes`, by the engine's rule; a diverged grid was answered above).
+    boundary = { ...boundary, z: boundary.classes };
   }
   const grid = softmax
     ? { type: 'heatmap', x: boundary.x, y: boundary.y, z: boundary.z, colorscale: CLASS_COLORS.slice(0, 2).map((c, i) => [i, c]),
@@ -73,8 +71,8 @@ function renderBoundary(el, { data, boundary, state, view = DEFAULT_VIEW }) {
     traces.push({ type: 'contour', x: boundary.x, y: boundary.y, z: boundary.z, showscale: false, hoverinfo: 'skip',
       contours: { start: 0.5, end: 0.5, size: 1, coloring: 'lines' }, line: { color: COLORS.ink, width: 2.5 }, name: 'output = 0.5' });
   }
-  traces.push(...pointTraces(data.train, 'train', 'circle', data.class_names));
-  if (view.showTest && data.test?.X?.length) traces.push(...pointTraces(data.test, 'test', 'diamond-open', data.class_names));
+  traces.push(...pointTraces(data.train, 'train', false, data.class_names));
+  if (view.showTest && data.test?.X?.length) traces.push(...pointTraces(data.test, 'test', true, data.class_names));
   return draw(el, traces, layout({
     showlegend: false,
     dragmode: false, // a click belongs to the draw mode, never to a zoom box
@@ -95,7 +93,7 @@ function renderCurve(el, { data, boundary, view = DEFAULT_VIEW }) {
       marker: { size: 8, symbol: 'diamond-open', color: COLORS.test, line: { width: 2 } } });
   }
   traces.push({ type: 'scatter', mode: 'lines', name: 'network', x: boundary.x, y: boundary.y.map((r) => r[0]),
-    line: { color: COLORS.ink, width: 3.5 } });
+    line: { color: COLORS.ink, width: 3.5, dash: 'solid' } });
   return draw(el, traces, layout({ xaxis: axis('x'), yaxis: axis('y'), margin: { l: 52, r: 10, t: 30, b: 44 } }));
 }
 
@@ -125,9 +123,9 @@ function renderConfusion(el, { outputs }) {
   const top = Math.max(1, ...cm.flat());
   const annotations = cm.length <= 12
     ? cm.flatMap((row, i) => row.map((v, j) => ({ x: labels[j], y: labels[i], text: String(v), showarrow: false,
-      font: { size: 13, color: v > top * 0.55 ? '#ffffff' : COLORS.ink } })))
+      font: { size: 13, color: v > top * 0.55 ? COLORS.onAccent : COLORS.ink } })))
     : [];
-  return draw(el, [{ type: 'heatmap', x: labels, y: labels, z: cm, colorscale: [[0, '#ffffff'], [1, COLORS.train]],
+  return draw(el, [{ type: 'heatmap', x: labels, y: labels, z: cm, colorscale: CONFUSION,
     showscale: false, hovertemplate: 'true %{y}, predicted %{x}: %{z}<extra></extra>', xgap: 1, ygap: 1 }], layout({
     margin: { l: 56, r: 10, t: 10, b: 48 },
     xaxis: axis('predicted', { type: 'category', side: 'bottom' }),

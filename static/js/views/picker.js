@@ -1,0 +1,54 @@
+// Pick a weight W[l][i][j] or a bias b[l][i] by its indices, for a keyboard (or a screen
+// reader): the network panel's "Pick…" opens a small form; Edit opens the same editor a
+// click on the diagram opens. The choices follow the layer sizes on screen when the form opens.
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * @param {{layers: () => number[], open: (edit: {layer: number, name: 'W'|'b', index: number[]}) => void}} hooks
+ *   `layers()` the layer sizes on screen ([inputs, ..., outputs]); `open(edit)` shows the editor
+ */
+export function initPicker({ layers, open }) {
+  const box = $('param-pick');
+  const select = $('wpick-param');
+  const i = $('wpick-i');
+  const j = $('wpick-j');
+
+  const chosen = () => {
+    const [name, l] = select.value.split(':');
+    return { name, layer: Number(l) };
+  };
+  const limits = () => {
+    const sizes = layers();
+    const { name, layer } = chosen();
+    // W[l] is (out, in): row i is a neuron of layer l + 1, column j one of layer l.
+    i.max = String(sizes[layer + 1] - 1);
+    j.max = String(sizes[layer] - 1);
+    $('wpick-j-label').hidden = name === 'b';
+    j.required = name !== 'b';
+    $('wpick-i-text').textContent = name === 'b' ? 'Neuron i' : 'Row i (neuron)';
+  };
+  const fill = () => {
+    const sizes = layers();
+    const before = select.value;
+    const options = [];
+    for (let l = 0; l + 1 < sizes.length; l += 1) {
+      options.push(`<option value="W:${l}">W[${l}] (${sizes[l + 1]} × ${sizes[l]})</option>`);
+      options.push(`<option value="b:${l}">b[${l}] (${sizes[l + 1]})</option>`);
+    }
+    select.innerHTML = options.join('');
+    if ([...select.options].some((o) => o.value === before)) select.value = before;
+    limits();
+  };
+  box.addEventListener('toggle', () => {
+    if (box.open) fill();
+  });
+  select.addEventListener('change', limits);
+  $('param-pick-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const { name, layer } = chosen();
+    const index = name === 'W' ? [Number(i.value), Number(j.value)] : [Number(i.value)];
+    box.open = false;
+    open({ name, layer, index });
+  });
+}
