@@ -11,7 +11,7 @@ the update. Samples are rows and ``W[l]`` is ``(out, in)``; see
 """
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
 from .datasets import DATASETS, Dataset, DataNotFoundError, list_datasets, load_dataset
-from .gradcheck import GradCheckResult, gradient_check, relative_error
+from .gradcheck import GradCheckResult, GradCheckStopped, gradient_check, relative_error
 from .init import INITIALIZERS
 from .losses import LOSSES, VALID_PAIRS, Loss
 from .model import MLP, ForwardCache, Gradients, Params
@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS", "OUTPUT_ACTIVATIONS", "Activation", "DATASETS", "Dataset", "DataNotFoundError",
-    "list_datasets", "load_dataset", "GradCheckResult", "gradient_check", "relative_error",
+    "list_datasets", "load_dataset", "GradCheckResult", "GradCheckStopped", "gradient_check", "relative_error",
     "INITIALIZERS", "LOSSES", "VALID_PAIRS", "Loss", "MLP", "ForwardCache", "Gradients", "Params",
     "OPTIMIZERS", "Adam", "Momentum", "Optimizer", "SGD", "make_optimizer", "EpochRecord",
     "History", "StepResult", "Trainer", "make_trainer", "resolve_config", "StateError", "check_state",

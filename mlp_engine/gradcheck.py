@@ -14,13 +14,22 @@ and dropout the masks given (a trace's, kept fixed), or drops nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from .model import MLP, Params
 
 DEFAULT_TOLERANCE = 1e-6
+
+
+class GradCheckStopped(Exception):
+    """``keep_going`` answered false before every chosen parameter was checked: there is
+    no result (a part of a check says nothing), and the model is as it was."""
+
+    def __init__(self, done: int, of: int) -> None:
+        super().__init__(f"gradient check stopped after {done} of {of} parameters")
+        self.done, self.of = done, of
 
 
 @dataclass
@@ -64,7 +73,7 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
 def gradient_check(
     model: MLP, X: np.ndarray, y: np.ndarray, eps: float = 1e-5,
     tolerance: float = DEFAULT_TOLERANCE, masks: Sequence[np.ndarray] | None = None,
-    checked: np.ndarray | None = None,
+    checked: np.ndarray | None = None, keep_going: Callable[[], bool] | None = None,
 ) -> GradCheckResult:
     """Compare ``model.backward`` with central differences on the batch ``(X, y)``.
 
@@ -77,6 +86,10 @@ def gradient_check(
     one would cost too much); each layer's errors then compare those of its entries
     only (a layer with none sampled has errors 0). ``numeric`` holds 0 for the
     entries not checked.
+
+    ``keep_going`` is asked before every parameter (two forward passes, the check's
+    slice of work): when it answers false the check ends there and raises
+    :class:`GradCheckStopped`; the model is untouched either way (only the copy is perturbed).
     """
     if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and 0 < eps < 1):
         raise ValueError(f"eps: must be a number in (0, 1), got {eps!r}")
@@ -99,7 +112,9 @@ def gradient_check(
         unchecked[chosen] = False
         grads.flat[unchecked] = 0.0
     with np.errstate(all="ignore"):
-        for i in chosen:
+        for done, i in enumerate(chosen):
+            if keep_going is not None and not keep_going():
+                raise GradCheckStopped(done, int(chosen.size))
             old = theta[i]
             theta[i] = old + eps
             plus = probe._objective(X, y, None, True, masks)

@@ -31,17 +31,26 @@ class History:
     Entries are only ever appended, or cut off at the end (:meth:`truncate`,
     undo), so whoever keeps a copy or an encoding of the lists can ask
     :meth:`kept_since` how much of it still holds and redo only the rest
-    (a long history is then saved in time proportional to what is new)."""
+    (a long history is then saved in time proportional to what is new).
+
+    Each epoch's ``grad_norms`` (one per weight layer) is kept as a tuple: a
+    tuple of floats is untracked by the garbage collector after its first
+    pass, where a list would be traced on every full pass for as long as the
+    session lives (a million epochs: a million lists, and seconds of passes)."""
 
     train_loss: list[float] = field(default_factory=list)
     test_loss: list[float | None] = field(default_factory=list)
-    grad_norms: list[list[float]] = field(default_factory=list)
+    grad_norms: list[tuple[float, ...]] = field(default_factory=list)
     learning_rate: list[float] = field(default_factory=list)
     metrics: dict[str, list[float | None]] = field(default_factory=dict)
     cuts: int = field(default=0, compare=False)
     """How many times :meth:`truncate` has cut the lists."""
     _recent_cuts: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=KEPT_CUTS),
                                                  compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not all(type(g) is tuple for g in self.grad_norms):
+            self.grad_norms = [g if type(g) is tuple else tuple(g) for g in self.grad_norms]
 
     def columns(self, extras: bool = False) -> dict[str, list[Any]]:
         """The per-epoch lists themselves (not copies), by the names :meth:`as_dict` uses."""
@@ -69,7 +78,7 @@ class History:
     def append(self, rec: "EpochRecord") -> None:
         self.train_loss.append(rec.train_loss)
         self.test_loss.append(rec.test_loss)
-        self.grad_norms.append(rec.grad_norms)
+        self.grad_norms.append(tuple(rec.grad_norms))
         self.learning_rate.append(rec.learning_rate)
         for k, v in rec.metrics.items():
             self.metrics.setdefault(k, []).append(v)

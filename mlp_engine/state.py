@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-_SAFE_INT = 2**53
+SAFE_INT = 2**53
+"""Integers at or beyond this (in size) are written as ``{"__int__": "..."}``."""
+_SAFE_INT = SAFE_INT
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 

@@ -77,8 +77,15 @@ def _floats(raw: Any, field: str, n: int, *, none: bool = False) -> list[Any]:
     """A list of ``n`` numbers (``None`` allowed where ``none``)."""
     if not isinstance(raw, list) or len(raw) != n:
         raise StateError(field, f"must be a list of {n} numbers, got {_show(raw)}")
+    if set(map(type, raw)) <= (_FLOAT_OR_NONE if none else _FLOAT):
+        # Floats as a parser makes them are what _float would give back: a copy is the check
+        # (a history has millions; naming each entry's field up front costs more than the rest).
+        return list(raw)
     read = _float_or_none if none else _float
     return [read(x, f"{field}[{i}]") for i, x in enumerate(raw)]
+
+
+_FLOAT, _FLOAT_OR_NONE = frozenset({float}), frozenset({float, type(None)})
 
 
 def _dict(raw: Any, field: str, required: set[str], optional: set[str] = frozenset()) -> dict[str, Any]:
@@ -233,7 +240,8 @@ def _history(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dict[str,
     # States saved before the learning rate and the metrics were recorded load with gaps.
     return {"train_loss": _floats(s["train_loss"], f"{field}.train_loss", epochs),
             "test_loss": _floats(s["test_loss"], f"{field}.test_loss", epochs, none=True),
-            "grad_norms": [_floats(g, f"{field}.grad_norms[{i}]", L) for i, g in enumerate(s["grad_norms"])],
+            # Tuples, as History keeps them (the collector stops tracing them).
+            "grad_norms": [tuple(_floats(g, f"{field}.grad_norms[{i}]", L)) for i, g in enumerate(s["grad_norms"])],
             "learning_rate": _floats(s.get("learning_rate", [math.nan] * epochs), f"{field}.learning_rate", epochs),
             "metrics": {k: _floats(s.get(k, [None] * epochs), f"{field}.{k}", epochs, none=True) for k in keys}}
 

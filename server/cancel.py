@@ -7,6 +7,14 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from fastapi import Request
+from starlette.datastructures import State
+
+from .serialize import JSONBytes
+
+_COUNTING = threading.Lock()  # work threads stop at once; each must be counted
+CLIENT_CLOSED = 499
+"""The status of work cut because its client left (nginx's "client closed request"): nobody
+reads it, but a log or a proxy in between sees why the answer is short."""
 
 
 @asynccontextmanager
@@ -30,3 +38,11 @@ async def watching(request: Request) -> AsyncIterator[threading.Event]:
         yield stop
     finally:
         task.cancel()
+
+
+def stopped(state: State, what: str) -> JSONBytes:
+    """The answer to work that stopped because its client left; ``app.state.stopped`` counts
+    those (``/api/health`` shows it), so a test can see that the work was cut, not finished."""
+    with _COUNTING:
+        state.stopped = getattr(state, "stopped", 0) + 1
+    return JSONBytes({"detail": f"{what} stopped: the client left"}, status_code=CLIENT_CLOSED)

@@ -281,6 +281,7 @@ class Health(BaseModel):
     version: str
     store: str | None = Field(None, description="the store's last failure while it lasts (503 then)")
     cancelled: int = Field(0, description="requests whose client left before their work was done")
+    stopped: int = Field(0, description="of those, the ones whose work was cut short at a slice (a gradient check)")
 
 
 class DatasetItem(BaseModel):

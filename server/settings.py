@@ -98,9 +98,10 @@ variable                                   default    bounds
 ``MLP_PLAYGROUND_MAX_HEADER_BYTES``        65536      the request line and headers of one request
                                                       (larger: 400, before the body is read)
 ``MLP_PLAYGROUND_TEST_EPOCHS_GATE``        (none)     test-only: the path of a FIFO that every ``POST
-                                                      .../epochs`` reads to its end before training, so a
-                                                      test holds such a request open until it closes its
-                                                      end (never set it in production)
+                                                      .../epochs`` and ``.../gradcheck`` reads to its end
+                                                      before its work, so a test holds such a request
+                                                      open until it closes its end (never set it in
+                                                      production)
 =========================================  =========  ==================================================
 
 The server binds ``127.0.0.1`` unless ``--host`` says otherwise (:mod:`server.cli`);

@@ -28,11 +28,15 @@ A blob without that first line (written before, or by hand) is read whole.
 """
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import orjson
 
-from mlp_engine.state import encode
+from mlp_engine.state import SAFE_INT, encode
+
+from . import collector
 
 if TYPE_CHECKING:
     from mlp_engine import Trainer
@@ -47,8 +51,34 @@ _HEAD = b'{"history":{'
 
 
 def _items(values: list[Any]) -> bytes:
-    """The JSON of ``values`` without its brackets (empty for no values)."""
+    """The JSON of ``values`` without its brackets (empty for no values), as
+    :func:`~mlp_engine.state.encode` writes it, without its copy where it is not needed:
+    a history has millions of entries, and ``encode`` would visit each one in Python and
+    copy each epoch's ``grad_norms`` tuple into a new list (a million lists, which set off
+    the collector's full passes).
+
+    * Floats and ``None`` (every list but ``grad_norms``): orjson writes them as ``encode``
+      does, all but the non-finite floats, which ``encode`` turns into its strings.
+    * Tuples of finite numbers below :data:`~mlp_engine.state.SAFE_INT` (``grad_norms``):
+      orjson writes tuples as arrays and the numbers as they are.
+    * Anything else (an integer, a NumPy scalar, a non-finite norm) goes through ``encode``."""
+    kinds = set(map(type, values))
+    if kinds <= _FLAT:
+        return orjson.dumps([x if x is None or x - x == 0 else _NONFINITE[(x > 0) - (x < 0)] for x in values])[1:-1]
+    if kinds == _TUPLES:
+        try:
+            with np.errstate(invalid="ignore"):  # NaN compares false: encoded below
+                plain = bool((np.abs(np.asarray(values, dtype=np.float64)) < SAFE_INT).all())
+            if plain:
+                return orjson.dumps(values)[1:-1]
+        except (TypeError, ValueError, OverflowError):  # orjson.JSONEncodeError is a TypeError
+            pass
     return orjson.dumps(encode(values))[1:-1]
+
+
+_FLAT, _TUPLES = frozenset({float, type(None)}), frozenset({tuple})
+_NONFINITE = {0: encode(math.nan), 1: encode(math.inf), -1: encode(-math.inf)}
+"""``encode``'s strings for the non-finite floats, by sign (NaN compares neither way: 0)."""
 
 
 class HistoryJSON:
@@ -148,8 +178,10 @@ def split_state(blob: bytes) -> tuple[dict[str, Any], dict[str, list[tuple[bytes
 def decode_state(blob: bytes, builder: "Builder", cache: HistoryJSON | None = None) -> "Trainer":
     """A stored blob back as a trainer (checked whole by the engine); ``cache`` is seeded
     with the blob's history blocks, so the next save encodes only what is new."""
-    state, blocks = split_state(blob)
-    trainer = builder.from_state(state)
+    with collector.held():  # the parsed history is kept or freed by reference counting
+        state, blocks = split_state(blob)
+        trainer = builder.from_state(state)
+        del state
     if cache is not None:
         cache.seed(trainer.history, blocks)
     return trainer

@@ -30,12 +30,13 @@ router = APIRouter(prefix="/api", tags=["meta"])
 
 @router.get("/health", response_model=Health)
 async def health(request: Request) -> JSONBytes:
-    """Liveness: ``{"status": "ok", "version", "cancelled"}``; ``503`` with ``"store failing"`` and
+    """Liveness: ``{"status": "ok", "version", "cancelled", "stopped"}``; ``503`` with ``"store failing"`` and
     what failed while the session store is failing (no I/O here: the store remembers its last failure)."""
     state = request.app.state
     failure = state.store.health()
     body = {"status": "store failing" if failure else "ok", "version": __version__,
-            "store": failure, "cancelled": getattr(state, "cancelled", 0)}
+            "store": failure, "cancelled": getattr(state, "cancelled", 0),
+            "stopped": getattr(state, "stopped", 0)}
     return JSONBytes(body, status_code=503 if failure else 200)
 
 

@@ -7,7 +7,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import views
+from .. import collector, views
 from ..deps import SessionDep, StoreDep
 from ..schemas import (
     DEFAULT_MAX_ELEMENTS,
@@ -56,16 +56,22 @@ async def import_session(request: Request, store: StoreDep) -> JSONBytes:
 
 
 def _import(store: StoreDep, body: bytes) -> JSONBytes:
-    try:
-        raw = orjson.loads(body)  # faster than pydantic's parser on a long history, by half
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"body: invalid JSON ({exc})") from None
-    document = ExportDocument.model_validate(raw)
-    # The history is taken as parsed: dumping it through pydantic would walk every entry again.
-    state = document.state.model_dump(by_alias=True, exclude_unset=True, exclude={"history"})
-    if "history" in document.state.model_fields_set:
-        state["history"] = document.state.history
-    session = store.add(Session(restore(state, store.builder), builder=store.builder))
+    # The collector is held off for the one parse and conversion of the body (bounded by
+    # MAX_IMPORT_BYTES): its passes would trace the parsed history again and again and
+    # find nothing to free (see server.collector).
+    with collector.held():
+        try:
+            raw = orjson.loads(body)  # faster than pydantic's parser on a long history, by half
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"body: invalid JSON ({exc})") from None
+        document = ExportDocument.model_validate(raw)
+        # The history is taken as parsed: dumping it through pydantic would walk every entry again.
+        state = document.state.model_dump(by_alias=True, exclude_unset=True, exclude={"history"})
+        if "history" in document.state.model_fields_set:
+            state["history"] = document.state.history
+        trainer = restore(state, store.builder)
+        del raw, document, state  # the parsed lists go by reference counting, before the collector is back
+    session = store.add(Session(trainer, builder=store.builder))
     with session.lock:
         return _state(session, status_code=201)
 

@@ -2,7 +2,8 @@
 check and predictions. Each holds the session's lock for the whole request
 and runs in a worker thread (:meth:`server.sessions.Session.run`); each is
 priced before it starts and refused over its budget (:mod:`server.budget`),
-and whole epochs stop at the next batch when the client goes away."""
+and whole epochs and a gradient check stop at their next slice (a batch, a
+parameter) when the client goes away."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,10 +11,10 @@ from pathlib import Path
 import numpy as np
 from fastapi import APIRouter, Request
 
-from mlp_engine import cost, gradient_check
+from mlp_engine import GradCheckStopped, cost, gradient_check
 
 from .. import budget, views
-from ..cancel import watching
+from ..cancel import stopped, watching
 from ..deps import SessionDep
 from ..schemas import (
     BackwardRequest,
@@ -132,20 +133,29 @@ def gradcheck_plan(trainer, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndar
 
 
 @router.post("/gradcheck", response_model=GradcheckResult)
-async def gradcheck(session: SessionDep, body: GradcheckRequest | None = None) -> JSONBytes:
+async def gradcheck(session: SessionDep, request: Request, body: GradcheckRequest | None = None) -> JSONBytes:
     """Central differences against backprop on a batch, per layer; on a sample of the
-    parameters and rows (``sampled`` says which) when checking all would be over the budget."""
+    parameters and rows (``sampled`` says which) when checking all would be over the budget.
+    Stops at the next parameter when the client goes away (the session is never changed)."""
     body = body or GradcheckRequest()
+    gate = request.app.state.settings.test_epochs_gate
 
-    def work() -> JSONBytes:
-        t = session.trainer
-        idx = views.training_rows(t, body.indices)
-        checked, pos, sampled = gradcheck_plan(t, idx)
-        masks = None if body.masks is None else [np.asarray(m)[pos] for m in body.masks]
-        result = gradient_check(t.model, t.X[idx[pos]], t.y[idx[pos]], body.eps, checked=checked, masks=masks)
-        return respond({**views.gradcheck(result, idx[pos]), "sampled": sampled})
+    async with watching(request) as stop:
+        def work() -> JSONBytes:
+            t = session.trainer
+            idx = views.training_rows(t, body.indices)
+            checked, pos, sampled = gradcheck_plan(t, idx)
+            masks = None if body.masks is None else [np.asarray(m)[pos] for m in body.masks]
+            if gate:  # test-only: wait, like a long check, until the test closes its end of the FIFO
+                Path(gate).read_bytes()
+            try:
+                result = gradient_check(t.model, t.X[idx[pos]], t.y[idx[pos]], body.eps, checked=checked,
+                                        masks=masks, keep_going=lambda: not stop.is_set())
+            except GradCheckStopped:
+                return stopped(request.app.state, "the gradient check")
+            return respond({**views.gradcheck(result, idx[pos]), "sampled": sampled})
 
-    return await session.run(work)
+        return await session.run(work)
 
 
 @router.post("/predict", response_model=PredictResult)

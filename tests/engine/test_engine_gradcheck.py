@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from engine_testkit import PAIRS, checkable_case, random_model
-from mlp_engine import ACTIVATIONS, MLP, gradient_check, make_trainer, relative_error
+from mlp_engine import ACTIVATIONS, MLP, GradCheckStopped, gradient_check, make_trainer, relative_error
+from mlp_engine.state import encode
 
 THRESHOLD = 1e-7
 WIDTH = 3  # tiny widths keep 400 checks fast; depth and pairing are what is tested
@@ -65,6 +66,34 @@ def test_gradient_check_on_a_trainer_model_and_relative_error_definition() -> No
     a, n = np.array([1.0, 2.0]), np.array([1.0, 2.5])
     assert relative_error(a, n) == pytest.approx(0.5 / (np.sqrt(5) + np.sqrt(7.25)))
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
+
+
+def test_a_stopped_gradient_check_leaves_the_model_bit_for_bit_and_asks_before_each_parameter() -> None:
+    trainer = make_trainer({"dataset": {"name": "moons", "n_samples": 60}, "seed": 4,
+                            "model": {"layers": [2, 4, 1], "activation": "tanh"},
+                            "optimizer": {"name": "adam", "batch_size": 7}})
+    trainer.run_epochs(2)
+    trainer.step()  # mid-epoch, with a last step kept
+    model = trainer.model
+    before_params, before_state = model.params.flat.tobytes(), repr(encode(trainer.state_dict()))
+    asked = []
+
+    def keep_going() -> bool:
+        asked.append(1)
+        return len(asked) <= 5
+
+    with pytest.raises(GradCheckStopped) as stopped:
+        gradient_check(model, trainer.X[:10], trainer.y[:10], keep_going=keep_going)
+    assert (stopped.value.done, stopped.value.of) == (5, model.n_params) and len(asked) == 6
+    assert model.params.flat.tobytes() == before_params
+    assert repr(encode(trainer.state_dict())) == before_state
+    # Never stopped, it is the same check as without the question, asked once per parameter.
+    asked.clear()
+    whole = gradient_check(model, trainer.X[:10], trainer.y[:10], keep_going=lambda: asked.append(1) or True)
+    plain = gradient_check(model, trainer.X[:10], trainer.y[:10])
+    assert len(asked) == model.n_params and whole.passed
+    np.testing.assert_array_equal(whole.numeric.flat, plain.numeric.flat)
+    assert model.params.flat.tobytes() == before_params
 
 
 @pytest.mark.parametrize("eps", [0, -1e-5, 1.5, "x"])

@@ -117,6 +117,35 @@ def test_a_client_that_leaves_stops_its_epochs(tmp_path):
             assert state["epoch"] == 0 and state["step"] == 0
 
 
+def test_a_client_that_leaves_stops_its_gradient_check_and_the_session_is_unchanged(tmp_path):
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    with launch.running({"MLP_PLAYGROUND_TEST_EPOCHS_GATE": str(gate)}) as url:
+        with httpx.Client(base_url=url, timeout=120) as c:
+            sid = c.post("/api/sessions", json={"model": {"layers": [2, 16, 16, 1]}}).json()["id"]
+            before = c.get(f"/api/sessions/{sid}/export").json()
+            health = c.get("/api/health").json()
+        parts = urlsplit(url)
+        body = b'{}'
+        raw = socket.create_connection((parts.hostname, parts.port))
+        raw.sendall(b"POST /api/sessions/" + sid.encode() + b"/gradcheck HTTP/1.1\r\nHost: " +
+                    parts.netloc.encode() + b"\r\ncontent-type: application/json\r\ncontent-length: " +
+                    str(len(body)).encode() + b"\r\n\r\n" + body)
+        writer = launch.open_gate(gate)  # the check is in its engine thread, at the gate
+        raw.close()  # the client leaves
+        with httpx.Client(base_url=url, timeout=120) as c:
+            _wait(lambda: c.get("/api/health").json()["cancelled"] > health["cancelled"],
+                  "the server saw the client leave")
+            os.close(writer)  # let the check go on: it must stop before its first parameter
+            _wait(lambda: c.get("/api/health").json()["stopped"] > health["stopped"], "the check stopped")
+            assert c.get(f"/api/sessions/{sid}/export").json() == before  # parameters, RNG, position
+            os.unlink(gate)
+            gate.write_bytes(b"")  # the gate is open from now on: a check that stays runs whole
+            r = c.post(f"/api/sessions/{sid}/gradcheck", json={})
+            assert r.status_code == 200 and r.json()["passed"], r.text
+            assert c.get("/api/health").json()["stopped"] == health["stopped"] + 1
+
+
 def test_an_oversized_request_head_is_refused_before_the_body(tmp_path):
     with launch.running() as url:
         parts = urlsplit(url)
