@@ -12,7 +12,7 @@ import { metricsCaption, metricsKind, renderLearningRateChart, renderMetricsChar
 import { renderNetwork } from './views/network.js';
 import { NEEDS, TITLES, outputMetric, outputMode, renderFirstLayer, renderOutput } from './views/output.js';
 import {
-  describeOverrides, renderCompareGradNorms, renderCompareLoss, renderCompareMetrics, renderCompareTable,
+  describeOverrides, renderCompareGradNorms, renderCompareLoss, renderCompareMetrics, renderCompareRates, renderCompareTable,
 } from './views/compare.js';
 import { practiceHides, practiceHidesLoss, practiceLocks } from './views/practice.js';
 import { renderTrace } from './views/trace.js';
@@ -147,10 +147,18 @@ function renderMetrics() {
   }
   const rates = $('lr-chart').closest('.panel');
   rates.hidden = !Array.isArray(h.learning_rate);
-  if (!rates.hidden) {
+  const rateNow = (state, history) => {
+    const last = history.learning_rate?.[history.learning_rate.length - 1];
+    return last === undefined ? '' : fmt(state.learning_rate ?? last, 4);
+  };
+  if (!rates.hidden && store.compare) {
+    renderCompareRates($('lr-chart'), runs());
+    const [a, b] = [rateNow(store.session, h), rateNow(store.compare.session, store.compare.history)];
+    $('lr-last').textContent = a || b ? `η now: A ${a || '–'} · B ${b || '–'}` : '';
+  } else if (!rates.hidden) {
     renderLearningRateChart($('lr-chart'), h.learning_rate);
-    const last = h.learning_rate[h.learning_rate.length - 1];
-    $('lr-last').textContent = last === undefined ? '' : `η now ${fmt(store.session.learning_rate ?? last, 4)}`;
+    const a = rateNow(store.session, h);
+    $('lr-last').textContent = a ? `η now ${a}` : '';
   }
 }
 

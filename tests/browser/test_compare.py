@@ -46,6 +46,12 @@ def test_two_learning_rates_on_xor_for_20_epochs_on_one_chart(app):
     assert float(rows["B"][4]) == pytest.approx(b_train[-1], rel=1e-5)
     norms = [t["name"] for t in app.chart("grad-norm-chart")]
     assert "A layer 0" in norms and "B layer 0" in norms
+    rates = {t["name"]: t["y"] for t in app.chart("lr-chart")}
+    assert rates["A learning rate"] == [0.1] * EPOCHS and rates["B learning rate"] == [0.5] * EPOCHS
+    assert app.page.locator("#lr-last").inner_text() == "η now: A 0.1 · B 0.5"
+    symbols = dict(app.page.evaluate(
+        "() => document.querySelector('[data-testid=loss-chart]').data.map(t => [t.name, t.marker.symbol])"))
+    assert symbols["A train"] != symbols["B train"]  # A and B differ by marker, not by colour alone
     assert any(t["type"] == "heatmap" for t in app.chart("output-chart-b")), "B's boundary beside A's"
     assert app.by("output-chart-b").is_visible() and app.by("output-chart").is_visible()
     app.page.set_viewport_size({"width": 1280, "height": 1280})  # the table, both charts and both outputs

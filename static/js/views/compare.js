@@ -2,19 +2,26 @@
 // table of each run's current numbers. Every number is the server's (the runs' histories).
 import { esc, fmt } from '../format.js';
 import { metricsKind } from './metrics.js';
-import { axis, draw, layout, message, note } from './plot.js';
+import { COLORS, axis, draw, layout, message, note } from './plot.js';
 
-export const RUN_COLORS = { A: '#1d4ed8', B: '#b45309' };
+// The theme's train and test colours (read at draw time: the dark theme has its own).
+const RUN_COLOR = { A: 'train', B: 'test' };
+const runColor = (run) => COLORS[RUN_COLOR[run]];
+// A and B differ by marker as well as colour (a few markers along each line, never one per epoch).
+const RUN_SYMBOLS = { A: 'circle', B: 'square' };
+const MARKERS_SHOWN = 24;
 const LAYER_DASH = ['solid', 'dot', 'dashdot', 'longdash', 'dash', 'longdashdot', 'solid', 'dot'];
 
 const epochsOf = (values) => values.map((_, i) => i + 1);
 const known = (values) => Array.isArray(values) && values.some((v) => v !== null && v !== undefined);
 const last = (values) => (Array.isArray(values) && values.length ? values[values.length - 1] : null);
 
-function line(name, values, color, { dash = 'solid', width = 3, scale = 1, yaxis = 'y' } = {}) {
+function line(name, values, color, { dash = 'solid', width = 3, scale = 1, yaxis = 'y', shape = 'linear' } = {}) {
+  const run = name.slice(0, 1);
   return {
-    type: 'scatter', mode: values.length > 60 ? 'lines' : 'lines+markers', name, x: epochsOf(values),
-    y: values.map((v) => (v === null ? null : v * scale)), yaxis, line: { color, width, dash }, marker: { size: 5 },
+    type: 'scatter', mode: 'lines+markers', name, x: epochsOf(values),
+    y: values.map((v) => (v === null ? null : v * scale)), yaxis, line: { color, width, dash, shape },
+    marker: { size: 7, symbol: RUN_SYMBOLS[run] ?? 'circle', maxdisplayed: MARKERS_SHOWN },
     hovertemplate: `epoch %{x}<br>${name} %{y:.5g}<extra></extra>`,
   };
 }
@@ -27,8 +34,8 @@ export function renderCompareLoss(el, runs, logScale) {
   if (!pairs(runs).some(([, h]) => (h.train_loss || []).length)) return message(el, 'No epochs yet:<br>Epoch or Play trains A and B together');
   const data = [];
   for (const [run, h] of pairs(runs)) {
-    data.push(line(`${run} train`, h.train_loss || [], RUN_COLORS[run]));
-    if (known(h.test_loss)) data.push(line(`${run} test`, h.test_loss, RUN_COLORS[run], { dash: 'dot', width: 2 }));
+    data.push(line(`${run} train`, h.train_loss || [], runColor(run)));
+    if (known(h.test_loss)) data.push(line(`${run} test`, h.test_loss, runColor(run), { dash: 'dot', width: 2 }));
   }
   const bad = pairs(runs).filter(([, h]) => (h.train_loss || []).includes(null)).map(([run]) => run);
   return draw(el, data, layout({
@@ -47,7 +54,7 @@ export function renderCompareGradNorms(el, runs) {
     const rows = h.grad_norms || [];
     const L = rows.length ? rows[0].length : 0;
     for (let l = 0; l < L; l += 1) {
-      data.push(line(`${run} layer ${l}`, rows.map((r) => r[l]), RUN_COLORS[run], { dash: LAYER_DASH[l % LAYER_DASH.length], width: 2.5 }));
+      data.push(line(`${run} layer ${l}`, rows.map((r) => r[l]), runColor(run), { dash: LAYER_DASH[l % LAYER_DASH.length], width: 2.5 }));
     }
   }
   return draw(el, data, layout({
@@ -64,12 +71,24 @@ export function renderCompareMetrics(el, runs) {
   const data = [];
   for (const [run, h] of pairs(runs)) {
     const [train, test, scale] = kind === 'accuracy' ? ['train_accuracy', 'test_accuracy', 100] : ['train_r2', 'test_r2', 1];
-    if (Array.isArray(h[train])) data.push(line(`${run} ${train.replace('_', ' ').replace('r2', 'R²')}`, h[train], RUN_COLORS[run], { scale }));
-    if (known(h[test])) data.push(line(`${run} ${test.replace('_', ' ').replace('r2', 'R²')}`, h[test], RUN_COLORS[run], { scale, dash: 'dot', width: 2 }));
+    if (Array.isArray(h[train])) data.push(line(`${run} ${train.replace('_', ' ').replace('r2', 'R²')}`, h[train], runColor(run), { scale }));
+    if (known(h[test])) data.push(line(`${run} ${test.replace('_', ' ').replace('r2', 'R²')}`, h[test], runColor(run), { scale, dash: 'dot', width: 2 }));
   }
   return draw(el, data, layout({
     xaxis: axis('epoch', { rangemode: 'tozero' }),
     yaxis: kind === 'accuracy' ? axis('accuracy (%)', { range: [0, 101] }) : axis('R²'),
+    margin: { l: 64, r: 16, t: 36, b: 48 },
+  }));
+}
+
+/** The learning rate in force at the end of each epoch, A's and B's (a schedule's staircase or curve). */
+export function renderCompareRates(el, runs) {
+  if (!pairs(runs).some(([, h]) => (h.learning_rate || []).length)) return message(el, 'No epochs yet:<br>the learning rates of A and B<br>per epoch go here');
+  const data = pairs(runs).filter(([, h]) => Array.isArray(h.learning_rate))
+    .map(([run, h]) => line(`${run} learning rate`, h.learning_rate, runColor(run), { dash: run === 'B' ? 'dash' : 'solid', shape: 'hv' }));
+  return draw(el, data, layout({
+    xaxis: axis('epoch', { rangemode: 'tozero' }),
+    yaxis: axis('η', { rangemode: 'tozero', exponentformat: 'power' }),
     margin: { l: 64, r: 16, t: 36, b: 48 },
   }));
 }
