@@ -86,7 +86,8 @@ def _fresh_page(browser: Browser, errors: list[str]) -> Page:
 def _drawn(page: Page) -> None:
     """Wait until the page's actions are done and its network diagram and output chart are drawn."""
     page.locator("body[data-busy='0']").wait_for(state="attached")
-    page.locator("[data-testid=network] .main-svg").first.wait_for()
+    # the diagram is a canvas that lists what it drew (el.diagram); the output chart is Plotly's
+    page.wait_for_function("() => (document.querySelector('[data-testid=network]')?.diagram?.links || []).length > 0")
     page.locator("#output-chart .main-svg").first.wait_for()
 
 
