@@ -22,15 +22,21 @@ class Undoable:
     revision: int
 
     def edit_param(self, layer: int, name: str, index: Sequence[int], value: float) -> None:
-        """Set one weight ``W[layer][i, j]`` or bias ``b[layer][i]`` to ``value`` (undoable).
+        """Set one weight ``W[layer][i, j]``, bias ``b[layer][i]`` or, with batch norm,
+        scale ``gamma[layer][i]`` or shift ``beta[layer][i]`` of a hidden layer to
+        ``value`` (undoable).
 
         The optimizer's state is left as it is: the next update starts from the edited value."""
-        L = self.model.n_layers
+        m = self.model
+        if name not in ("W", "b", "gamma", "beta"):
+            raise ValueError(f"name: must be 'W', 'b', 'gamma' or 'beta', got {name!r}")
+        if name in ("gamma", "beta") and not m.batch_norm:
+            raise ValueError(f"name: {name} exists with batch norm only (model.batch_norm), and this model has none")
+        arrays = {"W": m.W, "b": m.b, "gamma": m.gamma, "beta": m.beta}[name]
+        L = len(arrays)  # gamma and beta: one per hidden layer
         if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < L:
-            raise ValueError(f"layer: must be a weight layer in [0, {L}), got {layer!r}")
-        if name not in ("W", "b"):
-            raise ValueError(f"name: must be 'W' or 'b', got {name!r}")
-        target = (self.model.W if name == "W" else self.model.b)[layer]
+            raise ValueError(f"layer: {name} has layers [0, {L}), got {layer!r}")
+        target = arrays[layer]
         idx = tuple(index) if isinstance(index, (list, tuple)) else None
         if idx is None or len(idx) != target.ndim or any(
                 isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n for i, n in zip(idx, target.shape)):

@@ -211,10 +211,11 @@ class EpochsRequest(Request):
 
 
 class ParamEdit(Request):
-    layer: Annotated[int, Field(ge=0, description="weight layer l"), AtMost("max_layers")]
-    name: Literal["W", "b"]
+    layer: Annotated[int, Field(ge=0, description="weight layer l (for gamma and beta: hidden layer l)"),
+                     AtMost("max_layers")]
+    name: Literal["W", "b", "gamma", "beta"] = Field(description="gamma and beta exist with model.batch_norm only")
     index: Annotated[list[Annotated[int, Field(ge=0, le=2**31)]], Field(min_length=1, max_length=2)] = Field(
-        description="[i, j] of W[l] (out, in), or [i] of b[l]")
+        description="[i, j] of W[l] (out, in), or [i] of b[l], gamma[l], beta[l]")
     value: Finite
 
 

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/sessions/{session_id}", tags=["editing"])
 
 @router.patch("/params", response_model=SessionState)
 def edit_params(session: SessionDep, body: ParamEdit) -> JSONBytes:
-    """Set ``W[layer][i, j]`` or ``b[layer][i]`` to ``value``; undoable."""
+    """Set ``W[layer][i, j]``, ``b[layer][i]`` or (batch norm) ``gamma``/``beta[layer][i]`` to ``value``; undoable."""
     with session.lock:
         session.trainer.edit_param(body.layer, body.name, body.index, body.value)
         return _state(session)

@@ -160,6 +160,7 @@ async function start() {
       const panel = $('network').closest('.panel');
       initPicker({
         layers: () => store.session.config.model.layers,
+        batchNorm: () => !!store.session.config.model.batch_norm,
         // The editor opens under the panel's header; the focus comes back to the picker after.
         open: (edit) => editor.open(edit, 12, panel.querySelector('header').offsetHeight + 8, $('param-pick').querySelector('summary')),
       });

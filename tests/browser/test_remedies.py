@@ -111,3 +111,24 @@ def test_the_step_through_shows_batch_norm_and_dropout(app):
     verdict = app.page.locator("#gradcheck-result .verdict").inner_text()
     assert verdict.startswith("✓ passed"), verdict
     assert "γ relative error" in app.page.locator("#gradcheck-result").inner_text()
+
+
+def test_the_picker_edits_a_batch_norm_scale(app):
+    app.open()
+    app.by("batch-norm").check()
+    app.idle()
+    app.page.locator("#param-pick > summary").click()
+    options = app.page.locator("#wpick-param option").evaluate_all("os => os.map(o => o.value)")
+    assert {"gamma:0", "beta:0", "gamma:1", "beta:1"} <= set(options) and "gamma:2" not in options  # hidden layers only
+    app.page.locator("#wpick-param").select_option("gamma:1")
+    assert not app.page.locator("#wpick-j-label").is_visible()
+    app.page.locator("#wpick-i").fill("3")
+    app.by("wpick-edit").click()
+    editor = app.by("param-editor")
+    assert editor.is_visible() and "gamma[1][3]" in editor.inner_text()
+    app.by("param-value").fill("0.5")
+    app.by("param-value").press("Enter")
+    app.idle()
+    sid = app.page.evaluate("document.body.dataset.session")
+    params = app.page.evaluate("id => fetch(`/api/sessions/${id}?include=params`).then(r => r.json())", sid)["params"]
+    assert params[1]["gamma"][3] == 0.5 and params[1]["gamma"][2] == 1.0

@@ -131,3 +131,31 @@ def test_edits_and_undos_reach_the_durable_store(tmp_path) -> None:
     with TestClient(create_app(Settings(store=store))) as c:
         s = c.get(f"/api/sessions/{sid}").json()
         assert s["params"][0]["b"] == [0.0, 0.0] and s["undo_available"] == 0
+
+
+def test_api_edits_batch_norms_gamma_and_beta_and_undo_restores(client, new_session, post) -> None:
+    s = new_session({"dataset": {"name": "xor", "n_samples": 40}, "model": {"layers": [2, 4, 3, 1], "batch_norm": True},
+                     "optimizer": {"batch_size": 8}, "seed": 3})
+    sid = s["id"]
+    assert s["params"][1]["gamma"] == [1.0, 1.0, 1.0]
+    for name, layer, i, value in [("gamma", 1, 2, 0.25), ("beta", 0, 3, -0.5)]:
+        r = client.patch(f"/api/sessions/{sid}/params", json={"layer": layer, "name": name, "index": [i], "value": value})
+        assert r.status_code == 200, r.text
+        assert r.json()["params"][layer][name][i] == value
+    trace = post(f"/api/sessions/{sid}/backward", {"apply": False})
+    # the edited scale and shift act in the step: a[0] = relu(gamma * z_hat + beta) at neuron 3 (gamma 1, beta -0.5)
+    f0 = trace["forward"][0]
+    assert np.allclose(f0["a"], np.maximum(0, np.asarray(f0["z_hat"]) * 1.0 + np.array([0, 0, 0, -0.5])))
+    back = post(f"/api/sessions/{sid}/undo", {"count": 2})
+    assert back["params"] == s["params"]
+
+
+@pytest.mark.parametrize("config, body, field", [
+    ({}, {"layer": 0, "name": "gamma", "index": [0], "value": 1}, "name"),  # no batch norm
+    ({"batch_norm": True}, {"layer": 1, "name": "beta", "index": [0], "value": 1}, "layer"),  # one hidden layer
+    ({"batch_norm": True}, {"layer": 0, "name": "gamma", "index": [2], "value": 1}, "index"),
+])
+def test_api_bad_gamma_beta_edits_are_422_naming_the_field(client, new_session, config, body, field) -> None:
+    sid = new_session({**WORKED, "model": {**WORKED["model"], **config}})["id"]
+    r = client.patch(f"/api/sessions/{sid}/params", json=body)
+    assert r.status_code == 422 and r.json()["detail"].startswith(field), r.text

@@ -48,7 +48,7 @@ export function initParamEditor(diagram, { params, apply }) {
   const open = (next, x, y, from = null) => {
     edit = next;
     returnTo = from;
-    const label = next.name === 'W' ? `W[${next.layer}][${next.index[0]}][${next.index[1]}]` : `b[${next.layer}][${next.index[0]}]`;
+    const label = next.name === 'W' ? `W[${next.layer}][${next.index[0]}][${next.index[1]}]` : `${next.name}[${next.layer}][${next.index[0]}]`;
     $('param-name').textContent = `${label} =`;
     const v = valueOf(params(), next);
     input.value = v === null ? '' : String(v);
