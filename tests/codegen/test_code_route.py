@@ -93,3 +93,22 @@ def test_an_option_the_export_does_not_know_is_refused_by_name():
     config["model"]["dropout"] = 0.5
     with pytest.raises(ValueError, match=r"^model\.dropout: the code export does not reproduce"):
         generate(trainer, config, "numpy")
+
+
+@pytest.mark.parametrize("key, value", [("batch_norm", True), ("dropout", 0.2)])
+def test_batch_norm_and_dropout_on_are_a_422_naming_the_option(client, key, value):
+    r = client.post("/api/sessions", json={"dataset": {"name": "xor"}, "model": {key: value}})
+    assert r.status_code == 201, r.text
+    r = client.get(f"/api/sessions/{r.json()['id']}/code", params={"framework": "numpy"})
+    assert r.status_code == 422
+    assert f"model.{key}: the code export does not reproduce" in r.text
+
+
+def test_batch_norm_and_dropout_off_are_exported():
+    from mlp_engine import make_trainer
+    from server.codegen import generate
+    from server.sessions import complete_config
+
+    trainer = make_trainer({"dataset": {"name": "xor"}, "model": {"batch_norm": False, "dropout": 0.0}})
+    _, source = generate(trainer, complete_config(trainer), "numpy")
+    assert "def backward(X, y, zs, fs, acts):" in source
