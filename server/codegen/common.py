@@ -35,13 +35,12 @@ KNOWN_FIELDS = {
     "dataset": {"name", "n_samples", "noise", "test_fraction", "seed", "X", "y", "task", "standardize",
                 "features"},
     "model": {"layers", "activation", "output_activation", "loss", "init", "dtype", "weights", "biases",
-              "residual"},
+              "residual", "dropout"},
     "optimizer": {"name", "learning_rate", "batch_size", "momentum", "nesterov", "l2", "l1", "shuffle",
                   "clip_norm", "schedule", "early_stopping"},
 }
-# Options reproduced only when off (their default): the scripts do not write batch norm or
-# dropout (nor the masks a session draws for it) yet.
-OFF_ONLY = {"model": {"dropout", "batch_norm"}}
+# Options reproduced only when off (their default): the scripts do not write batch norm yet.
+OFF_ONLY = {"model": {"batch_norm"}}
 KNOWN_TOP = {"dataset", "model", "optimizer", "seed"}
 
 
@@ -51,7 +50,8 @@ class Snapshot:
 
     ``activation`` is the config's (one name, or one per hidden layer), ``activations`` one
     name per hidden layer; ``skip[l]`` says hidden layer ``l`` adds ``a[l-1]`` (the model's
-    residual rule: ``l >= 1`` and as wide as the layer below);
+    residual rule: ``l >= 1`` and as wide as the layer below); ``dropout`` is ``p`` (0: none)
+    and ``dropout_rng`` the mask generator's PCG64 state;
     ``W[l]`` ``(out, in)`` and ``b[l]`` ``(out,)`` in the model's dtype; ``opt`` is the
     optimizer's ``state_dict()`` with its flat vectors split per layer (``velocity``, ``m``,
     ``v`` as ``{"W": [...], "b": [...]}``); ``order`` the current epoch's order (``None``
@@ -70,6 +70,8 @@ class Snapshot:
     loss: str
     l2: float
     l1: float
+    dropout: float
+    dropout_rng: dict[str, Any] | None
     dtype: str
     W: list[Array]
     b: list[Array]
@@ -130,6 +132,17 @@ def _split(flat: Array | None, layers: list[int]) -> dict[str, list[Array]] | No
     return {"W": p.W, "b": p.b}
 
 
+def _dropout_state(trainer: Trainer) -> dict[str, Any] | None:
+    """The dropout generator's PCG64 state (``None`` without dropout): the script draws the
+    same masks from a copy of it."""
+    rng = trainer.dropout_rng
+    if rng is None:
+        return None
+    if type(rng.bit_generator).__name__ != "PCG64":
+        raise ValueError("model.dropout: the code export copies a PCG64 dropout generator only")
+    return rng.bit_generator.state
+
+
 def snapshot(trainer: Trainer, config: dict[str, Any], steps: int, data_dir: str | Path | None = None) -> Snapshot:
     """Everything a script needs, copied out of ``trainer`` (hold the session's lock)."""
     check_config(config)
@@ -145,6 +158,7 @@ def snapshot(trainer: Trainer, config: dict[str, Any], steps: int, data_dir: str
         raw_width=int(data.raw_train.shape[1]), layers=list(model.layers), activation=model.activation_spec,
         activations=[act.name for act in model.activations], skip=[bool(k) for k in model.skip],
         output_activation=model.output_activation.name, loss=model.loss_fn.name, l2=model.l2, l1=model.l1,
+        dropout=model.dropout, dropout_rng=_dropout_state(trainer),
         dtype=model.dtype, W=[np.array(w) for w in state["params"]["W"]],
         b=[np.array(v) for v in state["params"]["b"]], opt=opt,
         learning_rate=float(trainer.optimizer.learning_rate), base_learning_rate=trainer.base_learning_rate,

@@ -4,7 +4,9 @@
 """
 from __future__ import annotations
 
-from .common import (Snapshot, _num, early_stopping_note, header,
+import pprint
+
+from .common import (WIDTH, Snapshot, _num, early_stopping_note, header,
                      order_section, output_section, per_layer, schedule_section)
 from .data import data_imports, data_section
 
@@ -162,7 +164,7 @@ def output(z):
         value += L1 * sum(float(np.abs(w).sum()) for w in W)
         gW = [g + L1 * np.sign(w) for g, w in zip(gW, W)]  # d/dW of l1 |W| is l1 sign(W), sign(0) = 0
     return value, gW, gb'''
-    if not any(s.skip):
+    if not (any(s.skip) or s.dropout):
         return head + f'''
 def forward(X):
     """Cache every z[l] and a[l], (m, layers[l+1]); a[-1] is the input X (m, d_in)."""
@@ -191,20 +193,48 @@ def backward(X, y, zs, fs, acts):
             delta = (delta @ W[l]) * HIDDEN_PRIME[l - 1](zs[l - 1], acts[l - 1])
 {penalty}
 '''
-    return head + f'''
+    drop = ""
+    if s.dropout:
+        rng_state = pprint.pformat(s.dropout_rng, width=WIDTH - 32).replace("\n", "\n" + " " * 32)
+        drop = f'''
+# model.dropout: inverted dropout, p = {_num(s.dropout)} on every hidden layer's output in training,
+# a[l] = f(z[l]) * mask / (1 - p), the masks drawn from the session's own dropout generator
+# (PCG64, its state copied here; apart from the batch order's), one step at a time.
+P_DROP = {_num(s.dropout)}
+HIDDEN_WIDTHS = {s.layers[1:-1]!r}
+drop_rng = np.random.Generator(np.random.PCG64())
+drop_rng.bit_generator.state = {rng_state}
+
+
+def draw_masks(m):
+    """Per hidden layer, (m, n) of 0 and 1: kept where rng.random((m, n)) < 1 - p, layer by layer."""
+    return [(drop_rng.random((m, n)) < 1.0 - P_DROP).astype(DTYPE) for n in HIDDEN_WIDTHS]
+
+'''
+    fwd_drop = ("\n            if masks is not None:  # dropout: keep, scaled by 1 / (1 - p)\n"
+                "                a = f * masks[l] / (1.0 - P_DROP)") if s.dropout else ""
+    bwd_drop = ("\n            if masks is not None:  # back through dropout: the same mask and scale\n"
+                "                g_in = g_in * masks[l - 1] / (1.0 - P_DROP)") if s.dropout else ""
+    return head + f'''{drop}
 # model.residual: hidden layer l adds a[l-1] to its output where l >= 1 and it is as wide as
-# the layer below, a[l] = f(z[l]) + a[l-1].
+# the layer below, a[l] = f(z[l]) + a[l-1] (after dropout).
 SKIP = {s.skip!r}
 
 
-def forward(X):
+def forward(X, masks=None):
     """Cache every z[l], f(z[l]) and a[l], (m, layers[l+1]); a[-1] is the input X (m, d_in)."""
     zs, fs, acts = [], [], []
     a = X
     for l in range(len(W)):
         z = a @ W[l].T + b[l]  # seed 000: z_1 = W_1 x + b_1, with samples as rows
-        f = output(z) if l == len(W) - 1 else HIDDEN[l](z)
-        a = f + a if l < len(W) - 1 and SKIP[l] else f  # the skip: + a[l-1]
+        if l == len(W) - 1:
+            f = a_new = output(z)
+        else:
+            f = HIDDEN[l](z)
+            a_new = f{fwd_drop.replace("a = f *", "a_new = f *")}
+            if SKIP[l]:
+                a_new = a_new + a  # the skip: + a[l-1]
+        a = a_new
         zs.append(z)
         fs.append(f)
         acts.append(a)
@@ -213,7 +243,7 @@ def forward(X):
 
 {loss}
 
-def backward(X, y, zs, fs, acts):
+def backward(X, y, zs, fs, acts, masks=None):
     """The objective and dW[l], db[l] (shaped like W[l], b[l]) of the batch X (m, d_in), y (m, d_out)."""
     value, delta = loss_and_delta(zs[-1], acts[-1], y)
     gW, gb = [None] * len(W), [None] * len(W)
@@ -229,8 +259,9 @@ def backward(X, y, zs, fs, acts):
             if l < len(W) - 1 and SKIP[l]:
                 g_below = g_below + g
             g = g_below
+            g_in = g{bwd_drop}
             # Through sigma' of the layer below, at its f(z) (a[l-1] may include a skip).
-            delta = g * HIDDEN_PRIME[l - 1](zs[l - 1], fs[l - 1])
+            delta = g_in * HIDDEN_PRIME[l - 1](zs[l - 1], fs[l - 1])
 {penalty}
 '''
 
@@ -254,6 +285,11 @@ def softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 ''' if s.output_activation == "softmax" else ""
     passes = _passes(s, loss, softmax)
+    step_lines = ("    masks = draw_masks(Xb.shape[0])  # this step's dropout masks\n"
+                  "    zs, fs, acts = forward(Xb, masks)\n"
+                  "    value, last_dW, last_db = backward(Xb, yb, zs, fs, acts, masks)") if s.dropout else (
+                  "    zs, fs, acts = forward(Xb)\n"
+                  "    value, last_dW, last_db = backward(Xb, yb, zs, fs, acts)")
     return f'''{header(s, "NumPy", "numpy and scikit-learn")}
 {imports}
 
@@ -291,8 +327,7 @@ losses = []
 for _ in range(STEPS):
     rows, ends_epoch = next_batch()
     Xb, yb = X_train[rows], y_train[rows]
-    zs, fs, acts = forward(Xb)
-    value, last_dW, last_db = backward(Xb, yb, zs, fs, acts)
+{step_lines}
     losses.append(value)
     update(last_dW, last_db, rate_for_update(t + 1))
     if ends_epoch:

@@ -159,7 +159,9 @@ def forward(X):
 
 
 def render(s: Snapshot) -> str:
-    """The whole PyTorch script for ``s``."""
+    """The whole PyTorch script for ``s`` (``ValueError`` naming ``model.dropout`` with dropout on)."""
+    if s.dropout:
+        raise ValueError("model.dropout: the PyTorch export does not reproduce dropout yet (the NumPy one does)")
     imports = "\n".join(["import hashlib", "import json", "import math", "import os", "import sys", "",
                          "import numpy as np", "import torch", *data_imports(s)])
     return f'''{header(s, "PyTorch", "torch, numpy and scikit-learn")}

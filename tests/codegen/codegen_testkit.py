@@ -80,6 +80,17 @@ REMEDY_CASES: dict[str, dict[str, Any]] = {
         "optimizer": {"batch_size": 5, "l1": 0.005}},
 }
 
+# Dropout, NumPy script only: the masks drawn from a copy of the session's dropout generator.
+DROPOUT_CASES: dict[str, dict[str, Any]] = {
+    "dropout": {"dataset": {"name": "moons"}, "model": {"dropout": 0.3}},
+    "dropout-residual-l1-adam": {"dataset": {"name": "spiral"},
+                                 "model": {"layers": [2, 6, 6, 1], "residual": True, "dropout": 0.5,
+                                           "activation": ["tanh", "sigmoid"]},
+                                 "optimizer": {"name": "adam", "l1": 0.001, "l2": 0.01}},
+    "dropout-softmax-step": {"dataset": {"name": "digits"}, "model": {"layers": [64, 12, 10], "dropout": 0.2},
+                             "optimizer": {"batch_size": 50, "schedule": {"name": "step", "step_size": 1}}},
+}
+
 FLOAT32 = {"dataset": {"name": "xor"}, "model": {"dtype": "float32"}, "optimizer": {"name": "adam"}}
 
 

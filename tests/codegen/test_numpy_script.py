@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegen_testkit import CASES, FLOAT32, REMEDY_CASES, assert_same
+from codegen_testkit import CASES, DROPOUT_CASES, FLOAT32, REMEDY_CASES, assert_same
 
 pytestmark = pytest.mark.subprocess  # each case runs the exported script in a child Python
 
@@ -59,4 +59,17 @@ def test_residual_script_adds_the_skip_where_widths_agree(export_and_run):
     run = export_and_run(REMEDY_CASES["residual-mixed-widths-l1-l2"], 1, "numpy")
     assert "SKIP = [False, True, False, True]" in run.source
     assert "HIDDEN = [hidden_relu, hidden_tanh, hidden_sigmoid, hidden_tanh]" in run.source
+    assert_same(run.got, run.want)
+
+
+@pytest.mark.parametrize("steps", [1, 20])
+@pytest.mark.parametrize("name", list(DROPOUT_CASES))
+def test_numpy_script_with_dropout_draws_the_sessions_masks(export_and_run, name, steps):
+    run = export_and_run(DROPOUT_CASES[name], steps, "numpy", before=7)
+    assert "masks = draw_masks(Xb.shape[0])" in run.source
+    assert_same(run.got, run.want)
+
+
+def test_numpy_script_with_dropout_after_whole_epochs(export_and_run):
+    run = export_and_run(DROPOUT_CASES["dropout"], 20, "numpy", epochs=2)
     assert_same(run.got, run.want)
