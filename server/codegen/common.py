@@ -326,7 +326,10 @@ def header(s: Snapshot, framework: str, needs: str) -> str:
             if key in c.get(part, {}):
                 c[part][key] = "..."
         cfg = json.dumps(c, sort_keys=True)
-    l1_note = " + l1 sum_l sum |W[l]|" if s.l1 else ""
+    l1_note = ("\nL1: the objective adds l1 sum_l sum |W[l]|, dW[l] adds l1 sign(W[l]) (sign(0) = 0)."
+               if s.l1 else "")
+    drop_note = (f"\nDropout: p = {_num(s.dropout)} on every hidden output in training, each step's masks drawn\n"
+                 "from a copy of the session's dropout generator.") if s.dropout else ""
     skip_note = ""
     if any(s.skip):
         skip_note = ("\nResidual: hidden layer l adds a[l-1] to its output where the widths agree\n"
@@ -342,8 +345,8 @@ step(s) exactly as the session would and prints one JSON line:
 
 Conventions (the playground's): samples are rows, X is (m, d_in); W[l] is (out, in) and
 b[l] is (out,); z[l] = a[l-1] @ W[l].T + b[l]; the objective is the batch MEAN of the
-per-sample loss plus (l2/2) sum_l ||W[l]||^2{l1_note}. Equations are the seeds' (000: one hidden
-layer, Delta = (1/m)(Yhat - Y), dW = Delta^T H, delta_1 = (W_2^T delta_2) * sigma'(z_1)).{skip_note}
+per-sample loss plus (l2/2) sum_l ||W[l]||^2. Equations are the seeds' (000: one hidden
+layer, Delta = (1/m)(Yhat - Y), dW = Delta^T H, delta_1 = (W_2^T delta_2) * sigma'(z_1)).{l1_note}{skip_note}{drop_note}
 
 Session config:
 {textwrap.fill(cfg, WIDTH - 10, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False)}
