@@ -3,7 +3,8 @@
 :func:`explain_weight` takes a step's trace (:class:`~.records.StepResult`,
 made with the parameters *before* its update) and those parameters ``W``,
 and lays out ``dW[l][i, j]`` as the sum over the minibatch of
-``delta[l][s, i] * a[l-1][s, j]`` (plus ``l2 * W[l][i, j]``), and each of
+``delta[l][s, i] * a[l-1][s, j]`` (plus ``l2 * W[l][i, j]`` and
+``l1 * sign(W[l][i, j])``, the penalties' terms), and each of
 those ``delta[l][s, i]`` as ``(sum_k delta[l+1][s, k] * W[l+1][k, i]) *
 act'(z[l][s, i])``, or, for the output layer, the loss's own output delta.
 :func:`sample_graph` is one sample's computational graph: a node per ``x``,
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import MLP
+from .model import MLP, l1_gradient
 from .records import StepResult
 
 Array = np.ndarray
@@ -29,9 +30,10 @@ MAX_GRAPH_NEURONS = 40
 
 
 def _check(model: MLP, l: int, i: int, j: int) -> None:
-    # The layout below is the plain chain rule; batch norm, skips, dropout and L1 add terms it does not show.
+    # The layout below is the plain chain rule with the penalties' terms; batch norm, skips and
+    # dropout add stages to the deltas it does not show.
     extras = [name for name, on in (("model.batch_norm", model.batch_norm), ("model.residual", model.residual),
-                                    ("model.dropout", model.dropout), ("optimizer.l1", model.l1)) if on]
+                                    ("model.dropout", model.dropout)) if on]
     if extras:
         raise ValueError(f"{extras[0]}: the chain-rule view shows the plain network's terms only; "
                          f"turn off {', '.join(extras)} to see them")
@@ -54,8 +56,9 @@ def explain_weight(model: MLP, result: StepResult, W: list[Array], l: int, i: in
     ``W[l]`` ``(out, in)`` are the parameters the step's pass used. Answers
     ``dW``, the ``terms`` (per sample ``s``: ``delta``, ``a``, ``product``; at
     most :data:`MAX_TERMS`, then ``folded`` ``{count, sum}``), their ``sum``,
-    ``l2_term`` (``None`` without L2) and ``deltas``: per listed sample how
-    ``delta[l][s, i]`` was made (``kind`` ``"hidden"`` with ``terms`` ``k``,
+    ``l2_term`` (``None`` without L2), ``l1``, ``sign`` (``sign(W[l][i, j])``, 0 at 0),
+    ``l1_term`` (``l1 * sign``, the engine's L1 gradient; ``None`` without L1) and
+    ``deltas``: per listed sample how ``delta[l][s, i]`` was made (``kind`` ``"hidden"`` with ``terms`` ``k``,
     ``delta``, ``W``, ``product``, their ``sum`` and ``act_prime``; or
     ``"output"`` with ``yhat``, ``y``, ``m`` and the loss's ``formula``)."""
     _check(model, l, i, j)
@@ -73,6 +76,8 @@ def explain_weight(model: MLP, result: StepResult, W: list[Array], l: int, i: in
         "sum": float(products.sum()),
         "l2": model.l2, "W": float(W[l][i, j]),
         "l2_term": float(model.l2 * W[l][i, j]) if model.l2 else None,
+        "l1": model.l1, "sign": float(np.sign(W[l][i, j])),
+        "l1_term": float(l1_gradient(model.l1, W[l][i, j])) if model.l1 else None,
     }
     deltas: list[dict[str, Any]] = []
     if l == L - 1:

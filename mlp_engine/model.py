@@ -239,6 +239,12 @@ class Workspace:
         return f"Workspace(m={self.m}, layers={[a.shape[1] for a in self.a]})"
 
 
+def l1_gradient(l1: float, w: Array) -> Array:
+    """The L1 penalty's gradient ``l1 sign(w)``, elementwise, any shape; ``sign(0) = 0``
+    (the subgradient that leaves a weight at exactly 0 where the data does not move it)."""
+    return l1 * np.sign(w)
+
+
 class MLP:
     """A fully connected network trained by backpropagation.
 
@@ -682,7 +688,7 @@ class MLP:
             grads.weights_flat[...] += np.multiply(self.params.weights_flat, self.l2,
                                                    out=None if ws is None else ws.sq)
         if self.l1:
-            grads.weights_flat[...] += self.l1 * np.sign(self.params.weights_flat)
+            grads.weights_flat[...] += l1_gradient(self.l1, self.params.weights_flat)
 
     def config(self) -> dict:
         """The constructor arguments (without parameters), JSON-safe."""

@@ -524,7 +524,7 @@ class Distributions(BaseModel):
 
 
 class ChainRule(BaseModel):
-    """``dW[layer][out][in] = sum_s delta[layer][s][out] * a[layer-1][s][in] (+ l2 * W)`` with the
+    """``dW[layer][out][in] = sum_s delta[layer][s][out] * a[layer-1][s][in] (+ l2 * W + l1 * sign(W))`` with the
     last Step's numbers, and how each ``delta`` was made (see ``mlp_engine.chain``)."""
 
     model_config = ConfigDict(extra="allow")
@@ -537,6 +537,9 @@ class ChainRule(BaseModel):
     sum: float | None
     l2: float
     l2_term: float | None
+    l1: float
+    sign: float = Field(description="sign(W[layer][out][in]): -1, 0 or 1")
+    l1_term: float | None = Field(description="l1 * sign(W), the L1 penalty's part of dW; null without L1")
     deltas: list[dict[str, Any]] = Field(description="per listed sample, how delta[layer][s][out] was made")
     graph: dict[str, Any] | None = Field(description="one sample's computational graph (networks of <= 40 neurons)")
     step: int

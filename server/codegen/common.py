@@ -34,10 +34,13 @@ MAX_STEPS = 1000
 KNOWN_FIELDS = {
     "dataset": {"name", "n_samples", "noise", "test_fraction", "seed", "X", "y", "task", "standardize",
                 "features"},
-    "model": {"layers", "activation", "output_activation", "loss", "init", "dtype", "weights", "biases"},
-    "optimizer": {"name", "learning_rate", "batch_size", "momentum", "nesterov", "l2", "shuffle",
+    "model": {"layers", "activation", "output_activation", "loss", "init", "dtype", "weights", "biases",
+              "residual", "dropout"},
+    "optimizer": {"name", "learning_rate", "batch_size", "momentum", "nesterov", "l2", "l1", "shuffle",
                   "clip_norm", "schedule", "early_stopping"},
 }
+# Options reproduced only when off (their default): the scripts do not write batch norm yet.
+OFF_ONLY = {"model": {"batch_norm"}}
 KNOWN_TOP = {"dataset", "model", "optimizer", "seed"}
 
 
@@ -45,6 +48,10 @@ KNOWN_TOP = {"dataset", "model", "optimizer", "seed"}
 class Snapshot:
     """A session's state at the moment of export, as plain Python values and arrays.
 
+    ``activation`` is the config's (one name, or one per hidden layer), ``activations`` one
+    name per hidden layer; ``skip[l]`` says hidden layer ``l`` adds ``a[l-1]`` (the model's
+    residual rule: ``l >= 1`` and as wide as the layer below); ``dropout`` is ``p`` (0: none)
+    and ``dropout_rng`` the mask generator's PCG64 state;
     ``W[l]`` ``(out, in)`` and ``b[l]`` ``(out,)`` in the model's dtype; ``opt`` is the
     optimizer's ``state_dict()`` with its flat vectors split per layer (``velocity``, ``m``,
     ``v`` as ``{"W": [...], "b": [...]}``); ``order`` the current epoch's order (``None``
@@ -56,10 +63,15 @@ class Snapshot:
     features: list[str] | None
     raw_width: int
     layers: list[int]
-    activation: str
+    activation: str | list[str]
+    activations: list[str]
+    skip: list[bool]
     output_activation: str
     loss: str
     l2: float
+    l1: float
+    dropout: float
+    dropout_rng: dict[str, Any] | None
     dtype: str
     W: list[Array]
     b: list[Array]
@@ -104,12 +116,12 @@ def check_config(config: dict[str, Any]) -> None:
         if key not in KNOWN_TOP:
             raise ValueError(f"{key}: the code export does not reproduce this option yet")
     for part, known in KNOWN_FIELDS.items():
-        for key in config.get(part) or {}:
+        off = OFF_ONLY.get(part, set())
+        for key, value in (config.get(part) or {}).items():
+            if key in off and not value:
+                continue
             if key not in known:
                 raise ValueError(f"{part}.{key}: the code export does not reproduce this option yet")
-    act = config["model"].get("activation")
-    if not isinstance(act, str):
-        raise ValueError("model.activation: the code export reproduces one hidden activation for all layers")
 
 
 def _split(flat: Array | None, layers: list[int]) -> dict[str, list[Array]] | None:
@@ -118,6 +130,17 @@ def _split(flat: Array | None, layers: list[int]) -> dict[str, list[Array]] | No
         return None
     p = Params(layers, flat)
     return {"W": p.W, "b": p.b}
+
+
+def _dropout_state(trainer: Trainer) -> dict[str, Any] | None:
+    """The dropout generator's PCG64 state (``None`` without dropout): the script draws the
+    same masks from a copy of it."""
+    rng = trainer.dropout_rng
+    if rng is None:
+        return None
+    if type(rng.bit_generator).__name__ != "PCG64":
+        raise ValueError("model.dropout: the code export copies a PCG64 dropout generator only")
+    return rng.bit_generator.state
 
 
 def snapshot(trainer: Trainer, config: dict[str, Any], steps: int, data_dir: str | Path | None = None) -> Snapshot:
@@ -132,8 +155,10 @@ def snapshot(trainer: Trainer, config: dict[str, Any], steps: int, data_dir: str
     data = trainer.data
     return Snapshot(
         config=config, spec=dict(data.spec), features=None if data.features is None else list(data.features),
-        raw_width=int(data.raw_train.shape[1]), layers=list(model.layers), activation=model.activation.name,
-        output_activation=model.output_activation.name, loss=model.loss_fn.name, l2=model.l2,
+        raw_width=int(data.raw_train.shape[1]), layers=list(model.layers), activation=model.activation_spec,
+        activations=[act.name for act in model.activations], skip=[bool(k) for k in model.skip],
+        output_activation=model.output_activation.name, loss=model.loss_fn.name, l2=model.l2, l1=model.l1,
+        dropout=model.dropout, dropout_rng=_dropout_state(trainer),
         dtype=model.dtype, W=[np.array(w) for w in state["params"]["W"]],
         b=[np.array(v) for v in state["params"]["b"]], opt=opt,
         learning_rate=float(trainer.optimizer.learning_rate), base_learning_rate=trainer.base_learning_rate,
@@ -301,6 +326,14 @@ def header(s: Snapshot, framework: str, needs: str) -> str:
             if key in c.get(part, {}):
                 c[part][key] = "..."
         cfg = json.dumps(c, sort_keys=True)
+    l1_note = ("\nL1: the objective adds l1 sum_l sum |W[l]|, dW[l] adds l1 sign(W[l]) (sign(0) = 0)."
+               if s.l1 else "")
+    drop_note = (f"\nDropout: p = {_num(s.dropout)} on every hidden output in training, each step's masks drawn\n"
+                 "from a copy of the session's dropout generator.") if s.dropout else ""
+    skip_note = ""
+    if any(s.skip):
+        skip_note = ("\nResidual: hidden layer l adds a[l-1] to its output where the widths agree\n"
+                     f"(hidden layers {[l for l, k in enumerate(s.skip) if k]}), a[l] = f(z[l]) + a[l-1].")
     return f'''\
 """An MLP Playground session as a standalone {framework} script.
 
@@ -313,7 +346,7 @@ step(s) exactly as the session would and prints one JSON line:
 Conventions (the playground's): samples are rows, X is (m, d_in); W[l] is (out, in) and
 b[l] is (out,); z[l] = a[l-1] @ W[l].T + b[l]; the objective is the batch MEAN of the
 per-sample loss plus (l2/2) sum_l ||W[l]||^2. Equations are the seeds' (000: one hidden
-layer, Delta = (1/m)(Yhat - Y), dW = Delta^T H, delta_1 = (W_2^T delta_2) * sigma'(z_1)).
+layer, Delta = (1/m)(Yhat - Y), dW = Delta^T H, delta_1 = (W_2^T delta_2) * sigma'(z_1)).{l1_note}{skip_note}{drop_note}
 
 Session config:
 {textwrap.fill(cfg, WIDTH - 10, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False)}

@@ -4,7 +4,9 @@
 """
 from __future__ import annotations
 
-from .common import (Snapshot, _num, early_stopping_note, header,
+import pprint
+
+from .common import (WIDTH, Snapshot, _num, early_stopping_note, header,
                      order_section, output_section, per_layer, schedule_section)
 from .data import data_imports, data_section
 
@@ -122,10 +124,150 @@ def _optimizer(s: Snapshot) -> str:
     return "\n".join(lines)
 
 
+def _hidden(s: Snapshot) -> str:
+    """``hidden_<name>(z)`` and ``hidden_<name>_prime(z, a)`` for every hidden activation used,
+    and ``HIDDEN[l]`` / ``HIDDEN_PRIME[l]``, hidden layer ``l``'s pair."""
+    parts = []
+    for name in dict.fromkeys(s.activations):
+        formula, f, df = _HIDDEN[name]
+        parts.append(f'''def hidden_{name}(z):
+    """The hidden activation {name}: {formula}."""
+    return {f}
+
+
+def hidden_{name}_prime(z, a):
+    """sigma'(z) of {name}, from the cached z and a = {name}(z) (before any skip is added)."""
+    return {df}
+''')
+    names = ", ".join(f"hidden_{n}" for n in s.activations)
+    primes = ", ".join(f"hidden_{n}_prime" for n in s.activations)
+    parts.append(f"HIDDEN = [{names}]  # hidden layer l's activation\nHIDDEN_PRIME = [{primes}]")
+    return "\n\n".join(parts)
+
+
+def _passes(s: Snapshot, loss: str, softmax: str) -> str:
+    """The activations, the forward pass and the backward pass (with the skips when residual)."""
+    out_f = _OUTPUT[s.output_activation]
+    head = f'''# ---- The forward pass: z[l] = a[l-1] @ W[l].T + b[l], a[l] = f(z[l]) ----
+{_hidden(s)}
+{softmax}
+
+def output(z):
+    """The output activation {s.output_activation}."""
+    return {out_f}
+
+'''
+    penalty = '''    if L2:
+        value += 0.5 * L2 * sum(float(np.vdot(w, w)) for w in W)
+        gW = [g + L2 * w for g, w in zip(gW, W)]  # d/dW of (l2/2)||W||^2 is l2 W
+    if L1:
+        value += L1 * sum(float(np.abs(w).sum()) for w in W)
+        gW = [g + L1 * np.sign(w) for g, w in zip(gW, W)]  # d/dW of l1 |W| is l1 sign(W), sign(0) = 0
+    return value, gW, gb'''
+    if not (any(s.skip) or s.dropout):
+        return head + f'''
+def forward(X):
+    """Cache every z[l] and a[l], (m, layers[l+1]); a[-1] is the input X (m, d_in)."""
+    zs, acts = [], []
+    a = X
+    for l in range(len(W)):
+        z = a @ W[l].T + b[l]  # seed 000: z_1 = W_1 x + b_1, with samples as rows
+        a = output(z) if l == len(W) - 1 else HIDDEN[l](z)
+        zs.append(z)
+        acts.append(a)
+    return zs, acts, acts
+
+
+{loss}
+
+def backward(X, y, zs, fs, acts):
+    """The objective and dW[l], db[l] (shaped like W[l], b[l]) of the batch X (m, d_in), y (m, d_out)."""
+    value, delta = loss_and_delta(zs[-1], acts[-1], y)
+    gW, gb = [None] * len(W), [None] * len(W)
+    for l in range(len(W) - 1, -1, -1):
+        a_prev = X if l == 0 else acts[l - 1]
+        gW[l] = delta.T @ a_prev  # seed 000: dL/dW = Delta H^T (outer products summed over the batch)
+        gb[l] = delta.sum(axis=0)  # dL/db = the sum of Delta's rows
+        if l:
+            # The hidden error: delta_1 = (W_2^T delta_2) * sigma'(z_1); as rows, delta @ W.
+            delta = (delta @ W[l]) * HIDDEN_PRIME[l - 1](zs[l - 1], acts[l - 1])
+{penalty}
+'''
+    drop = ""
+    if s.dropout:
+        rng_state = pprint.pformat(s.dropout_rng, width=WIDTH - 32).replace("\n", "\n" + " " * 32)
+        drop = f'''
+# model.dropout: inverted dropout, p = {_num(s.dropout)} on every hidden layer's output in training,
+# a[l] = f(z[l]) * mask / (1 - p), the masks drawn from the session's own dropout generator
+# (PCG64, its state copied here; apart from the batch order's), one step at a time.
+P_DROP = {_num(s.dropout)}
+HIDDEN_WIDTHS = {s.layers[1:-1]!r}
+drop_rng = np.random.Generator(np.random.PCG64())
+drop_rng.bit_generator.state = {rng_state}
+
+
+def draw_masks(m):
+    """Per hidden layer, (m, n) of 0 and 1: kept where rng.random((m, n)) < 1 - p, layer by layer."""
+    return [(drop_rng.random((m, n)) < 1.0 - P_DROP).astype(DTYPE) for n in HIDDEN_WIDTHS]
+
+'''
+    fwd_drop = ("\n            if masks is not None:  # dropout: keep, scaled by 1 / (1 - p)\n"
+                "                a = f * masks[l] / (1.0 - P_DROP)") if s.dropout else ""
+    bwd_drop = ("\n            if masks is not None:  # back through dropout: the same mask and scale\n"
+                "                g_in = g_in * masks[l - 1] / (1.0 - P_DROP)") if s.dropout else ""
+    return head + f'''{drop}
+# model.residual: hidden layer l adds a[l-1] to its output where l >= 1 and it is as wide as
+# the layer below, a[l] = f(z[l]) + a[l-1] (after dropout).
+SKIP = {s.skip!r}
+
+
+def forward(X, masks=None):
+    """Cache every z[l], f(z[l]) and a[l], (m, layers[l+1]); a[-1] is the input X (m, d_in)."""
+    zs, fs, acts = [], [], []
+    a = X
+    for l in range(len(W)):
+        z = a @ W[l].T + b[l]  # seed 000: z_1 = W_1 x + b_1, with samples as rows
+        if l == len(W) - 1:
+            f = a_new = output(z)
+        else:
+            f = HIDDEN[l](z)
+            a_new = f{fwd_drop.replace("a = f *", "a_new = f *")}
+            if SKIP[l]:
+                a_new = a_new + a  # the skip: + a[l-1]
+        a = a_new
+        zs.append(z)
+        fs.append(f)
+        acts.append(a)
+    return zs, fs, acts
+
+
+{loss}
+
+def backward(X, y, zs, fs, acts, masks=None):
+    """The objective and dW[l], db[l] (shaped like W[l], b[l]) of the batch X (m, d_in), y (m, d_out)."""
+    value, delta = loss_and_delta(zs[-1], acts[-1], y)
+    gW, gb = [None] * len(W), [None] * len(W)
+    g = None  # dObjective/da[l] of the layer being passed
+    for l in range(len(W) - 1, -1, -1):
+        a_prev = X if l == 0 else acts[l - 1]
+        gW[l] = delta.T @ a_prev  # seed 000: dL/dW = Delta H^T (outer products summed over the batch)
+        gb[l] = delta.sum(axis=0)  # dL/db = the sum of Delta's rows
+        if l:
+            # dObjective/da[l-1]: back through W[l] (as rows, delta @ W), plus, where layer l
+            # added a[l-1], the gradient of a[l] itself, which the skip hands on unchanged.
+            g_below = delta @ W[l]
+            if l < len(W) - 1 and SKIP[l]:
+                g_below = g_below + g
+            g = g_below
+            g_in = g{bwd_drop}
+            # Through sigma' of the layer below, at its f(z) (a[l-1] may include a skip).
+            delta = g_in * HIDDEN_PRIME[l - 1](zs[l - 1], fs[l - 1])
+{penalty}
+'''
+
+
 def render(s: Snapshot) -> str:
     """The whole NumPy script for ``s``."""
-    act_formula, act_f, act_df = _HIDDEN[s.activation]
-    out_f = _OUTPUT[s.output_activation]
     if s.loss == "mse" and s.output_activation == "sigmoid":
         loss = _LOSS["mse"].format(f_prime_note=" = a (1 - a) for a sigmoid output",
                                    f_prime="    diff = diff * (yhat - yhat * yhat)\n")
@@ -142,6 +284,12 @@ def softmax(z):
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 ''' if s.output_activation == "softmax" else ""
+    passes = _passes(s, loss, softmax)
+    step_lines = ("    masks = draw_masks(Xb.shape[0])  # this step's dropout masks\n"
+                  "    zs, fs, acts = forward(Xb, masks)\n"
+                  "    value, last_dW, last_db = backward(Xb, yb, zs, fs, acts, masks)") if s.dropout else (
+                  "    zs, fs, acts = forward(Xb)\n"
+                  "    value, last_dW, last_db = backward(Xb, yb, zs, fs, acts)")
     return f'''{header(s, "NumPy", "numpy and scikit-learn")}
 {imports}
 
@@ -155,54 +303,10 @@ DTYPE = np.{s.dtype}
 W = [np.asarray(w, dtype=DTYPE) for w in W]
 b = [np.asarray(v, dtype=DTYPE) for v in b]
 L2 = {_num(s.l2)}  # the penalty (l2/2) sum_l ||W[l]||^2, on weights only
+L1 = {_num(s.l1)}  # the penalty l1 sum_l sum |W[l]|, on weights only
 
 
-# ---- The forward pass: z[l] = a[l-1] @ W[l].T + b[l], a[l] = f(z[l]) ----
-def hidden(z):
-    """The hidden activation {s.activation}: {act_formula}."""
-    return {act_f}
-
-
-def hidden_prime(z, a):
-    """sigma'(z) of the hidden activation, from the cached z and a = sigma(z)."""
-    return {act_df}
-{softmax}
-
-def output(z):
-    """The output activation {s.output_activation}."""
-    return {out_f}
-
-
-def forward(X):
-    """Cache every z[l] and a[l], (m, layers[l+1]); a[-1] is the input X (m, d_in)."""
-    zs, acts = [], []
-    a = X
-    for l in range(len(W)):
-        z = a @ W[l].T + b[l]  # seed 000: z_1 = W_1 x + b_1, with samples as rows
-        a = output(z) if l == len(W) - 1 else hidden(z)
-        zs.append(z)
-        acts.append(a)
-    return zs, acts
-
-
-{loss}
-
-def backward(X, y, zs, acts):
-    """The objective and dW[l], db[l] (shaped like W[l], b[l]) of the batch X (m, d_in), y (m, d_out)."""
-    value, delta = loss_and_delta(zs[-1], acts[-1], y)
-    gW, gb = [None] * len(W), [None] * len(W)
-    for l in range(len(W) - 1, -1, -1):
-        a_prev = X if l == 0 else acts[l - 1]
-        gW[l] = delta.T @ a_prev  # seed 000: dL/dW = Delta H^T (outer products summed over the batch)
-        gb[l] = delta.sum(axis=0)  # dL/db = the sum of Delta's rows
-        if l:
-            # The hidden error: delta_1 = (W_2^T delta_2) * sigma'(z_1); as rows, delta @ W.
-            delta = (delta @ W[l]) * hidden_prime(zs[l - 1], acts[l - 1])
-    if L2:
-        value += 0.5 * L2 * sum(float(np.vdot(w, w)) for w in W)
-        gW = [g + L2 * w for g, w in zip(gW, W)]  # d/dW of (l2/2)||W||^2 is l2 W
-    return value, gW, gb
-
+{passes}
 
 {_optimizer(s)}
 
@@ -223,8 +327,7 @@ losses = []
 for _ in range(STEPS):
     rows, ends_epoch = next_batch()
     Xb, yb = X_train[rows], y_train[rows]
-    zs, acts = forward(Xb)
-    value, last_dW, last_db = backward(Xb, yb, zs, acts)
+{step_lines}
     losses.append(value)
     update(last_dW, last_db, rate_for_update(t + 1))
     if ends_epoch:

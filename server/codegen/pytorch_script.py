@@ -121,8 +121,47 @@ def _optimizer(s: Snapshot) -> str:
     return "\n".join(lines)
 
 
+def _hidden(s: Snapshot) -> str:
+    """``hidden_<name>(z)`` for every hidden activation used, and ``HIDDEN[l]``, hidden layer ``l``'s."""
+    parts = [f'''def hidden_{name}(z):
+    """The hidden activation {name}."""
+    return {_HIDDEN[name]}
+''' for name in dict.fromkeys(s.activations)]
+    parts.append(f"HIDDEN = [{', '.join(f'hidden_{n}' for n in s.activations)}]  # hidden layer l's activation")
+    return "\n\n".join(parts)
+
+
+def _forward(s: Snapshot) -> str:
+    """``forward(X)``, with the skips when the session is residual."""
+    if not any(s.skip):
+        return '''def forward(X):
+    """a[l] = f(z[l]) through every layer; the last layer's z and a (m, d_out)."""
+    a = X
+    for l, layer in enumerate(layers):
+        z = layer(a)
+        a = output(z) if l == len(layers) - 1 else HIDDEN[l](z)
+    return z, a'''
+    return f'''# model.residual: hidden layer l adds a[l-1] to its output where l >= 1 and it is as wide as
+# the layer below, a[l] = f(z[l]) + a[l-1]; autograd carries the gradient back through both.
+SKIP = {s.skip!r}
+
+
+def forward(X):
+    """a[l] = f(z[l]) (+ a[l-1] where SKIP[l]) through every layer; the last layer's z and a (m, d_out)."""
+    a = X
+    for l, layer in enumerate(layers):
+        z = layer(a)
+        if l == len(layers) - 1:
+            a = output(z)
+        else:
+            a = HIDDEN[l](z) + a if SKIP[l] else HIDDEN[l](z)
+    return z, a'''
+
+
 def render(s: Snapshot) -> str:
-    """The whole PyTorch script for ``s``."""
+    """The whole PyTorch script for ``s`` (``ValueError`` naming ``model.dropout`` with dropout on)."""
+    if s.dropout:
+        raise ValueError("model.dropout: the PyTorch export does not reproduce dropout yet (the NumPy one does)")
     imports = "\n".join(["import hashlib", "import json", "import math", "import os", "import sys", "",
                          "import numpy as np", "import torch", *data_imports(s)])
     return f'''{header(s, "PyTorch", "torch, numpy and scikit-learn")}
@@ -146,11 +185,10 @@ with torch.no_grad():
         layer.weight.copy_(torch.tensor(w, dtype=TORCH_DTYPE))
         layer.bias.copy_(torch.tensor(v, dtype=TORCH_DTYPE))
 L2 = {_num(s.l2)}  # the penalty (l2/2) sum_l ||W[l]||^2, on weights only
+L1 = {_num(s.l1)}  # the penalty l1 sum_l sum |W[l]|, on weights only; autograd's d|w|/dw is sign(w), 0 at 0
 
 
-def hidden(z):
-    """The hidden activation {s.activation}."""
-    return {_HIDDEN[s.activation]}
+{_hidden(s)}
 
 
 def output(z):
@@ -158,24 +196,20 @@ def output(z):
     return {_OUTPUT[s.output_activation]}
 
 
-def forward(X):
-    """a[l] = f(z[l]) through every layer; the last layer's z and a (m, d_out)."""
-    a = X
-    for l, layer in enumerate(layers):
-        z = layer(a)
-        a = output(z) if l == len(layers) - 1 else hidden(z)
-    return z, a
+{_forward(s)}
 
 
 def objective(X, y):
-    """The batch objective: mean loss {s.loss} plus (l2/2) sum ||W||^2. Autograd's backward of it
+    """The batch objective: mean loss {s.loss} plus (l2/2) sum ||W||^2 (plus l1 sum |W|). Autograd's backward of it
     is the seeds' backward pass: delta[L-1] from the loss, delta[l-1] = (delta[l] @ W[l]) * sigma'(z[l-1]),
-    dW[l] = delta[l].T @ a[l-1] (+ l2 W[l]), db[l] = delta[l].sum(0)."""
+    dW[l] = delta[l].T @ a[l-1] (+ l2 W[l] + l1 sign(W[l])), db[l] = delta[l].sum(0)."""
     m = X.shape[0]
     z, yhat = forward(X)
     value = {_LOSS[s.loss]}
     if L2:
         value = value + 0.5 * L2 * sum((layer.weight ** 2).sum() for layer in layers)
+    if L1:
+        value = value + L1 * sum(layer.weight.abs().sum() for layer in layers)
     return value
 
 

@@ -101,10 +101,11 @@ async function showChain() {
     graph.innerHTML = '';
     return;
   }
-  // The server lays out the plain chain rule only (it answers 422 for these), so don't ask.
-  const { model: m, optimizer: o } = store.session.config;
+  // The server lays out the plain chain rule (with the penalties' terms) only; it answers 422
+  // for these, so don't ask.
+  const { model: m } = store.session.config;
   const extras = [m.batch_norm && 'batch norm', m.residual && 'residual connections',
-    m.dropout > 0 && 'dropout', o.l1 > 0 && 'L1'].filter(Boolean);
+    m.dropout > 0 && 'dropout'].filter(Boolean);
   if (extras.length) {
     body.innerHTML = `<p class="hint">This panel lays out the plain chain rule; this network also has ${
       extras.join(', ')}, whose terms it does not show. The step-through has their stages.</p>`;

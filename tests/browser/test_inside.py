@@ -113,3 +113,26 @@ def test_data_that_is_not_2d_shows_a_histogram_in_every_neuron(app):
     assert all(n > 0 for n in painted), painted  # every neuron has histogram bars
     pictures.first.focus()
     assert "over the minibatch" in app.page.locator(".neuron-big").inner_text()
+
+
+def test_the_chain_rule_panel_adds_the_l1_term_with_the_sign_the_server_gives(app):
+    import json
+    import urllib.request
+
+    app.open()
+    app.click("preset-worked-example")
+    app.enter("l1", "0.5")
+    app.click("step")
+    app.select("chain-layer", "0")
+    app.select("chain-out", "1")
+    app.select("chain-in", "0")
+    app.wait_for("() => document.querySelector('[data-testid=chain-dw]')?.textContent.includes(' + 0.5 * ')")
+    sid = app.page.evaluate("document.body.dataset.session")
+    with urllib.request.urlopen(f"{app.url.split('#')[0].rstrip('/')}/api/sessions/{sid}/chain?layer=0&out=1&in=0",
+                                timeout=60) as r:
+        c = json.load(r)
+    assert c["l1"] == 0.5 and c["l1_term"] == 0.5 * c["sign"]
+    sign = {1.0: "1", -1.0: "-1", 0.0: "0"}[c["sign"]]
+    text = app.text("chain-dw")
+    assert text.startswith("dW[0][1][0] = ") and text.endswith(f" + 0.5 * {sign}"), text
+    assert "+ l1 * sign(W[0][1][0])" in app.by("chain-rule").inner_text()

@@ -49,6 +49,48 @@ CASES: dict[str, dict[str, Any]] = {
         "model": {"layers": [3, 5, 3], "output_activation": "softmax"}, "optimizer": {"batch_size": 5}},
 }
 
+# The remedies the scripts reproduce: L1 alone and with L2 (and a weight at exactly 0, where
+# sign(0) = 0), a per-layer hidden activation list, residual connections.
+REMEDY_CASES: dict[str, dict[str, Any]] = {
+    "l1": {"dataset": {"name": "moons"}, "optimizer": {"l1": 0.01}},
+    "l1-l2-momentum": {"dataset": {"name": "circles"},
+                       "optimizer": {"name": "momentum", "l1": 0.003, "l2": 0.01, "clip_norm": 0.5}},
+    "l1-zero-weight": {"dataset": {"name": "xor"},
+                       "model": {"layers": [2, 3, 1], "weights": [[[0.5, 0.0], [-0.3, 0.8], [0.0, 0.0]],
+                                                                  [[0.7, -0.4, 0.0]]]},
+                       "optimizer": {"l1": 0.02}},
+    "activation-list": {"dataset": {"name": "spiral"},
+                        "model": {"layers": [2, 8, 6, 4, 1], "activation": ["tanh", "relu", "sigmoid"]},
+                        "optimizer": {"name": "adam"}},
+    "activation-list-linear-leaky": {"dataset": {"name": "sine"},
+                                     "model": {"layers": [1, 6, 6, 1], "activation": ["linear", "leaky_relu"]}},
+    "residual": {"dataset": {"name": "moons"}, "model": {"layers": [2, 8, 8, 8, 1], "residual": True}},
+    "residual-mixed-widths-l1-l2": {
+        "dataset": {"name": "spiral"},
+        "model": {"layers": [2, 6, 6, 4, 4, 1], "residual": True, "activation": ["relu", "tanh", "sigmoid", "tanh"]},
+        "optimizer": {"name": "adam", "l1": 0.001, "l2": 0.001}},
+    "residual-sigmoid-mse": {"dataset": {"name": "xor"},
+                             "model": {"layers": [2, 5, 5, 1], "residual": True, "activation": "sigmoid",
+                                       "output_activation": "sigmoid", "loss": "mse"},
+                             "optimizer": {"name": "momentum", "nesterov": True}},
+    "residual-softmax-inline": {
+        "dataset": {"name": "inline", "X": INLINE_X, "y": INLINE_CLASSES, "task": "classification"},
+        "model": {"layers": [3, 5, 5, 3], "residual": True, "output_activation": "softmax",
+                  "activation": ["tanh", "leaky_relu"]},
+        "optimizer": {"batch_size": 5, "l1": 0.005}},
+}
+
+# Dropout, NumPy script only: the masks drawn from a copy of the session's dropout generator.
+DROPOUT_CASES: dict[str, dict[str, Any]] = {
+    "dropout": {"dataset": {"name": "moons"}, "model": {"dropout": 0.3}},
+    "dropout-residual-l1-adam": {"dataset": {"name": "spiral"},
+                                 "model": {"layers": [2, 6, 6, 1], "residual": True, "dropout": 0.5,
+                                           "activation": ["tanh", "sigmoid"]},
+                                 "optimizer": {"name": "adam", "l1": 0.001, "l2": 0.01}},
+    "dropout-softmax-step": {"dataset": {"name": "digits"}, "model": {"layers": [64, 12, 10], "dropout": 0.2},
+                             "optimizer": {"batch_size": 50, "schedule": {"name": "step", "step_size": 1}}},
+}
+
 FLOAT32 = {"dataset": {"name": "xor"}, "model": {"dtype": "float32"}, "optimizer": {"name": "adam"}}
 
 

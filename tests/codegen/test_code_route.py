@@ -90,6 +90,29 @@ def test_an_option_the_export_does_not_know_is_refused_by_name():
 
     trainer = make_trainer({"dataset": {"name": "xor"}})
     config = complete_config(trainer)
-    config["model"]["dropout"] = 0.5
-    with pytest.raises(ValueError, match=r"^model\.dropout: the code export does not reproduce"):
+    config["model"]["batch_norm"] = True
+    with pytest.raises(ValueError, match=r"^model\.batch_norm: the code export does not reproduce"):
         generate(trainer, config, "numpy")
+
+
+@pytest.mark.parametrize("key, value, framework, says", [
+    ("batch_norm", True, "numpy", "the code export does not reproduce"),
+    ("batch_norm", True, "pytorch", "the code export does not reproduce"),
+    ("dropout", 0.2, "pytorch", "the PyTorch export does not reproduce dropout"),
+])
+def test_batch_norm_and_pytorch_dropout_are_a_422_naming_the_option(client, key, value, framework, says):
+    r = client.post("/api/sessions", json={"dataset": {"name": "xor"}, "model": {key: value}})
+    assert r.status_code == 201, r.text
+    r = client.get(f"/api/sessions/{r.json()['id']}/code", params={"framework": framework})
+    assert r.status_code == 422
+    assert f"model.{key}: {says}" in r.text
+
+
+def test_batch_norm_off_and_dropout_0_are_exported_as_the_plain_network():
+    from mlp_engine import make_trainer
+    from server.codegen import generate
+    from server.sessions import complete_config
+
+    trainer = make_trainer({"dataset": {"name": "xor"}, "model": {"batch_norm": False, "dropout": 0.0}})
+    _, source = generate(trainer, complete_config(trainer), "numpy")
+    assert "def backward(X, y, zs, fs, acts):" in source

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegen_testkit import CASES, FLOAT32, assert_same
+from codegen_testkit import CASES, FLOAT32, REMEDY_CASES, assert_same
 
 pytest.importorskip("torch", reason="torch is not installed (optional extra: pip install -e '.[torch]')")
 
@@ -19,6 +19,13 @@ TORCH_CASES = ["sgd", "momentum-l2-clip", "nesterov", "adam-l2-clip", "step-sche
 @pytest.mark.parametrize("name", TORCH_CASES)
 def test_pytorch_script_takes_the_sessions_next_steps(export_and_run, name, steps):
     run = export_and_run(CASES[name], steps, "pytorch", before=7)
+    assert_same(run.got, run.want)
+
+
+@pytest.mark.parametrize("steps", [1, 20])
+@pytest.mark.parametrize("name", list(REMEDY_CASES))
+def test_pytorch_script_with_the_remedies_it_reproduces(export_and_run, name, steps):
+    run = export_and_run(REMEDY_CASES[name], steps, "pytorch", before=7)
     assert_same(run.got, run.want)
 
 

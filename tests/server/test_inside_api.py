@@ -180,3 +180,33 @@ def test_a_step_too_large_to_keep_is_refused_by_the_chain_rule_with_the_reason(c
     client.post(f"/api/sessions/{sid}/backward", json={})
     r = client.get(f"/api/sessions/{sid}/chain", params={"layer": 0, "out": 0, "in": 0})
     assert r.status_code == 409 and "batch_size" in r.json()["detail"]
+
+
+def test_the_chain_rule_with_l1_and_l2_adds_both_penalty_terms(client, new_session):
+    sid = new_session({"dataset": {"name": "xor", "n_samples": 40},
+                       "model": {"layers": [2, 3, 1], "weights": [[[0.5, -0.2], [-0.3, 0.8], [0.0, 0.4]],
+                                                                  [[0.7, -0.4, 0.6]]]},
+                       "optimizer": {"batch_size": 8, "l1": 0.05, "l2": 0.1}, "seed": 4})["id"]
+    trace = client.post(f"/api/sessions/{sid}/backward", json={"apply": False}).json()
+    X, delta = np.asarray(trace["X"]), np.asarray(trace["backward"][0]["delta"])
+    W = np.asarray(trace["params"][0]["W"])
+    for i, j in ((2, 1), (2, 0), (1, 0)):
+        c = client.get(f"/api/sessions/{sid}/chain", params={"layer": 0, "out": i, "in": j}).json()
+        assert np.allclose([t["product"] for t in c["terms"]], delta[:, i] * X[:, j])
+        sign = 1.0 if W[i, j] > 0 else (-1.0 if W[i, j] < 0 else 0.0)  # sign(0) = 0
+        assert c["l1"] == 0.05 and c["sign"] == sign and np.isclose(c["l1_term"], 0.05 * sign)
+        assert np.isclose(c["l2_term"], 0.1 * W[i, j])
+        assert np.isclose((delta[:, i] * X[:, j]).sum() + 0.1 * W[i, j] + 0.05 * sign, c["dW"])
+        assert np.isclose(c["dW"], trace["backward"][0]["dW"][i][j])
+    assert c["l1_term"] is not None
+    plain = new_session({"dataset": {"name": "xor"}})["id"]
+    client.post(f"/api/sessions/{plain}/backward", json={})
+    c = client.get(f"/api/sessions/{plain}/chain", params={"layer": 0, "out": 0, "in": 0}).json()
+    assert c["l1"] == 0.0 and c["l1_term"] is None
+
+
+def test_the_chain_rule_still_refuses_residual_by_name(client, new_session):
+    sid = new_session({"dataset": {"name": "xor"}, "model": {"layers": [2, 4, 4, 1], "residual": True}})["id"]
+    client.post(f"/api/sessions/{sid}/backward", json={})
+    r = client.get(f"/api/sessions/{sid}/chain", params={"layer": 0, "out": 0, "in": 0})
+    assert r.status_code == 422 and "model.residual" in r.json()["detail"]

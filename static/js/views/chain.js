@@ -41,10 +41,13 @@ export function renderChain(el, c) {
   const { layer: l, out: i, in: j } = c;
   const prev = l === 0 ? 'X' : `a[${l - 1}]`;
   const products = c.terms.map((t) => `${n(t.delta)} * ${n(t.a)}`);
+  // The penalties' terms as the server gives them: l2 * W, and l1 * sign(W) with the sign it took.
   const l2 = c.l2_term === null ? '' : ` + ${n(c.l2)} * ${n(c.W)}`;
+  const l1 = c.l1_term === null ? '' : ` + ${n(c.l1)} * ${n(c.sign)}`;
   const dW = `<p class="hint">dW[${l}][${i}][${j}] = sum over the minibatch of delta[${l}][s][${i}] * ${prev}[s][${j}]`
-    + `${c.l2_term === null ? '' : ` + l2 * W[${l}][${i}][${j}]`}:</p>`
-    + `<p class="eq" data-testid="chain-dw">dW[${l}][${i}][${j}] = <b>${n(c.dW)}</b> = ${folded(products, c.folded)}${l2}</p>`;
+    + `${c.l2_term === null ? '' : ` + l2 * W[${l}][${i}][${j}]`}`
+    + `${l1 ? ` + l1 * sign(W[${l}][${i}][${j}])` : ''}:</p>`
+    + `<p class="eq" data-testid="chain-dw">dW[${l}][${i}][${j}] = <b>${n(c.dW)}</b> = ${folded(products, c.folded)}${l2}${l1}</p>`;
   const many = c.deltas.length > SHOWN;
   const deltas = c.deltas.map((d) => `<li class="eq">${d.kind === 'output' ? outputDelta(d, l, i) : hiddenDelta(d, l, i)}</li>`);
   const output = c.deltas[0]?.kind === 'output';
