@@ -19,7 +19,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _TEMP_STORES: dict[int, str] = {}  # pid -> the temporary folder start() made for its store
@@ -73,6 +73,15 @@ def running(env: dict[str, str] | None = None) -> Iterator[str]:
         yield url
     finally:
         stop(proc)
+
+
+def wait_until(predicate: Callable[[], object], what: str, limit: float = 120.0) -> None:
+    """Poll until ``predicate()`` holds; fail naming ``what`` if it never does within
+    ``limit`` seconds (a hang, not a speed: the verdict is the event, never the time)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.02)
 
 
 def open_gate(fifo: str | Path, limit: float = 120.0) -> int:

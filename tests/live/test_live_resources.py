@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+import launch
+
 pytestmark = pytest.mark.subprocess
 
 RSS_GROWTH_KIB = 30 * 1024
@@ -26,11 +28,7 @@ LIVE_SECONDS = 120.0
 
 def wait_for(predicate, what: str, limit: float = LIVE_SECONDS) -> None:
     """Poll until ``predicate()`` holds; fail naming ``what`` if it never does."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"never: {what}")
-        time.sleep(0.05)
+    launch.wait_until(predicate, what, limit)
 
 
 def epoch_of(server, sid: str) -> int:

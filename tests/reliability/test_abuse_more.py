@@ -4,7 +4,6 @@ and lessons, the CLI on a store that is not SQLite, and imports that pass a muta
 then keep working. Every verdict is an answer, a count or a state; none is a time."""
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import launch
+from mutate import field_paths, with_value
 from server.main import create_app
 from server.settings import Settings
 
@@ -26,13 +26,6 @@ from server.settings import Settings
 LONG = {"dataset": {"name": "moons", "n_samples": 2000}, "model": {"layers": [2, 4, 1]},
         "optimizer": {"batch_size": 1}}
 FRAME = 60
-
-
-def _wait(predicate, what: str, limit: float = 120.0) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.02)
 
 
 def test_a_pause_during_a_long_frame_is_answered_and_cuts_the_frame():
@@ -62,7 +55,7 @@ def test_leaving_during_a_long_frame_stops_it_and_live_says_so():
             ws.send_json({"action": "play", "epochs_per_frame": FRAME})
             assert ws.receive_json()["type"] == "playing"
             assert c.get("/api/live").json()["playing"] == 1
-        _wait(lambda: c.get("/api/live").json() == {**c.get("/api/live").json(), "connections": 0, "playing": 0},
+        launch.wait_until(lambda: c.get("/api/live").json() == {**c.get("/api/live").json(), "connections": 0, "playing": 0},
               "the server saw the client leave")
         state = c.get(f"/api/sessions/{sid}", params={"include": []}).json()  # waits for the lock
         assert state["step"] < FRAME * 1600  # the frame under way stopped at its next batch
@@ -129,17 +122,6 @@ def test_the_cli_on_a_store_that_is_not_sqlite_exits_with_one_clear_line(tmp_pat
 MUTATIONS = [None, 0, 1, 2, -1, 1.5, 1e308, True, "x", [], {}]
 
 
-def _paths(node: Any, path: list) -> list[list]:
-    out = [path]
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += _paths(v, path + [k])
-    elif isinstance(node, list):
-        for i, v in enumerate(node[:2]):
-            out += _paths(v, path + [i])
-    return out
-
-
 def test_an_import_that_passes_a_mutation_keeps_working_and_a_refused_move_changes_nothing():
     """Each field of an Adam export (with undo snapshots) set to hostile values: what the import
     accepts then steps, trains, undoes and exports again without a 5xx; a move it refuses
@@ -152,14 +134,9 @@ def test_an_import_that_passes_a_mutation_keeps_working_and_a_refused_move_chang
             c.post(f"/api/sessions/{sid}/backward", json={"include": []})
         doc = c.get(f"/api/sessions/{sid}/export").json()
         accepted = 0
-        for n, path in enumerate(_paths(doc["state"], ["state"])[1:]):
+        for n, path in enumerate(field_paths(doc["state"], ["state"], per_list=2)[1:]):
             value = MUTATIONS[n % len(MUTATIONS)]
-            mutated = json.loads(json.dumps(doc))
-            node = mutated
-            for key in path[:-1]:
-                node = node[key]
-            node[path[-1]] = value
-            r = c.post("/api/sessions/import", json=mutated)
+            r = c.post("/api/sessions/import", json=with_value(doc, path, value))
             assert r.status_code in (201, 422), (path, value, r.text[:300])
             if r.status_code != 201:
                 continue

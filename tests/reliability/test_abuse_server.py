@@ -24,13 +24,6 @@ TINY = {"dataset": {"name": "inline", "X": [[i / 98] for i in range(98)], "y": [
 
 
 
-def _wait(predicate, what: str, limit: float = 120.0) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.02)
-
-
 def _tiny_config(c: httpx.Client) -> dict:
     r = c.post("/api/sessions", json=TINY)
     assert r.status_code == 201, r.text
@@ -111,7 +104,7 @@ def test_a_client_that_leaves_stops_its_epochs(tmp_path):
         writer = launch.open_gate(gate)  # the request is in its engine thread, at the gate
         raw.close()  # the client leaves
         with httpx.Client(base_url=url, timeout=120) as c:
-            _wait(lambda: c.get("/api/health").json()["cancelled"] > cancelled, "the server saw the client leave")
+            launch.wait_until(lambda: c.get("/api/health").json()["cancelled"] > cancelled, "the server saw the client leave")
             os.close(writer)  # now let the work go on: it must stop at its first batch
             state = c.get(f"/api/sessions/{sid}", params={"include": []}).json()  # waits for the lock
             assert state["epoch"] == 0 and state["step"] == 0
@@ -134,10 +127,10 @@ def test_a_client_that_leaves_stops_its_gradient_check_and_the_session_is_unchan
         writer = launch.open_gate(gate)  # the check is in its engine thread, at the gate
         raw.close()  # the client leaves
         with httpx.Client(base_url=url, timeout=120) as c:
-            _wait(lambda: c.get("/api/health").json()["cancelled"] > health["cancelled"],
+            launch.wait_until(lambda: c.get("/api/health").json()["cancelled"] > health["cancelled"],
                   "the server saw the client leave")
             os.close(writer)  # let the check go on: it must stop before its first parameter
-            _wait(lambda: c.get("/api/health").json()["stopped"] > health["stopped"], "the check stopped")
+            launch.wait_until(lambda: c.get("/api/health").json()["stopped"] > health["stopped"], "the check stopped")
             assert c.get(f"/api/sessions/{sid}/export").json() == before  # parameters, RNG, position
             os.unlink(gate)
             gate.write_bytes(b"")  # the gate is open from now on: a check that stays runs whole

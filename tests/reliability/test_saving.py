@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import launch
 from server.sessions import Session
 from server.store import DurableStore, SessionStore
 from server.store import open_backend
@@ -17,10 +18,7 @@ def _store(path: str, interval: float) -> SessionStore:
 
 
 def _wait_for(condition, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "not within the wait"
-        time.sleep(0.01)
+    launch.wait_until(condition, "the change was saved", seconds)
 
 
 def test_isolated_changes_are_saved_before_the_answer(store_url):
