@@ -45,7 +45,7 @@ from mlp_engine import Dataset, StepResult, Trainer, make_trainer
 from mlp_engine.fork import fork_trainer
 
 from . import state_blob
-from .limits import current_limits
+from .bounds.fields import current_limits
 from .settings import Settings
 from .state_blob import HistoryJSON
 
@@ -289,7 +289,7 @@ def check_size(trainer: Trainer) -> None:
     if n > limit:
         raise ValueError(f"model.layers: {trainer.model.layers} has {n} parameters; "
                          f"the limit is {limit}")
-    from .budget import check_session  # (budget imports settings, as this module does)
+    from .bounds.budget import check_session  # (budget imports settings, as this module does)
 
     check_session(trainer)
 

@@ -35,11 +35,11 @@ from starlette.concurrency import run_in_threadpool
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
-from .guard import ASGIApp, Message, Receive, Scope, Send
-from .serialize import JSONBytes
-from .sessions import CLIENT, SessionBusy
-from .store import SessionStore
-from .settings import Settings
+from .body import ASGIApp, Message, Receive, Scope, Send
+from ..serialize import JSONBytes
+from ..sessions import CLIENT, SessionBusy
+from ..store import SessionStore
+from ..settings import Settings
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
