@@ -6,8 +6,6 @@ and whole epochs and a gradient check stop at their next slice (a batch, a
 parameter) when the client goes away."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from fastapi import APIRouter, Request
 
@@ -79,14 +77,11 @@ async def epochs(session: SessionDep, request: Request, body: EpochsRequest | No
     non-finite epoch. Refused up front when they would take more than the request budget."""
     body = body or EpochsRequest()
     include = ("params",) if body.include is None else body.include
-    gate = request.app.state.settings.test_epochs_gate
 
     async with watching(request) as stop:
         def work() -> JSONBytes:
             t = session.trainer
             budget.check_epochs(t, body.count)
-            if gate:  # test-only: wait, like long training, until the test closes its end of the FIFO
-                Path(gate).read_bytes()
             records = t.run_epochs(body.count, keep_going=lambda: not stop.is_set())
             return respond(payloads.epochs(t, records, include), max_elements=body.max_elements,
                            finite=all(r.finite for r in records) and t.finite)
@@ -139,7 +134,6 @@ async def gradcheck(session: SessionDep, request: Request, body: GradcheckReques
     parameters and rows (``sampled`` says which) when checking all would be over the budget.
     Stops at the next parameter when the client goes away (the session is never changed)."""
     body = body or GradcheckRequest()
-    gate = request.app.state.settings.test_epochs_gate
 
     async with watching(request) as stop:
         def work() -> JSONBytes:
@@ -147,8 +141,6 @@ async def gradcheck(session: SessionDep, request: Request, body: GradcheckReques
             idx = payloads.training_rows(t, body.indices)
             checked, pos, sampled = gradcheck_plan(t, idx)
             masks = None if body.masks is None else [np.asarray(m)[pos] for m in body.masks]
-            if gate:  # test-only: wait, like a long check, until the test closes its end of the FIFO
-                Path(gate).read_bytes()
             try:
                 result = gradient_check(t.model, t.X[idx[pos]], t.y[idx[pos]], body.eps, checked=checked,
                                         masks=masks, keep_going=lambda: not stop.is_set())
