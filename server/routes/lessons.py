@@ -24,7 +24,7 @@ from fastapi import APIRouter, HTTPException, Request
 from mlp_lessons import LESSONS, LessonRun, run_lesson
 
 from ..deps import StoreDep
-from ..lesson_schemas import LessonItem, LessonRequest, LessonStarted
+from ..schemas.lessons import LessonItem, LessonRequest, LessonStarted
 from ..serialize import JSONBytes, respond
 from ..sessions import Session, SessionNotFound
 from ..store import SessionStore

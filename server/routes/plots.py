@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from .. import payloads
 from ..deps import SessionDep
-from ..schemas import Boundary, ChainRule, DataPoints, Distributions, Neurons, Outputs
+from ..schemas.answers import Boundary, ChainRule, DataPoints, Distributions, Neurons, Outputs
 from ..serialize import JSONBytes, respond
 from ..bounds.fields import AtMost
 

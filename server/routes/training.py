@@ -15,16 +15,8 @@ from .. import payloads
 from ..bounds import budget
 from ..cancel import stopped, watching
 from ..deps import SessionDep
-from ..schemas import (
-    BackwardRequest,
-    BackwardTrace,
-    EpochsRequest,
-    EpochsResult,
-    GradcheckRequest,
-    GradcheckResult,
-    PredictRequest,
-    PredictResult,
-)
+from ..schemas.answers import BackwardTrace, EpochsResult, GradcheckResult, PredictResult
+from ..schemas.requests import BackwardRequest, EpochsRequest, GradcheckRequest, PredictRequest
 from ..serialize import JSONBytes, respond
 from ..sessions import LastStep
 from ..bounds.fields import current_limits
