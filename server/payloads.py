@@ -5,7 +5,7 @@ Each function reads a trainer and returns the dict a route sends through
 passed as they are (no copies); callers hold the session lock until the
 payload is encoded.
 
-Shapes follow ``CONTRACT.md``: samples are rows, ``W[l]`` is ``(out, in)``,
+Shapes follow ``docs/math.md``: samples are rows, ``W[l]`` is ``(out, in)``,
 ``z[l]``, ``a[l]`` and ``delta[l]`` are ``(m, layers[l+1])``.
 """
 from __future__ import annotations

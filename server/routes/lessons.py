@@ -1,4 +1,4 @@
-"""The seeds' experiments as one-click lessons.
+"""The lessons (:mod:`mlp_lessons`: the worked example and the reference write-up's experiments), one click each.
 
 ``POST /api/lessons/{name}`` runs :func:`mlp_lessons.run_lesson` off
 the event loop and registers every trainer the lesson made as a session in
