@@ -28,7 +28,7 @@ GET      /api/sessions/{id}/code                     ``?framework=numpy|pytorch&
 POST     /api/datasets/csv                           ``{csv, target?, task?, has_header?}`` -> inline ``X``, ``y``
 WS       /api/sessions/{id}/live                     live training frames (:mod:`server.live`)
 GET      /api/live                                   live connections open and playing
-GET      /api/lessons                                the seeds' experiments: ``[{name, title, summary}]``
+GET      /api/lessons                                the lessons: ``[{name, title, summary}]``
 POST     /api/lessons/{name}                         ``{quick?}`` -> 201 ``{sessions: [{id, label}], measured}``
 GET      /                                           the page (``index.html`` of the package ``server.static``)
 GET      /static/...                                 the page's other files (gzip, ETag: :mod:`server.assets`)
@@ -62,7 +62,8 @@ from .store import open_store
 
 DESCRIPTION = """Step a NumPy multi-layer perceptron one backward pass or one epoch at a time
 and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `W[l]` is
-`(out, in)`, the objective is the batch mean) are those of the project's CONTRACT.md."""
+`(out, in)`, the objective is the batch mean) are those of the repository's `docs/math.md`;
+`docs/api.md` describes every endpoint."""
 
 
 class ApiGZip:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from mlp_engine.csv_data import parse_csv
 
 from ..bounds.fields import current_limits
-from ..schemas import CsvRequest, CsvResult
+from ..schemas.answers import CsvResult
+from ..schemas.requests import CsvRequest
 from ..serialize import JSONBytes, respond
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])

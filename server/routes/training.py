@@ -6,27 +6,17 @@ and whole epochs and a gradient check stop at their next slice (a batch, a
 parameter) when the client goes away."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from fastapi import APIRouter, Request
 
 from mlp_engine import GradCheckStopped, cost, gradient_check
 
-from .. import views
+from .. import payloads
 from ..bounds import budget
 from ..cancel import stopped, watching
 from ..deps import SessionDep
-from ..schemas import (
-    BackwardRequest,
-    BackwardTrace,
-    EpochsRequest,
-    EpochsResult,
-    GradcheckRequest,
-    GradcheckResult,
-    PredictRequest,
-    PredictResult,
-)
+from ..schemas.answers import BackwardTrace, EpochsResult, GradcheckResult, PredictResult
+from ..schemas.requests import BackwardRequest, EpochsRequest, GradcheckRequest, PredictRequest
 from ..serialize import JSONBytes, respond
 from ..sessions import LastStep
 from ..bounds.fields import current_limits
@@ -67,7 +57,7 @@ async def backward(session: SessionDep, body: BackwardRequest | None = None) -> 
         W = [w.copy() for w in t.model.W]  # the chain-rule view needs the weights this pass used
         result = t.step(body.indices, body.apply)
         session.last_step = LastStep.keep(t, result, W)
-        return respond(views.trace(t, result, include), max_elements=body.max_elements,
+        return respond(payloads.trace(t, result, include), max_elements=body.max_elements,
                        finite=result.finite and t.finite)
 
     return await session.run(work)
@@ -79,16 +69,13 @@ async def epochs(session: SessionDep, request: Request, body: EpochsRequest | No
     non-finite epoch. Refused up front when they would take more than the request budget."""
     body = body or EpochsRequest()
     include = ("params",) if body.include is None else body.include
-    gate = request.app.state.settings.test_epochs_gate
 
     async with watching(request) as stop:
         def work() -> JSONBytes:
             t = session.trainer
             budget.check_epochs(t, body.count)
-            if gate:  # test-only: wait, like long training, until the test closes its end of the FIFO
-                Path(gate).read_bytes()
             records = t.run_epochs(body.count, keep_going=lambda: not stop.is_set())
-            return respond(views.epochs(t, records, include), max_elements=body.max_elements,
+            return respond(payloads.epochs(t, records, include), max_elements=body.max_elements,
                            finite=all(r.finite for r in records) and t.finite)
 
         return await session.run(work)
@@ -139,7 +126,7 @@ def batch_masks(masks: list[list[list[float]]], rows: int) -> list[np.ndarray]:
     sample of rows is taken from them."""
     out = []
     for l, mask in enumerate(masks):
-        arr = views.matrix(mask, f"masks[{l}]")
+        arr = payloads.matrix(mask, f"masks[{l}]")
         if arr.shape[0] != rows:
             n = arr.shape[0]
             raise ValueError(f"masks[{l}]: {n} row{'' if n == 1 else 's'}; it needs one per checked row ({rows})")
@@ -153,22 +140,19 @@ async def gradcheck(session: SessionDep, request: Request, body: GradcheckReques
     parameters and rows (``sampled`` says which) when checking all would be over the budget.
     Stops at the next parameter when the client goes away (the session is never changed)."""
     body = body or GradcheckRequest()
-    gate = request.app.state.settings.test_epochs_gate
 
     async with watching(request) as stop:
         def work() -> JSONBytes:
             t = session.trainer
-            idx = views.training_rows(t, body.indices)
+            idx = payloads.training_rows(t, body.indices)
             checked, pos, sampled = gradcheck_plan(t, idx)
             masks = None if body.masks is None else [m[pos] for m in batch_masks(body.masks, len(idx))]
-            if gate:  # test-only: wait, like a long check, until the test closes its end of the FIFO
-                Path(gate).read_bytes()
             try:
                 result = gradient_check(t.model, t.X[idx[pos]], t.y[idx[pos]], body.eps, checked=checked,
                                         masks=masks, keep_going=lambda: not stop.is_set())
             except GradCheckStopped:
                 return stopped(request.app.state, "the gradient check")
-            return respond({**views.gradcheck(result, idx[pos]), "sampled": sampled})
+            return respond({**payloads.gradcheck(result, idx[pos]), "sampled": sampled})
 
         return await session.run(work)
 
@@ -177,7 +161,7 @@ async def gradcheck(session: SessionDep, request: Request, body: GradcheckReques
 async def predict(session: SessionDep, body: PredictRequest) -> JSONBytes:
     """The network's output ``(m, d_out)`` for ``X`` ``(m, d_in)``, computed in chunks of rows
     so its memory stays bounded whatever ``m``."""
-    X = views.matrix(body.X, "X")
+    X = payloads.matrix(body.X, "X")
 
     def work() -> JSONBytes:
         model = session.trainer.model
