@@ -215,8 +215,9 @@ class Settings(_Variables):
     compute_threads: Whole = Field(0, ge=0, description="engine calls running at once (the others queue, off the "
                                    "event loop); 0: as many as the threadpool has (40), so a quick request never "
                                    "queues behind long ones")
-    live_idle_seconds: Number = Field(300.0, gt=0, description="a live socket that neither plays nor sends a "
-                                                               "message this long is closed (code 1001)")
+    live_idle_seconds: Number = Field(300.0, gt=0, description="a live socket whose client neither sends a "
+                                                               "message nor takes a frame this long is closed "
+                                                               "(code 1001), playing or not")
     max_live_per_client: Whole = Field(4, gt=0, description="live sockets one client address may hold (1013 beyond)")
     allowed_hosts: str = Field("", json_schema_extra=_shown("none"),
                                description="comma-separated `Host` names the server answers besides the loopback "

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -68,6 +70,8 @@ class Player:
         self._seq = 0
         self._tail: deque[tuple[int, EpochRecord]] = deque(maxlen=TAIL_MAX)  # (frame seq, record)
         self._sent = 0
+        self.active_at = time.monotonic()
+        """When the client last did something: sent a message, or took a frame (the idle rule)."""
 
     async def session(self) -> Session:
         """The session, marked as used (a playing session never idles out); loaded in a
@@ -78,12 +82,31 @@ class Player:
         """The sender took frame ``seq`` to send: its epochs need not ride along again."""
         self._sent = seq
 
+    def active(self) -> None:
+        """The client did something: a message came, or it took a frame."""
+        self.active_at = time.monotonic()
+
     # -- the moves --------------------------------------------------------
+    async def price(self, session: Session, options: FrameOptions) -> None:
+        """Refuse ``options`` when a frame made with them would be over the request budget
+        (a ``ValueError`` naming ``epochs_per_frame``, ``resolution`` or ``neurons``): its
+        epochs, its boundary grid and its neuron pictures, priced as the REST calls are."""
+        frame = dataclasses.replace(self.settings)
+        frame.update(options)
+
+        def check() -> None:
+            budget.check_epochs(session.trainer, frame.epochs_per_frame, "epochs_per_frame")
+            if frame.grid_every > 0 and payloads.plane_inputs(session) in (1, 2):
+                payloads.check_boundary(session, frame.resolution, "resolution")
+                if frame.neurons >= 2 and payloads.plane_inputs(session) == 2:
+                    payloads.check_neurons(session, frame.neurons, "neurons")
+
+        await session.run(check)
+
     async def play(self, options: FrameOptions) -> None:
         """Start (or retune) playing; a frame over the request budget is refused up front."""
         session = await self.session()
-        epochs = options.epochs_per_frame or self.settings.epochs_per_frame
-        await session.run(lambda: budget.check_epochs(session.trainer, epochs, "epochs_per_frame"))
+        await self.price(session, options)
         self.settings.update(options)
         self.outbox.post_json({"type": "playing", **self.settings.as_dict()})
         if self._task is None:
@@ -108,9 +131,7 @@ class Player:
 
     async def set(self, message: SetMessage) -> None:
         session = await self.session()
-        if message.epochs_per_frame is not None:
-            await session.run(lambda: budget.check_epochs(session.trainer, message.epochs_per_frame,
-                                                          "epochs_per_frame"))
+        await self.price(session, message)
         self.settings.update(message)
         if message.learning_rate is not None:
             await session.run(lambda: set_learning_rate(session, message.learning_rate))

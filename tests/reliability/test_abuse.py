@@ -169,9 +169,9 @@ def test_a_backward_pass_over_the_memory_budget_is_refused_and_changes_nothing()
 
 
 def test_predict_is_computed_in_chunks_and_agrees(api, monkeypatch):
-    from server.routes import training
+    from server import payloads
 
-    monkeypatch.setattr(training, "PREDICT_CHUNK_BYTES", 1000)  # a few rows a chunk
+    monkeypatch.setattr(payloads, "PREDICT_CHUNK_BYTES", 1000)  # a few rows a chunk
     sid = api.post("/api/sessions", json={}).json()["id"]
     X = np.random.default_rng(0).normal(size=(300, 2)).tolist()
     chunked = api.post(f"/api/sessions/{sid}/predict", json={"X": X}).json()["y"]
