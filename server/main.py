@@ -46,13 +46,14 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from threadpoolctl import threadpool_limits
 
-from . import __version__, errors, security
+from . import __version__, errors
 from .assets import Assets
-from .budget import Budget
-from .guard import ASGIApp, BodyGuard, Receive, Scope, Send
-from .limits import LimitsScope
+from .bounds import security
+from .bounds.budget import Budget
+from .bounds.body import ASGIApp, BodyGuard, Receive, Scope, Send
+from .bounds.fields import LimitsScope
 from .sessions import ComputeScope
-from .live import LiveHub
+from .live.hub import LiveHub
 from .routes import ROUTERS, code, lessons, live
 from .sessions import lifespan
 from .settings import Settings

@@ -10,7 +10,7 @@ from .. import payloads
 from ..deps import SessionDep
 from ..schemas import Boundary, ChainRule, DataPoints, Distributions, Neurons, Outputs
 from ..serialize import JSONBytes, respond
-from ..limits import AtMost
+from ..bounds.fields import AtMost
 
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["plots"])
 

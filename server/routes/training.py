@@ -1,7 +1,7 @@
 """Training moves on a session: one backward pass, whole epochs, a gradient
 check and predictions. Each holds the session's lock for the whole request
 and runs in a worker thread (:meth:`server.sessions.Session.run`); each is
-priced before it starts and refused over its budget (:mod:`server.budget`),
+priced before it starts and refused over its budget (:mod:`server.bounds.budget`),
 and whole epochs and a gradient check stop at their next slice (a batch, a
 parameter) when the client goes away."""
 from __future__ import annotations
@@ -13,7 +13,8 @@ from fastapi import APIRouter, Request
 
 from mlp_engine import GradCheckStopped, cost, gradient_check
 
-from .. import budget, payloads
+from .. import payloads
+from ..bounds import budget
 from ..cancel import stopped, watching
 from ..deps import SessionDep
 from ..schemas import (
@@ -28,7 +29,7 @@ from ..schemas import (
 )
 from ..serialize import JSONBytes, respond
 from ..sessions import LastStep
-from ..limits import current_limits
+from ..bounds.fields import current_limits
 
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["training"])
 
