@@ -35,7 +35,10 @@ import numpy as np
 from . import metrics
 from .checkpoint import Checkpointing
 from .datasets import Dataset
-from .model import MLP, ForwardCache, Gradients, Params, Workspace
+from .model import MLP
+from .params import Params
+from .trace import ForwardCache, Gradients
+from .workspace import Workspace
 from .optimizers import Optimizer
 from .records import Distributions, EpochRecord, History, StepResult
 from .schedules import EarlyStopping, Schedule
