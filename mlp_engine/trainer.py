@@ -42,7 +42,7 @@ from .workspace import Workspace
 from .optimizers import Optimizer
 from .records import Distributions, EpochRecord, History, StepResult
 from .schedules import EarlyStopping, Schedule
-from .undo import Undoable
+from .undo import DEFAULT_UNDO_DEPTH, DEFAULT_UNDO_MAX_PARAMS, Undoable
 
 Array = np.ndarray
 
@@ -50,13 +50,6 @@ EPOCH_GATHER_BYTES = 4 << 20
 """Training sets up to this size are copied into the epoch's order once per
 epoch; larger ones a minibatch at a time."""
 
-DEFAULT_UNDO_DEPTH = 20
-DEFAULT_UNDO_MAX_PARAMS = 5000
-"""A snapshot holds the parameters and the optimizer's vectors (up to three
-copies of ``n_params`` floats with Adam) and travels in every saved state, so
-models above this size keep none; the memory bound per session is
-``undo_depth * 3 * 8 * undo_max_params`` bytes (2.4 MB by default) plus the
-epoch orders the snapshots refer to (shared, not copied)."""
 
 
 class Trainer(Undoable, Checkpointing):
@@ -386,4 +379,4 @@ class Trainer(Undoable, Checkpointing):
                 f"epoch={self.epoch}, step={self.step_count})")
 
 
-__all__ = ["Trainer", "EPOCH_GATHER_BYTES"]
+__all__ = ["Trainer", "EPOCH_GATHER_BYTES", "DEFAULT_UNDO_DEPTH", "DEFAULT_UNDO_MAX_PARAMS"]
