@@ -52,6 +52,18 @@ epoch; larger ones a minibatch at a time."""
 
 
 
+def epoch_batches(n_train: int, batch_size: int) -> tuple[int, int]:
+    """An epoch's minibatches: ``full`` of ``batch_size`` rows, then one more of ``rest``
+    rows when ``rest > 0`` (consecutive slices of the epoch's order)."""
+    return divmod(n_train, batch_size)
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """The training steps of one epoch: ``ceil(n_train / batch_size)``."""
+    full, rest = epoch_batches(n_train, batch_size)
+    return full + (rest > 0)
+
+
 class Trainer(Undoable, Checkpointing):
     """Minibatch training of ``model`` on ``data`` with ``optimizer``.
 
@@ -130,7 +142,7 @@ class Trainer(Undoable, Checkpointing):
 
     @property
     def steps_per_epoch(self) -> int:
-        return -(-self.n_train // self.batch_size)
+        return steps_per_epoch(self.n_train, self.batch_size)
 
     @property
     def position(self) -> int:
@@ -379,4 +391,4 @@ class Trainer(Undoable, Checkpointing):
                 f"epoch={self.epoch}, step={self.step_count})")
 
 
-__all__ = ["Trainer", "EPOCH_GATHER_BYTES", "DEFAULT_UNDO_DEPTH", "DEFAULT_UNDO_MAX_PARAMS"]
+__all__ = ["Trainer", "EPOCH_GATHER_BYTES", "epoch_batches", "steps_per_epoch", "DEFAULT_UNDO_DEPTH", "DEFAULT_UNDO_MAX_PARAMS"]
