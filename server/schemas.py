@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from mlp_engine import ACTIVATIONS, DATASETS, INITIALIZERS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
 from mlp_engine.features import FEATURES
+from mlp_engine.params import n_params
 from mlp_engine.schedules import SCHEDULES
 
 from .bounds.fields import AtMost, current_limits
@@ -132,7 +133,7 @@ class ModelConfig(Request):
     @classmethod
     def _n_params(cls, layers: list[int] | None) -> list[int] | None:
         if layers is not None:
-            n = sum(i * o + o for i, o in zip(layers[:-1], layers[1:]))
+            n = n_params(layers)
             limit = current_limits().max_params
             if n > limit:
                 raise ValueError(f"{layers} has {n} parameters; the limit is {limit}")
