@@ -43,6 +43,7 @@ see :mod:`server.settings`.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from threadpoolctl import threadpool_limits
 
@@ -50,7 +51,7 @@ from . import __version__, errors
 from .assets import Assets
 from .bounds import security
 from .bounds.budget import Budget
-from .bounds.body import ASGIApp, BodyGuard, Receive, Scope, Send
+from .bounds.body import ASGIApp, BodyGuard, Receive, Scope, Send, on_unreadable_body
 from .bounds.fields import LimitsScope
 from .sessions import ComputeScope
 from .live.hub import LiveHub
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live = LiveHub(settings.max_live_connections, settings.max_live_per_client,
                              settings.live_idle_seconds)  # live training sockets
     errors.install(app)
+    app.add_exception_handler(HTTPException, on_unreadable_body)  # a body JSON parses but Python cannot read
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(lessons.router)

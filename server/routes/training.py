@@ -120,6 +120,20 @@ def gradcheck_plan(trainer, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndar
     return checked, pos, sampled
 
 
+def batch_masks(masks: list[list[list[float]]], rows: int) -> list[np.ndarray]:
+    """The dropout masks as arrays, one row per checked row: ``(rows, n_l)`` each. Their
+    widths and values are the engine's to check; their rows are checked here, before the
+    sample of rows is taken from them."""
+    out = []
+    for l, mask in enumerate(masks):
+        arr = payloads.matrix(mask, f"masks[{l}]")
+        if arr.shape[0] != rows:
+            n = arr.shape[0]
+            raise ValueError(f"masks[{l}]: {n} row{'' if n == 1 else 's'}; it needs one per checked row ({rows})")
+        out.append(arr)
+    return out
+
+
 @router.post("/gradcheck", response_model=GradcheckResult)
 async def gradcheck(session: SessionDep, request: Request, body: GradcheckRequest | None = None) -> JSONBytes:
     """Central differences against backprop on a batch, per layer; on a sample of the
@@ -132,7 +146,7 @@ async def gradcheck(session: SessionDep, request: Request, body: GradcheckReques
             t = session.trainer
             idx = payloads.training_rows(t, body.indices)
             checked, pos, sampled = gradcheck_plan(t, idx)
-            masks = None if body.masks is None else [np.asarray(m)[pos] for m in body.masks]
+            masks = None if body.masks is None else [m[pos] for m in batch_masks(body.masks, len(idx))]
             try:
                 result = gradient_check(t.model, t.X[idx[pos]], t.y[idx[pos]], body.eps, checked=checked,
                                         masks=masks, keep_going=lambda: not stop.is_set())
