@@ -41,6 +41,9 @@ Array = np.ndarray
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
+DROPOUT_BELOW = 1.0
+"""``model.dropout`` is in ``[0, DROPOUT_BELOW)``: dropping every unit leaves nothing to scale."""
+
 
 def l1_gradient(l1: float, w: Array) -> Array:
     """The L1 penalty's gradient ``l1 sign(w)``, elementwise, any shape; ``sign(0) = 0``
@@ -105,8 +108,8 @@ class MLP:
         self._np_dtype = DTYPES[dtype]
         self.l2 = _coefficient(l2, "l2")
         self.l1 = _coefficient(l1, "l1")
-        if isinstance(dropout, bool) or not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
-            raise ValueError(f"model.dropout: must be a number in [0, 1), got {dropout!r}")
+        if isinstance(dropout, bool) or not (isinstance(dropout, (int, float)) and 0 <= dropout < DROPOUT_BELOW):
+            raise ValueError(f"model.dropout: must be a number in [0, {DROPOUT_BELOW:g}), got {dropout!r}")
         self.dropout = float(dropout)
         for flag, name in ((batch_norm, "batch_norm"), (residual, "residual")):
             if not isinstance(flag, bool):
