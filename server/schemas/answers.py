@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlp_engine.model import BN_EPS
+
 from ..settings import Limits
 from .requests import Task
 
@@ -137,7 +139,7 @@ class SessionState(BaseModel):
 class ForwardLayer(BaseModel):
     z: Array
     a: Array
-    z_hat: Array | None = Field(None, description="batch norm (hidden layers): (z - mean) / sqrt(var + 1e-5)")
+    z_hat: Array | None = Field(None, description=f"batch norm (hidden layers): (z - mean) / sqrt(var + {BN_EPS:g})")
     u: Array | None = Field(None, description="batch norm (hidden layers): gamma z_hat + beta, the activation's input")
     mask: Array | None = Field(None, description="dropout (hidden layers): 0 or 1 per unit and sample")
 
