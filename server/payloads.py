@@ -223,7 +223,7 @@ def plane_inputs(session: Session) -> int:
 def check_boundary(session: Session, resolution: int, field: str = "resolution") -> None:
     """Price :func:`boundary` at ``resolution`` before it runs (a 422 naming ``field``)."""
     rows = resolution ** plane_inputs(session) if plane_inputs(session) in (1, 2) else 0
-    budget.check_forward(session.trainer.model.layers, rows, field, f"a boundary at resolution {resolution}")
+    budget.check_forward(session.trainer.model, rows, field, f"a boundary at resolution {resolution}")
 
 
 def check_neurons(session: Session, resolution: int, field: str = "resolution") -> None:
@@ -231,7 +231,7 @@ def check_neurons(session: Session, resolution: int, field: str = "resolution") 
     one ``(R, R)`` grid per neuron."""
     layers = session.trainer.model.layers
     what = f"every neuron's picture at resolution {resolution}"
-    budget.check_forward(layers, resolution * resolution, field, what)
+    budget.check_forward(session.trainer.model, resolution * resolution, field, what)
     budget.check_answer(resolution * resolution * sum(layers[1:]), field, what)
 
 
@@ -239,7 +239,7 @@ def check_outputs(session: Session, split: str, field: str = "split") -> None:
     """Price :func:`outputs` on ``split``: a prediction of every row of it."""
     t = session.trainer
     rows = t.n_train if split == "train" else int(t.X_test.shape[0])
-    budget.check_forward(t.model.layers, rows, field, f"predicting the {split} split")
+    budget.check_forward(t.model, rows, field, f"predicting the {split} split")
 
 
 def _plane_axes(session: Session, resolution: int) -> list[Array]:

@@ -125,7 +125,7 @@ def check_report(session: Session) -> None:
     t = session.trainer
     d = payloads.plane_inputs(session)
     rows = {2: 80 * 80, 1: 200}.get(d, int(t.X_test.shape[0]) or t.n_train)
-    budget.check_forward(t.model.layers, rows, "report", "the report's output view")
+    budget.check_forward(t.model, rows, "report", "the report's output view")
     h = t.history
     per_epoch = 3 + t.model.n_layers + len(h.metrics)  # losses, gradient norms, metrics, learning rate
     budget.check_answer(2 * len(h.train_loss) * per_epoch, "report", "the report's figures", text=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from mlp_engine import Trainer, cost
+from mlp_engine import MLP, Trainer, cost
 
 from ..settings import Settings
 
@@ -26,9 +26,10 @@ STEP_SECONDS = 60e-6
 MACS_PER_SECOND = 1.0e9
 """Multiply-adds per second of single-threaded float64 BLAS (measured: 2e9 to 9e9)."""
 MB = 1024 * 1024
-NUMBER_BYTES = 40
-"""Memory per number an answer carries: the float64 array it comes from (8 B), its JSON text (up to
-24 B) and, on a live socket, the frame's text (measured: a 230 MB answer of 19.9 M numbers)."""
+NUMBER_BYTES = 64
+"""Memory per number an answer carries: the float64 arrays it comes from (a forward pass keeps
+``z`` and ``a``), its JSON text and the copies of it on the way to the socket (measured: live
+frames of 19.9 M numbers grew the server by 1.3 GB, 65 bytes a number)."""
 NUMBER_SECONDS = 1e-7
 """Encoding one number of an array as JSON (orjson on NumPy arrays: 50-60 ns measured)."""
 TEXT_SECONDS = 3e-6
@@ -58,8 +59,8 @@ def seconds(work: cost.Work) -> float:
 
 
 def epoch_work(trainer: Trainer) -> cost.Work:
-    """One whole epoch of ``trainer``, with its test pass."""
-    return cost.epoch(trainer.model.layers, trainer.n_train, trainer.X_test.shape[0], trainer.batch_size)
+    """One whole epoch of ``trainer``, with its test pass and its remedies' work per step."""
+    return cost.trainer_epoch(trainer)
 
 
 def affordable_epochs(trainer: Trainer, budget: Budget | None = None) -> int:
@@ -95,10 +96,11 @@ def check_epochs(trainer: Trainer, count: int, field: str = "count") -> None:
                          f"(MLP_PLAYGROUND_MAX_REQUEST_SECONDS): {hint}")
 
 
-def check_forward(layers: list[int], rows: int, field: str, what: str) -> None:
-    """Refuse a forward pass over ``rows`` rows (a grid, a split) over the compute budget.
-    Its memory is bounded by running it in chunks of rows (:func:`server.payloads.predict`)."""
-    check_seconds(cost.forward(layers, rows), field, f"{what} ({rows} rows through {layers})")
+def check_forward(model: MLP, rows: int, field: str, what: str) -> None:
+    """Refuse a forward pass of ``model`` over ``rows`` rows (a grid, a split) over the compute
+    budget. Its memory is bounded by running it in chunks of rows (:func:`server.payloads.predict`)."""
+    check_seconds(cost.forward(model.layers, rows, cost.Remedies.of(model)), field,
+                  f"{what} ({rows} rows through {model.layers})")
 
 
 def check_answer(numbers: int, field: str, what: str, text: bool = False) -> None:

@@ -8,6 +8,7 @@ import time
 from collections import deque
 from typing import Any
 
+import anyio
 import orjson
 
 from mlp_engine import EpochRecord
@@ -22,6 +23,8 @@ from .hub import CLOSE_NOT_FOUND, LiveHub
 from .messages import FrameOptions, FrameSettings, SetMessage
 from .outbox import Outbox
 
+THREAD_BYTES = 256 * 1024
+"""A frame larger than this is turned into the socket's text in a worker thread, not on the loop."""
 TAIL_MAX = 1024
 """Epoch records kept for a client that is behind; older ones are dropped (the history is in GET)."""
 
@@ -205,9 +208,17 @@ class Player:
 
         body, records, finite, stopped = await session.run(work)
         # The epochs the client has not been sent yet ride along; decided here on the event loop,
-        # where the sender takes frames, so none is sent twice or lost with a replaced frame.
+        # where the sender takes frames, so none is sent twice or lost with a replaced frame: the
+        # unsent frame is withdrawn first (this one replaces it), so the sender cannot take it
+        # while a large frame's text is made in a thread.
         self._tail.extend((seq, r) for r in records)
+        self.outbox.withdraw_frame()
         while self._tail and self._tail[0][0] <= self._sent:
             self._tail.popleft()
-        self.outbox.post(extend_json(body, {"new_epochs": _epochs([r for _, r in self._tail])}), seq)
+        fields = {"new_epochs": _epochs([r for _, r in self._tail])}
+        if len(body) > THREAD_BYTES:
+            text = await anyio.to_thread.run_sync(extend_json, body, fields)
+        else:
+            text = extend_json(body, fields)
+        self.outbox.post(text, seq)
         return "diverged" if not finite else ("early_stopping" if stopped else None)

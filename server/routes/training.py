@@ -163,7 +163,7 @@ async def predict(session: SessionDep, body: PredictRequest) -> JSONBytes:
 
     def work() -> JSONBytes:
         model = session.trainer.model
-        budget.check_forward(model.layers, X.shape[0], "X", "predicting")
+        budget.check_forward(model, X.shape[0], "X", "predicting")
         return respond({"y": payloads.predict(model, X)})
 
     return await session.run(work)

@@ -356,3 +356,14 @@ def test_a_forks_weights_in_its_config_are_summarised_in_the_report(api):
     config = page[page.index('<pre id="config">'):page.index("</pre>")]
     assert "&lt;3 layers, 4288 numbers&gt;" in config and "&lt;3 layers, 129 numbers&gt;" in config
     assert len(config) < 4000
+
+
+# -- 4. the remedies' per-step cost, priced ---------------------------------------------
+def test_twenty_epochs_of_every_remedy_at_batch_1_are_refused_naming_count(api):
+    config = {"dataset": {"name": "moons", "n_samples": 20_000},
+              "model": {"layers": [2, 1, 1, 1, 1, 1, 1, 1, 1], "batch_norm": True, "dropout": 0.1, "residual": True},
+              "optimizer": {"name": "adam", "batch_size": 1}}
+    sid = api.post("/api/sessions", json=config).json()["id"]
+    r = api.post(f"/api/sessions/{sid}/epochs", json={"count": 20})  # a 40-byte request, about 100 s of work
+    assert r.status_code == 422 and r.json()["detail"].startswith("count: 20 epochs"), r.text
+    assert api.get(f"/api/sessions/{sid}", params={"include": []}).json()["epoch"] == 0
