@@ -207,9 +207,11 @@ class Settings(_Variables):
     csv_max_columns: Whole = Field(csv_data.MAX_COLUMNS, gt=0, description="its columns")
     max_request_seconds: Number = Field(20.0, gt=0, description="compute one request may take, estimated up front "
                                         "from the model, the rows and the count (422 beyond, naming the field and "
-                                        "the bound); a live frame too")
+                                        "the bound); a live frame and the views (`/boundary`, `/outputs`, `/neurons`, `/code`, "
+                                        "`/report`) too")
     max_request_mb: Number = Field(1024.0, gt=0, description="memory one request may allocate (its batch's "
-                                                             "activations, a prediction's, a grid's)")
+                                                             "activations, a prediction's, a grid's, the numbers "
+                                                             "of an answer or a live frame)")
     max_session_mb: Number = Field(1024.0, gt=0, description="memory one session may keep (data, parameters, "
                                    "optimizer state, undo snapshots, its batch's buffers)")
     compute_threads: Whole = Field(0, ge=0, description="engine calls running at once (the others queue, off the "
