@@ -15,21 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 import launch
+from reliability_kit import in_process as _client
 from server.bounds import body as body_guard
-from server.main import create_app
 from server.settings import Limits, Settings
 
 XOR = {"dataset": {"name": "xor"}, "model": {"layers": [2, 8, 1]}}
-
-
-def _client(settings: Settings | None = None, **kwargs: Any) -> TestClient:
-    return TestClient(create_app(settings or Settings()), **kwargs)
-
-
-@pytest.fixture
-def api() -> Iterator[TestClient]:
-    with _client() as c:
-        yield c
 
 
 # -- 1. the body check: one linear pass, off the loop -------------------------------
