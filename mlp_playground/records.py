@@ -18,7 +18,7 @@ from .arrays import array, optional_per_layer, per_layer
 if TYPE_CHECKING:
     from .session import Session
 
-HISTORY_KEYS = ("train_loss", "test_loss", "grad_norms")
+HISTORY_KEYS = ("train_loss", "test_loss", "grad_norms", "epoch")
 
 
 def _numbers(value: Any) -> bool:
