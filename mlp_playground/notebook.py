@@ -32,7 +32,11 @@ def framing_refused(headers: dict[str, str]) -> bool:
 def show(session: "Session", height: int) -> None:
     """Display the session's page in the output; a server whose page may not be framed gets
     the link and the reason instead of an empty frame."""
-    from IPython.display import HTML, display
+    try:
+        from IPython.display import HTML, display
+    except ImportError as exc:
+        raise ImportError("Session.show() displays in a notebook, through IPython: "
+                          "pip install ipykernel (or run it in Jupyter or VS Code)") from exc
 
     if framing_refused(session.client.transport.headers("")):
         link = html.escape(session.url, quote=True)

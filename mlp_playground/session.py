@@ -18,7 +18,8 @@ class Session:
     """A session on the server (``POST /api/sessions`` made it, or a lesson, a fork or an
     import). ``id`` names it; ``url`` is the page opened on it. Reading ``config``, ``epoch``,
     ``step_count``, ``params`` or ``history`` asks the server, so a step taken on the page is
-    seen here at once. Arrays are float64 NumPy, shaped as in :mod:`mlp_playground.records`."""
+    seen here at once. Arrays are float64 NumPy, shaped as in :mod:`mlp_playground.records`.
+    Made by a :class:`~mlp_playground.Client` (``client.session(...)``, ``client.open(id)``)."""
 
     def __init__(self, client: "Client", state: dict[str, Any]) -> None:
         self.client = client
