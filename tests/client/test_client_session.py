@@ -146,6 +146,7 @@ def test_fork_export_import_open_delete(local: Client) -> None:
     assert getattr(err.value, "status", None) == 404
 
 
+@pytest.mark.subprocess  # the script runs in its own Python
 def test_code_reproduces_the_next_steps(local: Client) -> None:
     s = local.session(XOR)
     s.epochs(1)

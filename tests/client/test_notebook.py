@@ -77,6 +77,8 @@ def test_code_executed_and_compared(notebook: nbformat.NotebookNode) -> None:
 
 
 @pytest.mark.browser
+# nbconvert's HTML has no renderer for the plot() cell's Plotly JSON (it says so); this test is about show().
+@pytest.mark.filterwarnings("ignore:Your element with mimetype")
 def test_show_saved_as_html_opens_the_session_in_chromium(notebook: nbformat.NotebookNode, browser,
                                                           tmp_path: Path) -> None:
     html, _ = HTMLExporter().from_notebook_node(notebook)
