@@ -28,7 +28,7 @@ GET      /api/sessions/{id}/code                     ``?framework=numpy|pytorch&
 POST     /api/datasets/csv                           ``{csv, target?, task?, has_header?}`` -> inline ``X``, ``y``
 WS       /api/sessions/{id}/live                     live training frames (:mod:`server.live`)
 GET      /api/live                                   live connections open and playing
-GET      /api/lessons                                the seeds' experiments: ``[{name, title, summary}]``
+GET      /api/lessons                                the backpropagation write-ups' experiments: ``[{name, title, summary}]``
 POST     /api/lessons/{name}                         ``{quick?}`` -> 201 ``{sessions: [{id, label}], measured}``
 GET      /                                           the page (``index.html`` of the package ``server.static``)
 GET      /static/...                                 the page's other files (gzip, ETag: :mod:`server.assets`)
@@ -46,13 +46,14 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from threadpoolctl import threadpool_limits
 
-from . import __version__, errors, security
+from . import __version__, errors
 from .assets import Assets
-from .budget import Budget
-from .guard import ASGIApp, BodyGuard, Receive, Scope, Send
-from .limits import LimitsScope
+from .bounds import security
+from .bounds.budget import Budget
+from .bounds.body import ASGIApp, BodyGuard, Receive, Scope, Send
+from .bounds.fields import LimitsScope
 from .sessions import ComputeScope
-from .live import LiveHub
+from .live.hub import LiveHub
 from .routes import ROUTERS, code, lessons, live
 from .sessions import lifespan
 from .settings import Settings

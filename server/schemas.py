@@ -2,7 +2,7 @@
 
 Allowed names come from the engine's registries (so ``/docs`` lists exactly
 what the engine accepts) and every size is bounded by the app's limits
-(:class:`~server.limits.AtMost`, checked against ``Settings.limits``).
+(:class:`~server.bounds.fields.AtMost`, checked against ``Settings.limits``).
 Requests forbid unknown fields, so a typo gets a 422 naming it instead of
 being silently ignored.
 
@@ -21,7 +21,7 @@ from mlp_engine import ACTIVATIONS, DATASETS, INITIALIZERS, LOSSES, OPTIMIZERS, 
 from mlp_engine.features import FEATURES
 from mlp_engine.schedules import SCHEDULES
 
-from .limits import AtMost, current_limits
+from .bounds.fields import AtMost, current_limits
 
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
 OutputActivationName = Literal[tuple(OUTPUT_ACTIVATIONS)]  # type: ignore[valid-type]

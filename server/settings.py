@@ -8,7 +8,7 @@ README (``/api/options`` -> ``limits`` shows the first):
 
 **Limits** (:class:`Limits`, ``Settings.limits``) bound what a request may
 ask for. The request schemas mark each bound with
-:class:`server.limits.AtMost`, which checks it against the limits of the app
+:class:`server.bounds.fields.AtMost`, which checks it against the limits of the app
 serving the request (a 422 naming the field) and writes it into
 ``/openapi.json``.
 

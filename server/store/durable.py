@@ -50,7 +50,7 @@ from ..sessions import (
 from ..state_blob import HistoryJSON
 from .base import Backend
 from .guarded import Guarded
-from .protocol import full_reason, gone_detail, idle_reason, too_many_detail
+from .protocol import ClientCap, full_reason, gone_detail, idle_reason
 
 log = logging.getLogger("mlp_playground.sessions")
 
@@ -111,8 +111,7 @@ class DurableStore:
                  builder: Builder = DEFAULT_BUILDER, max_per_client: int | None = None,
                  unlimited: frozenset[str] = frozenset()) -> None:
         self.backend = Guarded(backend)  # its failures become StoreFailing (503), and health sees them
-        self.max_per_client = max_per_client
-        self.unlimited = unlimited
+        self.cap = ClientCap(max_per_client, unlimited)
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
         self.save_interval = save_interval
@@ -134,13 +133,14 @@ class DurableStore:
         session.version, session.mark, session.saved_at = 1, fingerprint(session.trainer), time.monotonic()
         client = CLIENT.get()
         self.backend.insert(session.id, encode_state(session.trainer, session.history_json), client, time.time())
-        if self.max_per_client is not None and client not in self.unlimited:
+        if self.cap.applies(client):
             # Counted after inserting, our own included: of parallel creations, the ones that
             # find the client over the cap take theirs back, so the cap holds in any process.
-            held = self.backend.count(client)
-            if held > self.max_per_client:
+            try:
+                self.cap.check(client, self.backend.count(client) - 1)
+            except TooManySessions:
                 self.backend.delete(session.id, None)
-                raise TooManySessions(too_many_detail(client, held - 1, self.max_per_client))
+                raise
         self._cache(session)
         gone = self.backend.evict(self.max_sessions, time.time() - self.idle_seconds,
                                   full_reason(self.max_sessions), idle_reason(self.idle_seconds))

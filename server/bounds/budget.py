@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from mlp_engine import Trainer, cost
 
-from .settings import Settings
+from ..settings import Settings
 
 STEP_SECONDS = 60e-6
 """Python overhead of one engine step (measured: 45-50 us with Adam on a tiny model)."""
@@ -42,7 +42,7 @@ class Budget:
 
 
 BUDGET: ContextVar[Budget] = ContextVar("BUDGET", default=Budget())
-"""The budget of the app serving the current request (set with the limits, by :class:`server.limits.LimitsScope`)."""
+"""The budget of the app serving the current request (set with the limits, by :class:`server.bounds.fields.LimitsScope`)."""
 
 
 def seconds(work: cost.Work) -> float:
