@@ -14,9 +14,9 @@ Names are the playground's (``W``, ``b``, ``z``, ``a``, ``delta``, ``dW``, ``db`
 are rows and ``W[l]`` is ``(out, in)``. A 4xx answer raises :class:`ClientError`; a server
 that cannot be reached raises :class:`ServerUnreachable`, naming the URL.
 """
-from .client import Client
+from .client import Client, Lesson
 from .errors import ClientError, ServerUnreachable
-from .records import Frame, Gradcheck, History, Lesson, Params, Trace
+from .records import Frame, Gradcheck, History, Params, Trace
 from .session import Session
 
 __all__ = ["Client", "ClientError", "Frame", "Gradcheck", "History", "Lesson", "Params", "ServerUnreachable",

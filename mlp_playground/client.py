@@ -2,12 +2,26 @@
 ``Client.local()`` for one of its own, inside this process."""
 from __future__ import annotations
 
-import functools
+from dataclasses import dataclass
 from typing import Any
 
-from .records import Lesson
 from .session import Session
 from .transport import Transport
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A lesson's run: ``sessions`` (one per compared run, each with its ``label``) and what it
+    ``measured`` (the lesson's numbers, as the server reports them)."""
+
+    name: str
+    sessions: list[Session]
+    labels: list[str]
+    measured: dict[str, Any]
+
+    def __getitem__(self, label: str) -> Session:
+        """The session whose label is ``label``."""
+        return self.sessions[self.labels.index(label)]
 
 
 class Client:
@@ -58,17 +72,14 @@ class Client:
         """``GET /api/datasets``: ``[{"name", "task", "n_features", "n_outputs", ...}]``."""
         return self.request("GET", "api/datasets")
 
-    @functools.cached_property
+    @property
     def max_elements(self) -> int:
         """The largest array the server sends in full: every array is asked for up to it."""
-        return int(self.options()["limits"]["max_elements"])
+        return self.transport.max_elements
 
     def palette(self) -> dict[str, Any]:
-        """The page's chart colours, line styles and markers, read from the page's own theme
-        file on this server (:mod:`mlp_playground.plotting`)."""
-        from .plotting import page_palette
-
-        return page_palette(self.request("GET", "static/js/theme.js", text=True))
+        """The page's chart colours, line styles and markers, from its theme file on this server."""
+        return self.transport.palette()
 
     # -- sessions ----------------------------------------------------------
     def session(self, config: dict[str, Any] | None = None, **fields: Any) -> Session:
@@ -76,17 +87,17 @@ class Client:
         (``dataset=``, ``model=``, ``optimizer=``, ``seed=``) given by name; whatever is left
         out takes the server's defaults."""
         body = {**(config or {}), **fields}
-        return Session(self, self.request("POST", "api/sessions", json=body))
+        return Session(self.transport, self.request("POST", "api/sessions", json=body))
 
     def open(self, id: str) -> Session:
         """The existing session ``id`` (made by the page, a lesson, another client)."""
-        return Session(self, self.request("GET", f"api/sessions/{id}", params={"include": ["params"],
+        return Session(self.transport, self.request("GET", f"api/sessions/{id}", params={"include": ["params"],
                                                                                 "max_elements": 0}))
 
     def import_session(self, doc: dict[str, Any]) -> Session:
         """A new session from :meth:`Session.export`'s document, continuing exactly where
         the exported one stood (parameters, optimizer state, history, data order)."""
-        return Session(self, self.request("POST", "api/sessions/import", json=doc))
+        return Session(self.transport, self.request("POST", "api/sessions/import", json=doc))
 
     def lessons(self) -> list[dict[str, str]]:
         """``[{"name", "title", "summary"}]`` of every lesson."""
@@ -98,7 +109,7 @@ class Client:
         r = self.request("POST", f"api/lessons/{name}", json={"quick": quick})
         sessions = []
         for item in r["sessions"]:
-            s = Session(self, item)
+            s = Session(self.transport, item)
             s.label = item["label"]
             sessions.append(s)
         return Lesson(name, sessions, [s.label for s in sessions], r["measured"])

@@ -3,40 +3,39 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from .errors import ClientError, ServerUnreachable
 from .records import Frame
-
-if TYPE_CHECKING:
-    from .session import Session
+from .transport import Transport
 
 ENDS = ("diverged", "early_stopping")
 """``paused`` reasons that end play by themselves."""
 
 
-def _socket_url(session: "Session") -> str:
-    base = session.client.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-    return f"{base}api/sessions/{session.id}/live"
+def _socket_url(server: Transport, session_id: str) -> str:
+    base = server.base_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+    return f"{base}api/sessions/{session_id}/live"
 
 
-def play(session: "Session", epochs: int | None, fps: float, options: dict[str, Any]) -> Iterator[Frame]:
-    """See :meth:`mlp_playground.Session.play`."""
-    url = _socket_url(session)
+def play(server: Transport, session_id: str, epochs: int | None, fps: float,
+         options: dict[str, Any]) -> Iterator[Frame]:
+    """Session ``session_id``'s live frames: see :meth:`mlp_playground.Session.play`."""
+    url = _socket_url(server, session_id)
     try:
         ws = connect(url, max_size=None, open_timeout=30)
     except InvalidStatus as exc:
         raise ClientError(exc.response.status_code, "live: the server refused the socket", "GET", url) from exc
     except OSError as exc:
-        raise ServerUnreachable(session.client.url, f"live socket {url}: {exc}") from exc
+        raise ServerUnreachable(server.base_url, f"live socket {url}: {exc}") from exc
     with ws:
         hello = _receive(ws, url)
         target = None if epochs is None else hello["epoch"] + epochs
         body = {"action": "play", "fps": fps, "grid_every": 0,
-                "max_elements": session.client.max_elements, **options}
+                "max_elements": server.max_elements, **options}
         ws.send(json.dumps(body))
         playing = True
         try:

@@ -8,10 +8,8 @@ the page did on its next call."""
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .session import Session
+from .transport import Transport
 
 
 def frame_html(url: str, height: int) -> str:
@@ -29,20 +27,20 @@ def framing_refused(headers: dict[str, str]) -> bool:
     return headers.get("x-frame-options", "").upper() == "DENY" or "frame-ancestors 'none'" in csp
 
 
-def show(session: "Session", height: int) -> None:
-    """Display the session's page in the output; a server whose page may not be framed gets
-    the link and the reason instead of an empty frame."""
+def show(server: Transport, url: str, height: int) -> None:
+    """Display the page at ``url`` (a session's) in the output; a server whose page may not
+    be framed gets the link and the reason instead of an empty frame."""
     try:
         from IPython.display import HTML, display
     except ImportError as exc:
         raise ImportError("Session.show() displays in a notebook, through IPython: "
                           "pip install ipykernel (or run it in Jupyter or VS Code)") from exc
 
-    if framing_refused(session.client.transport.headers("")):
-        link = html.escape(session.url, quote=True)
+    if framing_refused(server.headers("")):
+        link = html.escape(url, quote=True)
         display(HTML(f'<p>This server does not let its page be shown in a frame (it guards '
                      f'against clickjacking); <code>Client.local()</code> starts one that does. '
                      f'<a href="{link}" target="_blank" rel="noopener">Open this session in a browser '
                      f'tab</a>.</p>'))
         return
-    display(HTML(frame_html(session.url, height)))
+    display(HTML(frame_html(url, height)))

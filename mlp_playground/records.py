@@ -1,5 +1,5 @@
 """What the server answers, as NumPy: a session's parameters, one step's trace, an epoch
-history, a live frame, a gradient check and a lesson's measurements.
+history, a live frame and a gradient check.
 
 Shapes follow the playground's convention (samples are rows): with ``layers = [d_in, h_1,
 ..., d_out]`` and weight layers ``l = 0 .. L-1``, ``W[l]`` is ``(layers[l+1], layers[l])``,
@@ -9,14 +9,11 @@ Shapes follow the playground's convention (samples are rows): with ``layers = [d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .arrays import array, optional_per_layer, per_layer
-
-if TYPE_CHECKING:
-    from .session import Session
 
 HISTORY_KEYS = ("train_loss", "test_loss", "grad_norms", "epoch")
 
@@ -190,18 +187,3 @@ class Gradcheck:
         return cls(float("nan") if worst is None else float(worst), g["passed"], g["tolerance"], g["eps"],
                    array([layer["W_rel_error"] for layer in g["layers"]]),
                    array([layer["b_rel_error"] for layer in g["layers"]]), g)
-
-
-@dataclass(frozen=True)
-class Lesson:
-    """A lesson's run: ``sessions`` (one per compared run, each with its ``label``) and what it
-    ``measured`` (the lesson's numbers, as the server reports them)."""
-
-    name: str
-    sessions: list["Session"]
-    labels: list[str]
-    measured: dict[str, Any]
-
-    def __getitem__(self, label: str) -> "Session":
-        """The session whose label is ``label``."""
-        return self.sessions[self.labels.index(label)]

@@ -2,16 +2,14 @@
 the page showing the same session (:meth:`Session.show`) and this object always agree."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Literal, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 from .arrays import array
 from .records import Frame, Gradcheck, History, Params, Trace
-
-if TYPE_CHECKING:
-    from .client import Client
+from .transport import Transport
 
 
 class Session:
@@ -21,8 +19,8 @@ class Session:
     seen here at once. Arrays are float64 NumPy, shaped as in :mod:`mlp_playground.records`.
     Made by a :class:`~mlp_playground.Client` (``client.session(...)``, ``client.open(id)``)."""
 
-    def __init__(self, client: "Client", state: dict[str, Any]) -> None:
-        self.client = client
+    def __init__(self, server: Transport, state: dict[str, Any]) -> None:
+        self.server = server
         self.id: str = state["id"]
         self.label: str | None = None  # a lesson's name for this run
 
@@ -34,14 +32,14 @@ class Session:
     @property
     def url(self) -> str:
         """The page's link that opens this very session (not a copy of it)."""
-        return f"{self.client.url}#session={self.id}"
+        return f"{self.server.base_url}#session={self.id}"
 
     def state(self, *include: Literal["params", "history"]) -> dict[str, Any]:
         """``GET /api/sessions/{id}``: the ``SessionState`` as JSON, with the parts named in
         ``include`` in full (none: only the scalars and the config)."""
         params: dict[str, Any] = {"include": list(include) or ["params"],
-                                  "max_elements": self.client.max_elements if include else 0}
-        return self.client.request("GET", self._path, params=params)
+                                  "max_elements": self.server.max_elements if include else 0}
+        return self.server.request("GET", self._path, params=params)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -79,12 +77,12 @@ class Session:
         """One forward and backward pass on the next minibatch, then the update
         (``POST .../backward``). ``indices=[...]`` takes those training rows instead;
         ``apply=False`` leaves the parameters as they are (a preview)."""
-        body.setdefault("max_elements", self.client.max_elements)
-        return Trace.from_json(self.client.request("POST", f"{self._path}/backward", json=body))
+        body.setdefault("max_elements", self.server.max_elements)
+        return Trace.from_json(self.server.request("POST", f"{self._path}/backward", json=body))
 
     def epochs(self, n: int = 1) -> History:
         """Train ``n`` whole epochs (``POST .../epochs``); their :class:`History`."""
-        r = self.client.request("POST", f"{self._path}/epochs", json={"count": n, "include": []})
+        r = self.server.request("POST", f"{self._path}/epochs", json={"count": n, "include": []})
         return History.from_json(r, len(r["grad_norms"][0]) if r["grad_norms"] else len(self.layers) - 1)
 
     def play(self, epochs: int | None = None, fps: float = 30, **options: Any) -> Iterator[Frame]:
@@ -96,60 +94,60 @@ class Session:
         ``play(epochs=n)`` the session may stand a few steps past the ``n`` epochs."""
         from .live import play  # the websockets import only for those who play
 
-        return play(self, epochs, fps, options)
+        return play(self.server, self.id, epochs, fps, options)
 
     def set_param(self, layer: int, name: Literal["W", "b", "gamma", "beta"],
                   index: int | Sequence[int], value: float) -> None:
         """Set one number: ``W[layer][i, j]`` (``index=(i, j)``), ``b[layer][i]`` (``index=i``),
         or with batch norm a hidden layer's ``gamma``/``beta``. Undo takes it back."""
         idx = [int(index)] if np.isscalar(index) else [int(i) for i in index]  # type: ignore[arg-type]
-        self.client.request("PATCH", f"{self._path}/params",
+        self.server.request("PATCH", f"{self._path}/params",
                             json={"layer": layer, "name": name, "index": idx, "value": float(value)})
 
     def undo(self, count: int = 1) -> None:
         """Take back the last ``count`` changes (steps, epochs, edits); a
         :class:`~mlp_playground.ClientError` 409 when there is nothing to undo."""
-        self.client.request("POST", f"{self._path}/undo", json={"count": count})
+        self.server.request("POST", f"{self._path}/undo", json={"count": count})
 
     def reset(self) -> None:
         """Back to epoch 0: the same config, seed and initial weights."""
-        self.client.request("POST", f"{self._path}/reset")
+        self.server.request("POST", f"{self._path}/reset")
 
     def gradcheck(self, eps: float = 1e-5, indices: Sequence[int] | None = None) -> Gradcheck:
         """Every layer's ``dW`` and ``db`` against central differences of the objective."""
         body: dict[str, Any] = {"eps": eps}
         if indices is not None:
             body["indices"] = [int(i) for i in indices]
-        return Gradcheck.from_json(self.client.request("POST", f"{self._path}/gradcheck", json=body))
+        return Gradcheck.from_json(self.server.request("POST", f"{self._path}/gradcheck", json=body))
 
     def predict(self, X: Any) -> np.ndarray:
         """The network's outputs ``(m, d_out)`` for ``X`` ``(m, d_in)``, in the units the
         network sees (after the session's feature transform and scaling)."""
         rows = np.asarray(X, dtype=np.float64)
         rows = rows.reshape(1, -1) if rows.ndim == 1 else rows
-        return array(self.client.request("POST", f"{self._path}/predict", json={"X": rows.tolist()})["y"])
+        return array(self.server.request("POST", f"{self._path}/predict", json={"X": rows.tolist()})["y"])
 
     # -- copies and scripts ------------------------------------------------
     def fork(self, **overrides: Any) -> "Session":
         """A counterfactual run at epoch 0: this session's data, seed and minibatch order, its
         initial weights where the shapes agree, and ``overrides`` (``model=...``,
         ``optimizer=...``: partial ``SessionConfig`` sections) applied."""
-        return Session(self.client, self.client.request("POST", f"{self._path}/fork",
+        return Session(self.server, self.server.request("POST", f"{self._path}/fork",
                                                         json={"overrides": overrides}))
 
     def export(self) -> dict[str, Any]:
         """A JSON document that :meth:`Client.import_session` continues exactly from."""
-        return self.client.request("GET", f"{self._path}/export")
+        return self.server.request("GET", f"{self._path}/export")
 
     def code(self, framework: Literal["numpy", "pytorch"] = "numpy", steps: int = 1) -> str:
         """A standalone script that takes this session's next ``steps`` steps exactly as the
         session would and prints one JSON line (``loss``, ``dW``, ``db``, ``params``)."""
-        return self.client.request("GET", f"{self._path}/code",
+        return self.server.request("GET", f"{self._path}/code",
                                    params={"framework": framework, "steps": steps}, text=True)
 
     def delete(self) -> None:
         """Delete the session on the server (this object can no longer be used)."""
-        self.client.request("DELETE", self._path)
+        self.server.request("DELETE", self._path)
 
     # -- pictures ----------------------------------------------------------
     def plot(self) -> go.Figure:
@@ -157,7 +155,7 @@ class Session:
         log scale (the vanishing-gradient view), in the page's palette."""
         from .plotting import history_figure
 
-        return history_figure(self.history, self.client.palette())
+        return history_figure(self.history, self.server.palette())
 
     def show(self, height: int = 720) -> None:
         """Display the live playground, opened on this session, in the notebook's output
@@ -165,7 +163,7 @@ class Session:
         is seen by the next call from Python."""
         from .notebook import show
 
-        show(self, height)
+        show(self.server, self.url, height)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

@@ -2,6 +2,7 @@
 answer as :class:`ServerUnreachable`. The one place that speaks ``httpx``."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import httpx
@@ -50,6 +51,18 @@ class Transport:
         if response.status_code == 204:
             return None
         return response.text if text else response.json()
+
+    @functools.cached_property
+    def max_elements(self) -> int:
+        """The largest array the server sends in full: every array is asked for up to it."""
+        return int(self.request("GET", "api/options")["limits"]["max_elements"])
+
+    def palette(self) -> dict[str, Any]:
+        """The page's chart colours, line styles and markers, read from the page's own theme
+        file on this server (:func:`mlp_playground.plotting.page_palette`)."""
+        from .plotting import page_palette
+
+        return page_palette(self.request("GET", "static/js/theme.js", text=True))
 
     def headers(self, path: str) -> httpx.Headers:
         """The headers of ``GET path`` (the page's, to see whether it may be framed)."""
