@@ -4,10 +4,12 @@ from __future__ import annotations
 
 
 class ClientError(Exception):
-    """The server answered a 4xx: ``status`` (400, 404, 409, 413, 422, 429, ...) and
-    ``detail`` exactly as the server wrote it (a text naming the field and why, or for a
-    422 from validation the list of problems). A 429 carries ``retry_after``, the seconds
-    the server asked to wait (``None`` when it gave none)."""
+    """The server refused: ``status`` (400, 404, 409, 413, 422, 429, ...) and ``detail``
+    exactly as the server wrote it (a text naming the field and why). A 429 carries
+    ``retry_after``, the seconds the server asked to wait (``None`` when it gave none). The
+    one 5xx the server answers, 503 while its store is failing, comes the same way (with
+    ``retry_after``). ``method`` and ``url`` say which request it was (``WS`` for the live
+    socket, whose close codes 4xxx come as the HTTP status: 4404 as 404)."""
 
     def __init__(self, status: int, detail: object, method: str, url: str,
                  retry_after: float | None = None) -> None:
