@@ -80,3 +80,10 @@ def test_no_server_names_the_url() -> None:
             client.session()
     assert err.value.url == url and url in str(err.value)
     assert isinstance(err.value, ConnectionError)
+
+
+def test_play_on_a_deleted_session_is_a_404(local: Client) -> None:
+    s = local.session(dataset={"name": "xor", "n_samples": 40})
+    s.delete()
+    e = refused(lambda: next(s.play()))
+    assert e.status == 404 and e.method == "WS" and e.url.endswith(f"/api/sessions/{s.id}/live")
