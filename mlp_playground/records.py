@@ -125,6 +125,15 @@ class History:
     def epochs(self) -> int:
         return len(self.train_loss)
 
+    @classmethod
+    def joined(cls, parts: list["History"]) -> "History":
+        """One history of consecutive parts (the requests one long training took)."""
+        keys = [k for k in parts[0].metrics if all(k in p.metrics for p in parts)]
+        return cls(np.concatenate([p.train_loss for p in parts]), np.concatenate([p.test_loss for p in parts]),
+                   np.vstack([p.grad_norm for p in parts]),
+                   {k: np.concatenate([p.metrics[k] for p in parts]) for k in keys},
+                   all(p.finite for p in parts))
+
     def __getattr__(self, name: str) -> np.ndarray:
         metrics = self.__dict__.get("metrics", {})
         if name in metrics:

@@ -81,9 +81,20 @@ class Session:
         return Trace.from_json(self.server.request("POST", f"{self._path}/backward", json=body))
 
     def epochs(self, n: int = 1) -> History:
-        """Train ``n`` whole epochs (``POST .../epochs``); their :class:`History`."""
-        r = self.server.request("POST", f"{self._path}/epochs", json={"count": n, "include": []})
-        return History.from_json(r, len(r["grad_norms"][0]) if r["grad_norms"] else len(self.layers) - 1)
+        """Train ``n`` whole epochs (``POST .../epochs``, in requests of at most the server's
+        ``max_epochs_per_request``); their :class:`History`. Training stops early, as on the
+        page, when it diverges or early stopping ends it."""
+        chunk = int(self.server.limits["max_epochs_per_request"])
+        layers = len(self.layers) - 1
+        parts: list[History] = []
+        while True:  # n < 1 is sent as it is, for the server's 422 naming count
+            count = min(n, chunk)
+            r = self.server.request("POST", f"{self._path}/epochs", json={"count": count, "include": []})
+            parts.append(History.from_json(r, layers))
+            n -= count
+            if n <= 0 or not r["finite"] or r["stopped"]:
+                break
+        return parts[0] if len(parts) == 1 else History.joined(parts)
 
     def play(self, epochs: int | None = None, fps: float = 30, **options: Any) -> Iterator[Frame]:
         """Live training over the WebSocket: a generator of :class:`Frame` s, one epoch each

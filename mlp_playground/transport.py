@@ -53,9 +53,14 @@ class Transport:
         return response.text if text else response.json()
 
     @functools.cached_property
+    def limits(self) -> dict[str, Any]:
+        """The server's request limits (``/api/options`` ``limits``), asked once."""
+        return self.request("GET", "api/options")["limits"]
+
+    @property
     def max_elements(self) -> int:
         """The largest array the server sends in full: every array is asked for up to it."""
-        return int(self.request("GET", "api/options")["limits"]["max_elements"])
+        return int(self.limits["max_elements"])
 
     def palette(self) -> dict[str, Any]:
         """The page's chart colours, line styles and markers, read from the page's own theme

@@ -53,6 +53,8 @@ def test_422_names_the_field(local: Client) -> None:
     assert e.status == 422 and "index" in str(e.detail)
     e = refused(lambda: s.code(steps=0))
     assert e.status == 422 and "steps" in str(e.detail)
+    e = refused(lambda: s.epochs(0))
+    assert e.status == 422 and "count" in str(e.detail)
 
 
 def test_413_body_too_large(strict: Client) -> None:

@@ -193,3 +193,16 @@ def test_session_url_and_plot_palette(local: Client) -> None:
     assert fig.layout.yaxis2.type == "log"
     # The palette is the page's own theme file, as served: its blue and vermillion (Okabe-Ito).
     assert (palette["train"], palette["test"]) == ("#0072B2", "#D55E00")
+
+
+def test_epochs_beyond_one_request_are_joined() -> None:
+    from server.settings import Limits
+
+    with Client.local(limits=Limits(max_epochs_per_request=3)) as small:
+        s = small.session(XOR)
+        h = s.epochs(7)  # three requests: 3 + 3 + 1
+        assert h.epochs == 7 == s.epoch and h.grad_norm.shape == (7, 3) and h.train_accuracy.shape == (7,)
+        full = s.history
+        np.testing.assert_array_equal(h.train_loss, full.train_loss)
+        np.testing.assert_array_equal(h.grad_norm, full.grad_norm)
+        np.testing.assert_array_equal(h.metrics["learning_rate"], full.metrics["learning_rate"])
