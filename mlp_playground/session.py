@@ -36,7 +36,7 @@ class Session:
 
     def state(self, *include: Literal["params", "history"]) -> dict[str, Any]:
         """``GET /api/sessions/{id}``: the ``SessionState`` as JSON, with the parts named in
-        ``include`` in full (none: only the scalars and the config)."""
+        ``include`` in full (none: the scalars and the config, the params only summarised)."""
         params: dict[str, Any] = {"include": list(include) or ["params"],
                                   "max_elements": self.server.max_elements if include else 0}
         return self.server.request("GET", self._path, params=params)
