@@ -45,6 +45,7 @@ from mlp_engine import Dataset, StepResult, Trainer, make_trainer
 from mlp_engine.fork import fork_trainer
 
 from . import state_blob
+from .bounds.budget import check_session
 from .errors import ServerError
 from .bounds.fields import current_limits
 from .settings import Settings
@@ -273,15 +274,14 @@ def complete_config(trainer: Trainer) -> dict[str, Any]:
 
 
 def check_size(trainer: Trainer) -> None:
-    """Refuse a model over the parameter limit (layers defaulted from the data can get big),
-    and a session over the memory budget (before its training buffers exist)."""
+    """Refuse a model over the parameter limit, counted by the engine (the one check of it: new,
+    forked and imported sessions alike, layers defaulted from the data included), and a session
+    over the memory budget (before its training buffers exist)."""
     n = trainer.model.n_params
     limit = current_limits().max_params
     if n > limit:
         raise ValueError(f"model.layers: {trainer.model.layers} has {n} parameters; "
                          f"the limit is {limit}")
-    from .bounds.budget import check_session  # (budget imports settings, as this module does)
-
     check_session(trainer)
 
 

@@ -19,7 +19,7 @@
   server nor a listed origin is refused (``403``; a WebSocket is closed
   before it is accepted) unless its method is ``GET``, ``HEAD`` or ``OPTIONS``.
 * **Headers** on every answer: ``X-Content-Type-Options: nosniff``,
-  ``Referrer-Policy: no-referrer``, and (except on ``/docs`` and ``/redoc``,
+  ``Referrer-Policy: no-referrer``, ``Cache-Control: no-store`` on the API's, and (except on ``/docs`` and ``/redoc``,
   whose Swagger/ReDoc assets come from a CDN) a Content-Security-Policy
   allowing only this server, with ``frame-ancestors 'none'`` and
   ``X-Frame-Options: DENY``. Styles may be inline: Plotly writes ``<style>``
@@ -45,6 +45,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 PAGE_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY")]
 NO_CSP = ("/docs", "/redoc")
+API = "/api/"
+NO_STORE = [(b"cache-control", b"no-store")]
+"""On every API answer: sessions, exports, scripts and reports are a student's own, and change."""
 
 CREATES = re.compile(r"^/api/(sessions|sessions/import|sessions/[^/]+/fork|lessons/[^/]+)$")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -151,6 +154,8 @@ class Security:
 
 def _with_headers(send: Send, path: str) -> Send:
     extra = HEADERS if path.startswith(NO_CSP) else HEADERS + PAGE_HEADERS
+    if path.startswith(API):
+        extra = extra + NO_STORE
 
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ..bounds.fields import AtMost
 from ..errors import validation_body
-from ..schemas import DEFAULT_MAX_ELEMENTS, BackwardRequest, MaxElements, Request
+from ..schemas.requests import DEFAULT_MAX_ELEMENTS, BackwardRequest, MaxElements, Request
 
 MAX_FPS = 240.0
 

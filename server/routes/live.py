@@ -12,7 +12,7 @@ from ..live.hub import CLOSE_BUSY, CLOSE_IDLE, CLOSE_NOT_FOUND, LiveHub
 from ..live.messages import BadMessage, FrameSettings, PauseMessage, PlayMessage, SetMessage, parse
 from ..live.outbox import Outbox
 from ..live.player import Player, extend_json
-from ..schemas import BackwardRequest
+from ..schemas.requests import BackwardRequest
 from ..serialize import JSONBytes
 from ..deps import lookup
 from ..sessions import CLIENT, SessionNotFound

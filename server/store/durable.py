@@ -41,6 +41,7 @@ from ..sessions import (
     SessionBusy,
     SessionDamaged,
     SessionNotFound,
+    StoreFailing,
     TooManySessions,
     complete_config,
     decode_state,
@@ -53,6 +54,9 @@ from .guarded import Guarded
 from .protocol import ClientCap, full_reason, gone_detail, idle_reason
 
 log = logging.getLogger("mlp_playground.sessions")
+
+CHECK_SECONDS = 1.0
+"""How often the saver looks at the store (a ``stat`` of a SQLite file)."""
 
 
 class DurableLock:
@@ -201,7 +205,10 @@ class DurableStore:
             pending = list(self._dirty)
         for session in pending:
             with session.lock.thread:
-                self._save(session, fingerprint(session.trainer))
+                try:
+                    self._save(session, fingerprint(session.trainer))
+                except StoreFailing as exc:  # nothing more can be done for it: say so, and stop
+                    log.error("session %s: not saved on shutdown: %s", session.id, exc.detail)
         self.backend.close()
 
     # -- the cache and the leases ----------------------------------------------
@@ -223,6 +230,13 @@ class DurableStore:
     def _enter(self, session: Session, wait: bool) -> bool:
         """Take the session's lease (waiting for it when ``wait``) and bring the trainer
         up to the stored version. The caller holds the session's thread lock."""
+        if session.held and session in self._dirty:
+            # This session's last change waits for the saver: a request may build on it only
+            # while the store can take it (a stat), and once the store failed, only once it
+            # is saved (503 while it fails), so no answer rests on a change that may be lost.
+            self.backend.check()
+            if self.backend.failure is not None:
+                self._save(session, fingerprint(session.trainer))
         if not session.held:
             deadline = time.monotonic() + self.wait_seconds
             delay = 0.001
@@ -307,14 +321,31 @@ class DurableStore:
 
     def _flush_loop(self) -> None:
         """Save deferred changes when due or wanted by another process; renew the
-        leases of sessions in use (a long request may outlast ``lease_seconds``)."""
+        leases of sessions in use (a long request may outlast ``lease_seconds``); look at
+        the store once a second (:meth:`Backend.check`), so that health sees a store that
+        went away while nothing was written. While the store fails, it tries once per
+        ``save_interval``, and says so in one log line per failure (not one per tick)."""
         tick = min(0.01, self.save_interval / 4)
-        renewed = time.monotonic()
-        while not self._stop.wait(tick):
+        renewed = checked = time.monotonic()
+        reported: str | None = None
+        while not self._stop.wait(tick if self.backend.failure is None else self.save_interval):
+            problem = None
             try:
+                if time.monotonic() - checked >= CHECK_SECONDS:
+                    checked = time.monotonic()
+                    self.backend.check()
                 renewed = self._flush_once(renewed)
-            except Exception:  # a transient backend error must not end the saver
-                log.exception("session saver")
+            except StoreFailing:
+                pass  # remembered by the guarded backend, reported below
+            except Exception as exc:  # anything else must not end the saver either
+                problem = f"{type(exc).__name__}: {exc}"
+            problem = self.backend.failure or problem
+            if problem != reported:
+                if problem is not None:
+                    log.error("session saver: %s", problem)
+                elif reported is not None:
+                    log.warning("session saver: the store works again")
+                reported = problem
 
     def _flush_once(self, renewed: float) -> float:
         """One tick of the saver; when the leases were last renewed. A function of its own so
