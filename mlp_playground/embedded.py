@@ -8,7 +8,6 @@ import re
 import socket
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 import uvicorn
@@ -67,7 +66,11 @@ class EmbeddedServer:
         fields; ``blas_threads`` defaults to 0 here, so the host process's own NumPy keeps
         its BLAS threads (the standalone server limits them for its many small requests)."""
         before = set(threading.enumerate())
-        settings = replace(Settings.from_env(), store=store, **{"blas_threads": 0, **fields})
+        unknown = sorted(set(fields) - set(Settings.model_fields))
+        if unknown:  # model_copy would take them silently
+            raise TypeError(f"Client.local(): no such setting: {', '.join(unknown)} "
+                            f"(the fields of server.settings.Settings)")
+        settings = Settings.from_env().model_copy(update={"store": store, "blas_threads": 0, **fields})
         app = NotebookFrames(create_app(settings))
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as the CLI: no Nagle delay

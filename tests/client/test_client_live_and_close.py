@@ -86,3 +86,14 @@ def test_with_block_stops_the_server() -> None:
         client.session(dataset={"name": "xor", "n_samples": 40})
         assert any(t.name.startswith("mlp-playground-server") for t in threading.enumerate())
     assert set(threading.enumerate()) <= threads_before
+
+
+def test_an_unknown_setting_is_refused_before_anything_starts() -> None:
+    threads_before = set(threading.enumerate())
+    try:
+        Client.local(undo_dpeth=3)
+    except TypeError as exc:
+        assert "undo_dpeth" in str(exc)
+    else:
+        raise AssertionError("Client.local() took a setting that does not exist")
+    assert set(threading.enumerate()) <= threads_before
