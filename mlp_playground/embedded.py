@@ -59,6 +59,7 @@ class EmbeddedServer:
 
     def __init__(self, server: uvicorn.Server, threads: list[threading.Thread], url: str) -> None:
         self.server, self.threads, self.url = server, threads, url
+        self.loop = server.servers[0].get_loop()  # the serving thread's event loop
 
     @classmethod
     def start(cls, store: str = "memory", **fields: Any) -> "EmbeddedServer":
@@ -97,9 +98,14 @@ class EmbeddedServer:
         return embedded
 
     def stop(self) -> None:
-        """Stop serving, save what the store keeps, and wait until its threads have ended."""
+        """Stop serving, save what the store keeps, and wait until its threads have ended:
+        the serving thread, those the app started, and the worker threads its event loop ran
+        blocking calls in (told to stop when that loop ends, they finish their call first)."""
         atexit.unregister(self.stop)
         self.server.should_exit = True
         for thread in self.threads:
             if thread is not threading.current_thread():
+                thread.join()
+        for thread in threading.enumerate():
+            if getattr(thread, "loop", None) is self.loop and thread is not threading.current_thread():
                 thread.join()

@@ -58,7 +58,10 @@ def children() -> set[int]:
     """This process's child processes (every thread's), from /proc."""
     kids: set[int] = set()
     for task in Path("/proc/self/task").iterdir():
-        text = (task / "children").read_text().split()
+        try:
+            text = (task / "children").read_text().split()
+        except FileNotFoundError:  # that thread ended meanwhile
+            continue
         kids |= {int(pid) for pid in text}
     return kids
 
