@@ -1,7 +1,7 @@
 """What work costs, counted before it is done: multiply-adds, steps and bytes.
 
 The server turns these counts into seconds and megabytes and refuses a
-request over its budget before it starts (:mod:`server.budget`); the engine
+request over its budget before it starts; the engine
 only counts, because it is the one that knows what a step, an epoch or a
 workspace is made of. Every count is an upper estimate of the real work.
 
