@@ -7,8 +7,8 @@ touches all of them alike. A sample is one epoch, or for the short epochs of
 (b) five epochs in a row. Reported as ratios of this
 engine's time to the other's (below 1 means this engine is faster).
 
-(a) seed 003's workload: California housing, ``[8, 20, 10, 1]``, sigmoid
-    hidden, linear output, MSE, lr 0.1, batch 32; against seed 003's own
+(a) the California-housing experiment of the reference write-up: ``[8, 20, 10, 1]``, sigmoid
+    hidden, linear output, MSE, lr 0.1, batch 32; against that write-up's own
     ``NN`` class (read from ``../shared/baselines/seed_nn.py``), scikit-learn's
     ``MLPRegressor``, a minimal hand-written NumPy loop (for context) and
     PyTorch when it is installed.
@@ -28,7 +28,8 @@ test-set evaluation costs. Usage: ``python bench/engine_speed.py [--repeats 5]``
 project (``git worktree add /tmp/engine-before <commit>``): each tree trains in
 a process of its own, the two take turns (in alternating order) on the same
 workloads, and each workload's line gives ``this / other`` of the median
-epoch (below 1: this tree is faster). The last line is
+epoch's CPU time (below 1: this tree is faster; CPU time, because on a shared
+machine wall time also counts the waits for a core). The last line is
 ``plain_max_ratio=... plain_geomean_ratio=...`` over the plain network's workloads.
 """
 from __future__ import annotations
@@ -233,9 +234,9 @@ trainers = {name: make_trainer(w["config"], data_dir=sys.argv[3]) for name, w in
 print(mlp_engine.__file__, flush=True)
 for line in sys.stdin:
     name = line.strip()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     trainers[name].run_epochs(work[name]["epochs"])
-    print(time.perf_counter() - t0, flush=True)
+    print(time.process_time() - t0, flush=True)
 """
 
 
@@ -269,7 +270,7 @@ def against(other: Path, repeats: int) -> None:
         rows.append([name, mine, theirs, mine / theirs])
         if w["plain"]:
             plain.append(mine / theirs)
-    print_table(f"seconds per sample (median of {repeats}): this tree against {trees['other']}",
+    print_table(f"CPU seconds per sample (median of {repeats}): this tree against {trees['other']}",
                 ["workload", "this s", "other s", "this / other"], rows)
     print()
     final_line(plain_max_ratio=max(plain),
@@ -289,17 +290,17 @@ def main() -> None:
     torch = try_import_torch()
     reps = args.repeats
 
-    # (a) seed 003's workload
+    # (a) the reference write-up's California-housing experiment
     cal = load_dataset("california_housing", seed=42)
     la = [8, 20, 10, 1]
     fns = {"this engine": engine_epoch(cal, la, "sigmoid", 0.1, 32, init="normal"),
-           "seed 003 NN": seed_nn_epoch(cal, la, 0.1, 32),
+           "reference write-up NN": seed_nn_epoch(cal, la, 0.1, 32),
            "scikit-learn MLPRegressor": sklearn_epoch(cal, la, "logistic", 0.1, 32),
            "lean NumPy loop (context)": lean_numpy_epoch(cal, la, 0.1, 32)}
     if torch is not None:
         fns["PyTorch (float64)"] = torch_epoch(torch, cal, la, "logistic", 0.1, 32)
     ta = median_seconds_interleaved(fns, reps)
-    _table("(a) seed 003's workload: California housing [8, 20, 10, 1], sigmoid, MSE, "
+    _table("(a) the reference write-up's California-housing experiment: [8, 20, 10, 1], sigmoid, MSE, "
            f"SGD batch 32, {cal.X_train.shape[0]} training rows", ta)
 
     # (b) digits
@@ -336,7 +337,7 @@ def main() -> None:
     print()
     final_line(
         a_vs_sklearn=ta["this engine"] / ta["scikit-learn MLPRegressor"],
-        a_vs_seed=ta["this engine"] / ta["seed 003 NN"],
+        a_vs_seed=ta["this engine"] / ta["reference write-up NN"],
         b_vs_sklearn=tb["this engine"] / tb["scikit-learn MLPClassifier"],
         c_vs_sklearn=tc["this engine"] / tc["scikit-learn MLPClassifier"],
         c_matmul_fraction=engine_gflops / matmul_gflops,
