@@ -533,3 +533,8 @@ def _as_array(value, shape: tuple[int, ...], name: str, finite: bool = True) -> 
     if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: must be finite numbers (no NaN or infinity)")
     return arr
+
+
+# The model's parts live in rooms of their own; callers may import them from here too.
+__all__ = ["MLP", "DTYPES", "l1_gradient", "Params", "n_params", "n_weights", "ForwardCache", "Gradients",
+           "Workspace", "WORKSPACES_KEPT", "BN_EPS", "BN_MOMENTUM"]
