@@ -296,7 +296,8 @@ class MLP:
         ``out`` lets the training loop reuse one gradient buffer for every
         step and ``ws`` its delta buffers (the plain network's only; it keeps
         no traces); a public backward() gets fresh arrays."""
-        P, L = self.params, self.n_layers
+        P = self.params
+        L = len(P.W)
         grads = out if out is not None else Params(self.layers, np.empty_like(P.flat), self.batch_norm)
         if not self._plain:
             ws = None
