@@ -13,8 +13,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from mlp_engine import DATASETS, DataNotFoundError, list_datasets, load_dataset
-from mlp_engine import datasets
-from mlp_engine.datasets import DATA_ENV, _load_california, data_folder
+from mlp_engine.datasets import DATA_ENV, data_folder, real
+from mlp_engine.datasets.real import _load_california
 
 NAMED = [d["name"] for d in list_datasets() if d["name"] != "inline"]
 TOY = [n for n in NAMED if DATASETS[n].kind == "toy"]
@@ -118,7 +118,7 @@ def test_diabetes_is_standardised_on_train_only() -> None:
 def test_the_data_folder_defaults_to_shared_datasets_and_follows_the_argument(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(DATA_ENV, "/nowhere")  # the engine reads no environment
-    monkeypatch.setattr(datasets, "DEFAULT_FOLDERS", [])  # what a clone made away from shared/ adds
+    monkeypatch.setattr(real, "DEFAULT_FOLDERS", [])  # what a clone made away from shared/ adds
     assert data_folder().resolve() == (Path(__file__).resolve().parents[2].parent / "shared" / "datasets").resolve()
     assert data_folder(tmp_path) == tmp_path
 
