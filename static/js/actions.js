@@ -1,11 +1,11 @@
 // The user's actions (step, epoch, reset, gradcheck, undo, edit, draw, a new config), run one
-// at a time, in order, through the queue; `data-busy` on <body> tells tests and styles when all
-// is idle.
+// at a time, in order, through the queue (queue.js).
 import * as api from './api.js';
-import { banner, clearBanner, showError } from './banner.js';
-import { epochsB, resetB, stepB } from './compare.js';
-import { stopAnimation, stopPlay } from './playback.js';
-import { refreshOutput, renderAll } from './render.js';
+import { stopAnimation } from './animation.js';
+import { banner, clearBanner } from './banner.js';
+import { epochsB, resetB, stepB } from './lockstep.js';
+import { stopPlay } from './playback.js';
+import { afterTraining, run } from './queue.js';
 import { doEpochs, doStep, fullParams, newSession, openSession, takeChanged } from './session.js';
 import { store } from './store.js';
 import { chartCoords, drawnConfig, nearest, pointsOf } from './views/draw.js';
@@ -23,27 +23,6 @@ export const WORKED_EXAMPLE = {
   optimizer: { name: 'sgd', learning_rate: 0.1, batch_size: 1, l2: 0 },
   seed: 0,
 };
-
-let queue = Promise.resolve();
-let pending = 0;
-
-/** Queue `action` after every action before it; a failure is shown on the banner. */
-export function run(action) {
-  pending += 1;
-  document.body.dataset.busy = '1';
-  const p = queue.then(action).catch(showError).finally(() => {
-    pending -= 1;
-    if (!pending) document.body.dataset.busy = '0';
-  });
-  queue = p;
-  return p;
-}
-
-/** Redraw every view after the session changed. */
-export async function afterTraining() {
-  renderAll();
-  await refreshOutput();
-}
 
 export const step = (animate) => run(async () => {
   await stopPlay();

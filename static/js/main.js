@@ -1,18 +1,23 @@
 // The playground's wiring: DOM events to actions, and start-up. What is on screen lives in
-// store.js; the actions (actions.js, session.js), playback (playback.js) and the views' redraw
-// (render.js) each have their own module. Keys: Space plays/pauses; → next stage (or a new Step
+// store.js; the actions (actions.js, session.js), their queue (queue.js), the Step animation
+// (animation.js), Play (playback.js) and the views' redraw (render.js) each have their own
+// module. Modules never import upwards: what a lower one needs from above (pausing Play) is
+// handed down from here. Keys: Space plays/pauses; → next stage (or a new Step
 // at the end); ← previous stage.
 import * as api from './api.js';
 import {
-  WORKED_EXAMPLE, applyConfig, clearDrawing, drawClick, editParam, epoch, gradcheck, openLessonSession, reset, run,
-  step, undo,
+  WORKED_EXAMPLE, applyConfig, clearDrawing, drawClick, editParam, epoch, gradcheck, openLessonSession, reset, step,
+  undo,
 } from './actions.js';
+import { goToStage, nextStage, prevStage } from './animation.js';
 import { banner, clearBanner, showError } from './banner.js';
 import { applyHide } from './classroom.js';
 import { changeB, initCompare } from './compare.js';
 import { initInside } from './inside.js';
 import { onlyLearningRateDiffers } from './live.js';
-import { changeRate, goToStage, nextStage, prevStage, togglePlay } from './playback.js';
+import { setPause } from './pause.js';
+import { changeRate, stopPlay, togglePlay } from './playback.js';
+import { run } from './queue.js';
 import {
   practiceView, refreshOutput, renderAll, renderCharts, renderLoss, renderStageViews, showOutputTools, updateButtons,
 } from './render.js';
@@ -130,6 +135,7 @@ function wire() {
 
 async function start() {
   document.body.dataset.busy = '1';
+  setPause(stopPlay);
   wire();
   await run(async () => {
     setOptions(await api.options());
