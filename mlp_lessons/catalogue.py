@@ -20,7 +20,7 @@ from .lesson import (Build, Lesson, LessonRun, accuracy_of, confusion_of, last_e
 
 Array = np.ndarray
 
-# The seeds' worked example (shared/seeds/000, "Numerical Example").
+# The worked example of the reference write-up ("Numerical Example"): every number of one Step by hand.
 WORKED_EXAMPLE_CONFIG: dict[str, Any] = {
     "dataset": {"name": "inline", "X": [[1.0, 2.0]], "y": [[1.0]]},
     "model": {"layers": [2, 2, 1], "activation": "relu", "output_activation": "linear", "loss": "mse",
@@ -28,12 +28,19 @@ WORKED_EXAMPLE_CONFIG: dict[str, Any] = {
     "optimizer": {"name": "sgd", "learning_rate": 0.1, "batch_size": 1, "shuffle": False},
     "seed": 0,
 }
+PRESETS: dict[str, dict[str, Any]] = {
+    "worked-example": {"label": "Worked example",
+                       "description": "x = [1, 2], y = [1]; a 2-2-1 network with W[0] = [[0.1, 0.2], [0.3, 0.4]], "
+                                      "W[1] = [[0.5, 0.6]], zero biases; ReLU, linear output, mse; SGD at 0.1",
+                       "config": WORKED_EXAMPLE_CONFIG},
+}
+"""Configurations the page offers by name (GET /api/options -> presets)."""
 WORKED_EXAMPLE_NUMBERS: dict[str, Any] = {
     "z0": [0.5, 1.1], "yhat": 0.91, "loss": 0.00405, "delta1": [-0.09], "dW1": [[-0.045, -0.099]],
     "db1": [-0.09], "delta0": [-0.045, -0.054], "dW0": [[-0.045, -0.09], [-0.054, -0.108]],
     "db0": [-0.045, -0.054],
 }
-# Seed 003's table: test MSE in original units ($100,000 squared).
+# The reference write-up's California-housing table: test MSE in original units ($100,000 squared).
 SEED_CALIFORNIA_MSE = {"engine": 0.32, "sklearn_mlp": 0.33, "linear_regression": 0.56}
 SEED_CALIFORNIA_CONFIG: dict[str, Any] = {
     "dataset": {"name": "california_housing", "test_fraction": 0.2, "seed": 42},
@@ -52,10 +59,14 @@ def worked_example(quick: bool, build: Build) -> LessonRun:
     got = {"z0": c.z[0][0].tolist(), "yhat": float(c.a[1][0, 0]), "loss": g.loss,
            "delta1": g.delta[1][0].tolist(), "dW1": g.dW[1].tolist(), "db1": g.db[1].tolist(),
            "delta0": g.delta[0][0].tolist(), "dW0": g.dW[0].tolist(), "db0": g.db[0].tolist()}
-    err = max(float(np.max(np.abs(np.subtract(got[k], v)))) for k, v in WORKED_EXAMPLE_NUMBERS.items())
+    errors = {k: float(np.max(np.abs(np.subtract(got[k], v)))) for k, v in WORKED_EXAMPLE_NUMBERS.items()}
+    err = max(errors.values())
+    after = make_trainer(WORKED_EXAMPLE_CONFIG)  # the first Step applied, on a copy the learner does not see
+    after.step()
     return LessonRun([("worked example", trainer)],
-                     {"computed": got, "seed": WORKED_EXAMPLE_NUMBERS, "max_abs_error": err,
-                      "matches": err < 1e-12})
+                     {"computed": got, "seed": WORKED_EXAMPLE_NUMBERS, "errors": errors, "max_abs_error": err,
+                      "matches": err < 1e-12, "setup": PRESETS["worked-example"]["description"],
+                      "W0_after": after.model.W[0].tolist()})
 
 
 # -- 2 ---------------------------------------------------------------------
@@ -147,7 +158,7 @@ def initialisation(quick: bool, build: Build) -> LessonRun:
 
 # -- 6 ---------------------------------------------------------------------
 def california_housing(quick: bool, build: Build) -> LessonRun:
-    """Seed 003's table live: this engine, scikit-learn's MLPRegressor and
+    """The reference write-up's California-housing table, live: this engine, scikit-learn's MLPRegressor and
     LinearRegression, test MSE in original units."""
     import warnings
 
@@ -163,7 +174,7 @@ def california_housing(quick: bool, build: Build) -> LessonRun:
     engine = mean_squared_error(y_true, data.to_original_units(t.model.predict(t.X_test)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        # Exactly seed 003's call (its defaults: relu, adam).
+        # Exactly the reference write-up's call (its defaults: relu, adam).
         mlp = MLPRegressor(hidden_layer_sizes=(20, 10), learning_rate_init=0.1, max_iter=epochs,
                            random_state=42).fit(data.X_train, data.y_train.ravel())
     sk = mean_squared_error(y_true, data.to_original_units(mlp.predict(data.X_test).reshape(-1, 1)))
@@ -315,10 +326,11 @@ LESSONS: dict[str, Lesson] = {
                "Zeros, normal, Xavier and He on the same tanh network. With zeros every hidden unit "
                "receives the same gradient, so they stay identical forever and the network is stuck; "
                "random initialisations break the symmetry.", initialisation),
-        Lesson("california-housing", "California housing: seed 003's table, live",
-               "Seed 003's experiment: [8, 20, 10, 1], sigmoid, SGD at 0.1, batch 32, standardised data, "
-               "an 80/20 split. Test MSE in original units for this engine, scikit-learn's MLPRegressor "
-               "and LinearRegression, beside the seed's 0.32, 0.33 and 0.56.", california_housing),
+        Lesson("california-housing", "California housing: the reference write-up's table, live",
+               "The reference write-up's California-housing experiment: [8, 20, 10, 1], sigmoid, SGD at 0.1, "
+               "batch 32, standardised data, an 80/20 split. Test MSE in original units for this engine, "
+               "scikit-learn's MLPRegressor and LinearRegression, beside the write-up's 0.32, 0.33 and 0.56.",
+               california_housing),
         Lesson("digits", "Digits and MNIST: accuracy, confusion, learned features",
                "A one-hidden-layer softmax network on scikit-learn's 8x8 digits and on 10,000 real MNIST "
                "digits. Look at the confusion matrix (which digits are mistaken for which) and at the "
