@@ -8,6 +8,7 @@ either way.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -86,6 +87,7 @@ def vanishing_gradients(quick: bool, build: Build) -> LessonRun:
         runs.append((f"{act}, 6 hidden layers", t))
     measured["sigmoid_vs_relu"] = (measured["sigmoid"]["first_over_last"]
                                    / measured["relu"]["first_over_last"])
+    measured["times_slower"] = round(1 / measured["sigmoid_vs_relu"])  # how many times more slowly sigmoid's first layer learns
     return LessonRun(runs, measured)
 
 
@@ -104,10 +106,12 @@ def exploding_gradients(quick: bool, build: Build) -> LessonRun:
         if t.finite:
             t.run_epochs(epochs - 1)
         key = "unclipped" if clip is None else "clipped"
+        norms = [_global_norm(r.grads.flat) for r in first]
+        finite = [n for n in norms if math.isfinite(n)]
         measured[key] = {**last_epoch(t), "epochs_run": len(t.history.train_loss),
                          "grad_norms": t.history.grad_norms,
-                         "first_epoch": {"loss": [r.loss for r in first],
-                                         "global_grad_norm": [_global_norm(r.grads.flat) for r in first]}}
+                         "first_epoch": {"loss": [r.loss for r in first], "global_grad_norm": norms,
+                                         "largest_grad_norm": max(finite) if finite else None}}
         runs.append((label, t))
     return LessonRun(runs, measured)
 

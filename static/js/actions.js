@@ -13,17 +13,6 @@ import { renderGradcheck } from './views/gradcheck.js';
 
 const $ = (id) => document.getElementById(id);
 
-// The seed's numerical example: x = [1, 2], y = [1], W[0] = [[0.1, 0.2], [0.3, 0.4]], W[1] = [[0.5, 0.6]], zero biases.
-export const WORKED_EXAMPLE = {
-  dataset: { name: 'inline', X: [[1, 2]], y: [[1]], test_fraction: 0 },
-  model: {
-    layers: [2, 2, 1], activation: 'relu', output_activation: 'linear', loss: 'mse',
-    weights: [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6]]], biases: [[0, 0], [0]],
-  },
-  optimizer: { name: 'sgd', learning_rate: 0.1, batch_size: 1, l2: 0 },
-  seed: 0,
-};
-
 export const step = (animate) => run(async () => {
   await stopPlay();
   await doStep(animate);

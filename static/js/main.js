@@ -6,8 +6,7 @@
 // at the end); ← previous stage.
 import * as api from './api.js';
 import {
-  WORKED_EXAMPLE, applyConfig, clearDrawing, drawClick, editParam, epoch, gradcheck, openLessonSession, reset, step,
-  undo,
+  applyConfig, clearDrawing, drawClick, editParam, epoch, gradcheck, openLessonSession, reset, step, undo,
 } from './actions.js';
 import { goToStage, nextStage, prevStage } from './animation.js';
 import { banner, clearBanner, showError } from './banner.js';
@@ -40,6 +39,8 @@ import { initThemeToggle, onThemeChange } from './theme.js';
 
 const $ = (id) => document.getElementById(id);
 const next = () => nextStage(step);
+/** A preset of the server's (GET /api/options -> presets), as a config of the page's own to change. */
+const preset = (name) => clone(store.options.presets[name].config);
 
 /** Practice mode from a link (`&practice=1`). */
 function showPractice(on) {
@@ -63,7 +64,7 @@ function wire() {
   $('btn-play').addEventListener('click', togglePlay);
   $('btn-reset').addEventListener('click', reset);
   $('btn-gradcheck').addEventListener('click', gradcheck);
-  $('btn-worked').addEventListener('click', () => applyConfig(clone(WORKED_EXAMPLE)));
+  $('btn-worked').addEventListener('click', () => applyConfig(preset('worked-example')));
   $('btn-help').addEventListener('click', () => $('help').showModal());
   $('btn-undo').addEventListener('click', undo);
   initThemeToggle($('btn-theme'));
@@ -143,7 +144,7 @@ async function start() {
       onChange: (config) => (store.compare ? changeB(config)
         : store.playing && onlyLearningRateDiffers(store.session.config, config)
           ? changeRate(config) : applyConfig(config)),
-      onPreset: () => applyConfig(clone(WORKED_EXAMPLE)),
+      onPreset: () => applyConfig(preset('worked-example')),
       onError: (text) => banner(text),
     });
     const { config, progress, hide, practice } = fromHash(window.location.hash);
