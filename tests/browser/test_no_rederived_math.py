@@ -12,10 +12,11 @@ import json
 import math
 import re
 from collections.abc import Callable
-from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Route
+
+from practice_tools import hints, link, practice_at, value_of
 
 pytestmark = pytest.mark.browser
 
@@ -123,39 +124,12 @@ WORKED = {"dataset.name": "inline", "dataset.X": [[1, 2]], "dataset.y": [[1]], "
           "optimizer.name": "sgd", "optimizer.learning_rate": 0.1, "optimizer.batch_size": 1, "seed": 0}
 
 
-def link(app, fields: dict, practice: bool = False) -> str:
-    """A link to the page with this config (the URL hash the page reads: dotted keys, JSON values)."""
-    pairs = [f"{k}={quote(v if isinstance(v, str) else json.dumps(v, separators=(',', ':')))}" for k, v in fields.items()]
-    return f"{app.url}#{'&'.join(pairs)}{'&practice=1' if practice else ''}"
-
-
 def on_sessions(app, change: Callable[[dict], None]) -> None:
     """Rewrite every SessionState and BackwardTrace the page gets (the keys both carry)."""
     def both(body: dict) -> None:
         if isinstance(body, dict) and "hidden_activations" in body:
             change(body)
     rewrite(app, re.compile(r".*/api/sessions(/[^/]+(/backward)?)?(\?.*)?$"), both)
-
-
-def hints(app) -> dict[str, str]:
-    """Check the stage with no answers: every number gets its hint, by name."""
-    app.click("practice-check")
-    loc = app.page.locator('[data-testid="practice-hint"]')
-    return dict(zip(loc.evaluate_all("els => els.map(e => e.dataset.for)"), loc.all_inner_texts()))
-
-
-def practice_at(app, stage: str) -> None:
-    """In practice mode after a Step: reveal the stage on screen (so the way on opens), then go to ``stage``."""
-    app.click("practice-reveal")
-    app.stage(stage)
-
-
-def value_of(hint: str) -> float:
-    """The numbers a hint fills in, worked out: the text after its last "= ", in the page's notation."""
-    expr = hint.rsplit("= ", 1)[1]
-    expr = expr.replace("−", "-").replace("·", "*").replace("√", "math.sqrt").replace("sign", "_sign")
-    assert re.fullmatch(r"[-+*/(). 0-9e_a-z]+", expr.replace("math.sqrt", "").replace("_sign", "")), expr
-    return eval(expr, {"math": math, "_sign": lambda x: (x > 0) - (x < 0)})  # noqa: S307 (our own page's digits)
 
 
 def test_the_step_through_and_practice_show_the_servers_delta_w(app):
