@@ -79,7 +79,7 @@ async function replay(steps, stage) {
   const target = traced ? steps - 1 : steps;
   const perEpoch = store.session.steps_per_epoch || 1;
   let epochs = Math.floor(target / perEpoch);
-  const maxChunk = store.options.limits?.max_epochs_per_request || 100;
+  const maxChunk = store.options.limits.max_epochs_per_request;
   while (epochs > 0) {
     const n = Math.min(epochs, maxChunk);
     const r = await api.epochs(store.session.id, n);
