@@ -31,8 +31,8 @@ WORKED_EXAMPLE_CONFIG: dict[str, Any] = {
 }
 PRESETS: dict[str, dict[str, Any]] = {
     "worked-example": {"label": "Worked example",
-                       "description": "x = [1, 2], y = [1]; a 2-2-1 network with W[0] = [[0.1, 0.2], [0.3, 0.4]], "
-                                      "W[1] = [[0.5, 0.6]], zero biases; ReLU, linear output, mse; SGD at 0.1",
+                       "description": "A 2-2-1 ReLU network on x = [1, 2], y = [1] with W[0] = [[0.1, 0.2], "
+                                      "[0.3, 0.4]], W[1] = [[0.5, 0.6]] and zero biases; linear output, mse, SGD at 0.1",
                        "config": WORKED_EXAMPLE_CONFIG},
 }
 """Configurations the page offers by name (GET /api/options -> presets)."""

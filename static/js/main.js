@@ -140,6 +140,7 @@ async function start() {
   wire();
   await run(async () => {
     setOptions(await api.options());
+    $('preset-hint').textContent = `${store.options.presets['worked-example'].description}; then press Step.`;
     initControls(store.options, {
       onChange: (config) => (store.compare ? changeB(config)
         : store.playing && onlyLearningRateDiffers(store.session.config, config)
