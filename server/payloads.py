@@ -125,6 +125,8 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str], W: list[
                 layer["mean"], layer["var"] = c.mean[l], c.var[l]
             if c.mask is not None:
                 layer["mask"] = c.mask[l]
+            if c.fa is not None and (c.mask is not None or model.skip[l]):  # a is more than act(u)
+                layer["fa"] = c.fa[l]
     if "backward" in include:
         g = result.grads
         out["backward"] = [{"delta": d, "act_prime": p, "dW": dW, "db": db, "grad_norm": n}

@@ -411,6 +411,7 @@ class ForwardLayer(BaseModel):
     z_hat: Array | None = Field(None, description="batch norm (hidden layers): (z - mean) / sqrt(var + 1e-5)")
     u: Array | None = Field(None, description="batch norm (hidden layers): gamma z_hat + beta, the activation's input")
     mask: Array | None = Field(None, description="dropout (hidden layers): 0 or 1 per unit and sample")
+    fa: Array | None = Field(None, description="with dropout or a skip (hidden layers): act(u), before the mask and the skip")
     mean: Array | None = Field(None, description="batch norm (hidden layers): the mean z_hat used (n,)")
     var: Array | None = Field(None, description="batch norm (hidden layers): the biased variance z_hat used (n,)")
 

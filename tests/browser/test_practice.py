@@ -136,17 +136,20 @@ def test_practice_marks_a_batch_norm_stage_and_a_dropout_stage_and_the_hints_add
     masks = {x for row in fwd["mask"] for x in row}
     assert masks == {0.0, 1.0}, "this seed's Step drops some neurons and keeps others"
 
-    # Forward 0: batch norm's z_hat and u are asked for beside z and a (dropout's mask applied to a).
-    truth = {**flat("z[0]", fwd["z"]), **flat("z_hat[0]", fwd["z_hat"]), **flat("u[0]", fwd["u"]), **flat("a[0]", fwd["a"])}
+    # Forward 0: batch norm's z_hat and u, and the activation before dropout, fa, are asked for beside z and a.
+    truth = {**flat("z[0]", fwd["z"]), **flat("z_hat[0]", fwd["z_hat"]), **flat("u[0]", fwd["u"]),
+             **flat("fa[0]", fwd["fa"]), **flat("a[0]", fwd["a"])}
     hint = check_stage(app, truth, "z_hat[0][1][2]")
     assert f"{trace['bn_eps']:g}" in hint.replace("0.00001", "1e-05") and "mean[0]" in hint and "var[0]" in hint, hint
     assert abs(value_of(hint) - fwd["z_hat"][1][2]) < 1e-4, hint
     answer(app, "z_hat[0][1][2]", f"{fwd['z_hat'][1][2]:.6g}")
-    # A dropped neuron's a is 0: its hint shows the mask's 0 and 1 / (1 - p).
-    i, j = next((i, j) for i, row in enumerate(fwd["mask"]) for j, x in enumerate(row) if x == 0)
-    hint = check_stage(app, {**truth}, f"a[0][{i}][{j}]")
-    assert f"· 0 / (1 − 0.5)" in hint and fwd["a"][i][j] == 0, hint
-    assert value_of(hint) == 0, hint
+    # Dropout's stage: a = fa ⊙ mask / (1 - p). A dropped neuron's a is 0, a kept one's fa / (1 - p).
+    for keep in (0, 1):
+        i, j = next((i, j) for i, row in enumerate(fwd["mask"]) for j, x in enumerate(row)
+                    if x == keep and (keep == 0 or fwd["fa"][i][j] > 0))
+        hint = check_stage(app, truth, f"a[0][{i}][{j}]")
+        assert f"a[0] = fa[0] ⊙ mask[0] / (1 − p)" in hint and f"· {keep} / (1 − 0.5)" in hint, hint
+        assert abs(value_of(hint) - fwd["a"][i][j]) < 1e-4 and (fwd["a"][i][j] == 0) == (keep == 0), hint
 
     # Backward 0: dγ and dβ are asked for beside delta, dW and db; delta's hint goes through du and batch norm.
     practice_at(app, "backward-0")

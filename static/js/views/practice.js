@@ -1,6 +1,6 @@
 // Practice mode: the step-through hides a stage's results and asks the learner for them, one
 // input per number, named in the trace's terms (`z[0][0][1]` is sample 0, neuron 1); batch norm's
-// z_hat, u, dγ and dβ too. The right answers are the trace's own numbers and the hints are the
+// z_hat, u, dγ and dβ, and with dropout or a skip fa (the activation before them) too. The right answers are the trace's own numbers and the hints are the
 // stage's equation with the numbers it needs filled in: the server's formula text (GET /api/options
 // -> formulas) and the trace's values (`act_prime`, `da`, `da_skip`, `du`, batch norm's statistics,
 // dropout's mask). Every term in force (L2, L1, the skip, batch norm, dropout) appears once, so the
@@ -107,14 +107,15 @@ function forwardItems(ctx, l) {
     if (/z_/.test(f)) return `${act}(${input}[${l}][${i}]) with ${input}[${l}][${i}] = [${x[i].map(n).join(', ')}] and j = ${j}, ${act}(z) = ${f}`;
     return fillIn(f, { z: x[i][j] });
   };
-  const aHint = (i, j) => {
-    const symbols = `${last ? 'ŷ = ' : ''}a[${l}] = ${act}(${input}[${l}])${drop ? ` ⊙ mask[${l}] / (1 − p)` : ''}${skip ? ` + a[${l - 1}]` : ''}`;
-    const numbers = `${actOf(i, j)}${drop ? ` · ${n(fwd.mask[i][j])} / (1 − ${n(trace.dropout)})` : ''}${skip ? ` + ${p(prev[i][j])}` : ''}`;
-    return `${symbols}${f ? `, ${act}(z) = ${f}` : ''}:  a[${l}][${i}][${j}] = ${numbers}`;
-  };
+  const actHint = (name) => (i, j) => `${name} = ${act}(${input}[${l}])${f ? `, ${act}(z) = ${f}` : ''}:  ${name}[${i}][${j}] = ${actOf(i, j)}`;
+  // With dropout or a skip, fa = act(input) is asked for on its own, then a = fa ⊙ mask / (1 − p) + a[l−1].
+  const fa = !last && fwd.fa !== undefined;
+  const aHint = (i, j) => `a[${l}] = fa[${l}]${drop ? ` ⊙ mask[${l}] / (1 − p)` : ''}${skip ? ` + a[${l - 1}]` : ''}:  a[${l}][${i}][${j}] = `
+    + `${p(fwd.fa[i][j])}${drop ? ` · ${n(fwd.mask[i][j])} / (1 − ${n(trace.dropout)})` : ''}${skip ? ` + ${p(prev[i][j])}` : ''}`;
   return [...matrixItems(`z[${l}]`, fwd.z, zHint),
     ...(bn ? [...matrixItems(`z_hat[${l}]`, fwd.z_hat, zHatHint), ...matrixItems(`u[${l}]`, fwd.u, uHint)] : []),
-    ...matrixItems(`a[${l}]`, fwd.a, aHint)];
+    ...(fa ? [...matrixItems(`fa[${l}]`, fwd.fa, actHint(`fa[${l}]`)), ...matrixItems(`a[${l}]`, fwd.a, aHint)]
+      : matrixItems(`a[${l}]`, fwd.a, actHint(`${last ? 'ŷ = ' : ''}a[${l}]`)))];
 }
 
 function lossItems(ctx) {
@@ -227,7 +228,7 @@ function hiddenNames(trace, stage) {
   const L = trace.forward.length;
   if (stage.kind === 'forward') {
     const l = stage.l;
-    return [`z[${l}]`, `z_hat[${l}]`, `u[${l}]`, l === L - 1 ? `ŷ = a[${l}]` : `a[${l}]`];
+    return [`z[${l}]`, `z_hat[${l}]`, `u[${l}]`, `fa[${l}]`, l === L - 1 ? `ŷ = a[${l}]` : `a[${l}]`];
   }
   if (stage.kind === 'loss') return ['L'];
   if (stage.kind === 'backward') {
@@ -241,7 +242,7 @@ function hiddenNames(trace, stage) {
 function inFull(ctx, stage) {
   const { trace, before } = ctx;
   const fields = (o, keys) => keys.map((k) => o[k]).filter((v) => v !== undefined && v !== null);
-  const parts = [trace.X, trace.y, ...trace.forward.flatMap((f) => [f.z, f.a, ...fields(f, ['z_hat', 'u', 'mean', 'var', 'mask'])]),
+  const parts = [trace.X, trace.y, ...trace.forward.flatMap((f) => [f.z, f.a, ...fields(f, ['z_hat', 'u', 'mean', 'var', 'fa', 'mask'])]),
     ...before.flatMap((q) => [q.W, q.b, ...fields(q, ['gamma', 'beta'])])];
   if (stage.kind !== 'forward') {
     parts.push(...trace.backward.flatMap((g) => [g.delta, g.dW, g.db, ...fields(g, ['da', 'da_skip', 'du', 'dgamma', 'dbeta', 'act_prime'])]));
@@ -256,7 +257,7 @@ function countOf(trace, stage) {
     : (isSummary(v) ? v.shape.reduce((a, b) => a * b, 1) : 1));
   if (stage.kind === 'forward') {
     const f = trace.forward[stage.l];
-    return size(f.z) + size(f.z_hat) + size(f.u) + size(f.a);
+    return size(f.z) + size(f.z_hat) + size(f.u) + size(f.fa) + size(f.a);
   }
   if (stage.kind === 'loss') return 1;
   if (stage.kind === 'backward') {

@@ -26,6 +26,9 @@ const q = (name, value, opts) => quantityHtml(name, value, opts);
 const prevName = (l) => (l === 0 ? 'X' : `a[${l - 1}]`);
 const prevValue = (trace, l) => (l === 0 ? trace.X : trace.forward[l - 1].a);
 
+/** Batch norm's eps as the server sent it, written as engineers write it (1e-5). */
+const epsText = (x) => (typeof x === 'number' && x > 0 && x < 1e-3 ? x.toExponential() : fmt(x));
+
 /** Hidden layer l's activation, as the server names it. */
 const hiddenAct = (trace, l) => trace.hidden_activations[l];
 
@@ -46,9 +49,12 @@ function forwardStage(trace, before, formulas, l) {
   // The hidden layer's stages in the engine's order: batch norm, activation, dropout, skip.
   const eq = [`z[${l}] = ${prevName(l)} · W[${l}]ᵀ + b[${l}]`];
   if (bn) {
-    eq.push(`z_hat[${l}] = (z[${l}] − mean[${l}]) / √(var[${l}] + ${fmt(trace.bn_eps)})   (mean, biased var over the batch's ${shapeOf(f.z)[0] ?? ''} rows)`,
+    eq.push(`z_hat[${l}] = (z[${l}] − mean) / √(var + ${epsText(trace.bn_eps)})   (mean[${l}], biased var[${l}] over the batch's ${shapeOf(f.z)[0] ?? ''} rows)`,
       `u[${l}] = γ[${l}] ⊙ z_hat[${l}] + β[${l}]`);
   }
+  // With dropout or a skip the server also sends fa = act(input), the value before them.
+  const fa = !last && f.fa !== undefined;
+  if (fa) eq.push(`fa[${l}] = ${act}(${input}[${l}])`);
   let own = `${act}(${input}[${l}])`;
   if (drop) own = `${own} ⊙ mask[${l}] / (1 − p)   with p = ${fmt(p)}`;
   if (last) eq.push(`ŷ = a[${l}] = ${act}(z[${l}])`);
@@ -64,6 +70,7 @@ function forwardStage(trace, before, formulas, l) {
       ${q(`b[${l}]`, before[l].b)}
       ${q(`z[${l}]`, f.z)}
       ${bn ? q(`mean[${l}]`, f.mean) + q(`var[${l}]`, f.var) + q(`z_hat[${l}]`, f.z_hat) + q(`γ[${l}]`, before[l].gamma) + q(`β[${l}]`, before[l].beta) + q(`u[${l}]`, f.u) : ''}
+      ${fa ? q(`fa[${l}]`, f.fa, { note: `${act}, before ${drop ? 'dropout' : 'the skip'}` }) : ''}
       ${drop ? q(`mask[${l}]`, f.mask, { note: '0 = dropped' }) : ''}
       ${q(last ? `ŷ = a[${l}]` : `a[${l}]`, f.a)}
     </div>`;
@@ -110,7 +117,7 @@ function backwardStage(trace, before, config, formulas, l) {
       deltaEq = `${dA}\n${du}`;
       if (bn) {
         deltaEq += `\ndγ[${l}] = Σ du ⊙ z_hat[${l}],   dβ[${l}] = Σ du\n`
-          + `delta[${l}] = γ / √(var + ${fmt(trace.bn_eps)}) ⊙ (du − mean(du) − z_hat ⊙ mean(du ⊙ z_hat))   (means over the batch)`;
+          + `delta[${l}] = γ / √(var + ${epsText(trace.bn_eps)}) ⊙ (du − mean(du) − z_hat ⊙ mean(du ⊙ z_hat))   (means over the batch)`;
       }
     }
     deltaEq += `\n  ${act}′(z) = ${actText(formulas, act, 'df')}`;
