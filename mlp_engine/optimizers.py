@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from .model import Gradients, Params
+from .params import Params
+from .trace import Gradients
 
 Array = np.ndarray
 
 
 class Optimizer:
-    """Plain gradient descent ``theta <- theta - lr * grad`` (the seeds' update)."""
+    """Plain gradient descent ``theta <- theta - lr * grad`` (the textbook update)."""
 
     name = "sgd"
 
