@@ -287,8 +287,8 @@ export function showConfig(session) {
   $('btn-regenerate').hidden = inline;
   $('ctl-noise').disabled = info.kind !== undefined && info.kind !== 'toy';
   setValue('ctl-samples', ds.n_samples ?? (session.n_train !== undefined ? session.n_train + session.n_test : info.n_samples));
-  setValue('ctl-noise', ds.noise ?? (info.kind === 'toy' ? 0.1 : ''));
-  setValue('ctl-test', ds.test_fraction ?? (inline ? 0 : 0.2));
+  setValue('ctl-noise', ds.noise ?? (info.kind === 'toy' ? opts.defaults.dataset.noise : ''));
+  setValue('ctl-test', ds.test_fraction ?? (inline ? 0 : opts.defaults.dataset.test_fraction));
   setValue('ctl-dseed', ds.seed ?? c.seed);
   if (inline) {
     setValue('ctl-inline-X', JSON.stringify(ds.X));
