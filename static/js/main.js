@@ -20,7 +20,7 @@ import { run } from './queue.js';
 import {
   practiceView, refreshOutput, renderAll, renderCharts, renderLoss, renderStageViews, showOutputTools, updateButtons,
 } from './render.js';
-import { newSession } from './session.js';
+import { followSession, newSession } from './session.js';
 import { clone, fromHash } from './state.js';
 import { setDrawing, setHeatLayer, setHide, setOptions, setPractice, store } from './store.js';
 import { initControls } from './views/controls.js';
@@ -148,12 +148,13 @@ async function start() {
       onPreset: () => applyConfig(preset('worked-example')),
       onError: (text) => banner(text),
     });
-    const { config, progress, hide, practice } = fromHash(window.location.hash);
+    const { config, progress, hide, practice, session } = fromHash(window.location.hash);
     setHide(hide);
     showPractice(practice);
     const unknown = applyHide(hide);
     try {
-      await newSession(config || store.options.defaults, progress);
+      if (session) await followSession(session, openLessonSession);
+      else await newSession(config || store.options.defaults, progress);
     } catch (err) {
       if (!config) throw err;
       // A link the server refuses: say why, and start from the defaults instead.

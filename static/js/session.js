@@ -44,6 +44,24 @@ export async function openSession(id) {
   await show(await api.getSession(id, { maxElements: FULL }), {}, false);
 }
 
+const FOLLOW_MS = 1000;        // how often a followed session is asked whether someone else moved it
+
+/**
+ * Open an existing session and follow it: when another client (a notebook's Python) steps,
+ * trains, resets or edits it, the page shows the new state. Checked while the page is idle
+ * and not playing; the page's own actions keep its copy current, so only others' are caught.
+ */
+export async function followSession(id, refresh) {
+  await openSession(id);
+  const moved = (s) => ['step', 'epoch', 'undo_available', 'learning_rate'].some((k) => s[k] !== store.session[k]);
+  const timer = setInterval(async () => {
+    if (document.hidden || store.playing || document.body.dataset.busy === '1') return;
+    if (store.session?.id !== id) { clearInterval(timer); return; } // the page moved to another session
+    const s = await api.getSession(id, { include: ['params'], maxElements: 0 }).catch(() => null);
+    if (s && store.session?.id === id && document.body.dataset.busy !== '1' && moved(s)) refresh(id);
+  }, FOLLOW_MS);
+}
+
 /** Make a session this page created (a comparison's B) the one on screen, as it stands. */
 export async function adoptSession(id) {
   await pause();

@@ -5,10 +5,12 @@
 // how many training steps were taken, and `progress.stage` which stage of the last Step is shown.
 // `hide=dataset,optimizer` (classroom mode) names controls the page hides; it is kept as it is.
 // `practice=1` opens the step-through in practice mode (a teacher's exercise link).
+// `session=ID` opens that existing session and follows it (a notebook's Session.show()).
 
 const PROGRESS = 'progress';
 const HIDE = 'hide';
 const PRACTICE = 'practice';
+const SESSION = 'session';
 // Characters JSON needs that are safe to leave readable in a fragment.
 const READABLE = { '%5B': '[', '%5D': ']', '%2C': ',', '%3A': ':' };
 
@@ -62,20 +64,25 @@ export function toHash(config, progress = {}, hide = [], practice = false) {
 }
 
 /**
- * Parse a hash (with or without the leading '#') back into {config, progress, hide, practice}.
+ * Parse a hash (with or without the leading '#') back into {config, progress, hide, practice, session}.
  * An empty hash gives config null. Malformed pairs are skipped (the server validates the rest).
  */
 export function fromHash(hash) {
   const text = (hash || '').replace(/^#/, '');
-  if (!text) return { config: null, progress: {}, hide: [], practice: false };
+  if (!text) return { config: null, progress: {}, hide: [], practice: false, session: null };
   const config = {};
   const progress = {};
   let hide = [];
   let practice = false;
+  let session = null;
   for (const pair of text.split('&')) {
     const eq = pair.indexOf('=');
     if (eq <= 0) continue;
     const key = decodeURIComponent(pair.slice(0, eq));
+    if (key === SESSION) { // an id as it is: never read as JSON (an all-digit id would become a number)
+      session = decodeURIComponent(pair.slice(eq + 1));
+      continue;
+    }
     let value;
     try {
       value = decodeValue(pair.slice(eq + 1));
@@ -87,7 +94,7 @@ export function fromHash(hash) {
     else if (key.startsWith(`${PROGRESS}.`)) progress[key.slice(PROGRESS.length + 1)] = value;
     else setPath(config, key, value);
   }
-  return { config: Object.keys(config).length ? config : null, progress, hide, practice };
+  return { config: Object.keys(config).length ? config : null, progress, hide, practice, session };
 }
 
 /** Write the hash without adding a history entry (and without firing hashchange). */
