@@ -50,6 +50,36 @@ def _grad_a(result: StepResult, W: list[Array], l: int) -> Array:
     return result.grads.delta[l + 1] @ W[l + 1]
 
 
+def backward_terms(model: MLP, result: StepResult, W: list[Array]) -> list[dict[str, Array]]:
+    """What each weight layer ``l`` hands down in ``result``'s backward pass, for display.
+
+    ``W[l]`` ``(out, in)`` are the parameters the pass used. Per layer:
+    ``da`` ``(m, layers[l])``, ``delta[l] @ W[l]``: the gradient of the objective
+    with respect to the layer's input activation ``a[l-1]`` (``X`` for ``l = 0``)
+    through ``W[l]``; for a hidden layer that adds its input along a skip,
+    ``da_skip`` ``(m, layers[l])``: the gradient that reaches ``a[l-1]`` along the
+    skip, which is ``dObjective/da[l]``. So ``dObjective/da[l]`` is
+    ``da[l+1] + da_skip[l+1]`` (no ``da_skip``: ``da[l+1]`` alone). With batch norm a
+    hidden layer also has ``du`` ``(m, layers[l+1])``, the gradient at ``u[l]``
+    (the activation's input): ``dObjective/da[l]``, times dropout's ``mask / (1 - p)``,
+    times ``act'(u[l])``, in the engine's order."""
+    g, cache = result.grads, result.cache
+    L = model.n_layers
+    out: list[dict[str, Array]] = [{"da": g.delta[l] @ W[l]} for l in range(L)]
+    grad_a: Array | None = None  # dObjective/da[l], walked down from the output
+    for l in range(L - 2, -1, -1):
+        above = out[l + 1]
+        grad_a = above["da"] if "da_skip" not in above else above["da"] + above["da_skip"]
+        if model.skip[l]:
+            out[l]["da_skip"] = grad_a
+        if model.batch_norm:
+            du = grad_a
+            if cache.mask is not None:
+                du = du * cache.mask[l] / (1.0 - model.dropout)
+            out[l]["du"] = du * g.act_prime[l]
+    return out
+
+
 def explain_weight(model: MLP, result: StepResult, W: list[Array], l: int, i: int, j: int) -> dict[str, Any]:
     """The chain rule of ``dW[l][i, j]`` with ``result``'s numbers.
 
@@ -145,4 +175,4 @@ def sample_graph(model: MLP, result: StepResult, W: list[Array], sample: int = 0
     return {"sample": s, "nodes": nodes, "edges": edges}
 
 
-__all__ = ["explain_weight", "sample_graph", "MAX_TERMS", "MAX_GRAPH_NEURONS"]
+__all__ = ["backward_terms", "explain_weight", "sample_graph", "MAX_TERMS", "MAX_GRAPH_NEURONS"]

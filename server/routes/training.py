@@ -57,7 +57,7 @@ async def backward(session: SessionDep, body: BackwardRequest | None = None) -> 
         W = [w.copy() for w in t.model.W]  # the chain-rule view needs the weights this pass used
         result = t.step(body.indices, body.apply)
         session.last_step = LastStep.keep(t, result, W)
-        return respond(payloads.trace(t, result, include), max_elements=body.max_elements,
+        return respond(payloads.trace(t, result, include, W), max_elements=body.max_elements,
                        finite=result.finite and t.finite)
 
     return await session.run(work)
