@@ -43,7 +43,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from mlp_engine import EpochRecord
 
-from . import views
+from . import payloads
 from .errors import validation_body
 from .schemas import DEFAULT_MAX_ELEMENTS, BackwardRequest, MaxElements, Request
 from .serialize import respond
@@ -258,7 +258,7 @@ def _latest(history: Any) -> dict[str, Any]:
 
 def _epochs(records: list[EpochRecord]) -> dict[str, Any]:
     """``new_epochs``: the records as per-epoch lists (like ``SessionState.history``), with their numbers."""
-    return {"epoch": [r.epoch for r in records], **views.history(
+    return {"epoch": [r.epoch for r in records], **payloads.history(
         [r.train_loss for r in records], [r.test_loss for r in records], [r.grad_norms for r in records])}
 
 
@@ -399,11 +399,11 @@ class Player:
             frame: dict[str, Any] = {
                 "type": "frame", "seq": seq, "epoch": t.epoch, "step": t.step_count, "position": t.position,
                 "stopped": t.stopped,
-                "learning_rate": t.optimizer.learning_rate, **_latest(t.history), "params": views.params(t.model)}
+                "learning_rate": t.optimizer.learning_rate, **_latest(t.history), "params": payloads.params(t.model)}
             if grid:
-                frame["boundary"] = views.boundary(session, s.resolution)
-                if s.neurons >= 2 and views.plane_inputs(session) == 2:
-                    frame["neurons"] = views.neurons(session, s.neurons)
+                frame["boundary"] = payloads.boundary(session, s.resolution)
+                if s.neurons >= 2 and payloads.plane_inputs(session) == 2:
+                    frame["neurons"] = payloads.neurons(session, s.neurons)
             return respond(frame, max_elements=s.max_elements, finite=finite).body, records, finite, t.stopped
 
         body, records, finite, stopped = await session.run(work)

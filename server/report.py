@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import views
+from . import payloads
 from .sessions import Session
 
 Array = np.ndarray
@@ -61,11 +61,11 @@ def figures(session: Session) -> list[go.Figure]:
 
 def output_view(session: Session) -> go.Figure:
     """Decision boundary (2-D), fitted curve (1-D), or predicted against true."""
-    data = views.data_points(session, 2000)
+    data = payloads.data_points(session, 2000)
     train, test = data["train"], data["test"]
     d = len(data["feature_names"])
     if d == 2:
-        b = views.boundary(session, 80)
+        b = payloads.boundary(session, 80)
         fig = _figure("Output over the input plane", "x1", "x2")
         fig.add_heatmap(x=b["x"], y=b["y"], z=np.where(np.isfinite(b["z"]), b["z"], np.nan),
                         colorscale="RdBu", opacity=0.6, showscale=True, name="output")
@@ -78,7 +78,7 @@ def output_view(session: Session) -> go.Figure:
                                         "line": {"width": 1, "color": "black"}})
         return fig
     if d == 1:
-        b = views.boundary(session, 200)
+        b = payloads.boundary(session, 200)
         fig = _figure("Fitted curve", "x1", "y")
         for split in (train, test):
             if len(split["X"]):
@@ -86,7 +86,7 @@ def output_view(session: Session) -> go.Figure:
                                 name="train" if split is train else "test")
         fig.add_scatter(x=b["x"], y=_clean(np.asarray(b["y"])[:, 0].tolist()), mode="lines", name="network")
         return fig
-    out = views.outputs(session, "test" if session.trainer.X_test.shape[0] else "train", 2000, "original")
+    out = payloads.outputs(session, "test" if session.trainer.X_test.shape[0] else "train", 2000, "original")
     y_true, y_pred = np.asarray(out["y_true"], dtype=float), np.asarray(out["y_pred"], dtype=float)
     if session.trainer.task == "classification":
         fig = _figure("Confusion matrix (rows: true class)", "predicted", "true")

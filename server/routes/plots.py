@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from .. import views
+from .. import payloads
 from ..deps import SessionDep
 from ..schemas import Boundary, ChainRule, DataPoints, Distributions, Neurons, Outputs
 from ..serialize import JSONBytes, respond
@@ -21,7 +21,7 @@ MaxPoints = Annotated[int, Query(ge=1, description="rows per split, a seeded sam
 def data(session: SessionDep, max_points: MaxPoints = 2000) -> JSONBytes:
     """The training and test points as the network sees them (after scaling)."""
     with session.lock:
-        return respond(views.data_points(session, max_points), finite=None)
+        return respond(payloads.data_points(session, max_points), finite=None)
 
 
 @router.get("/boundary", response_model=Boundary)
@@ -29,7 +29,7 @@ def boundary(session: SessionDep,
              resolution: Annotated[int, Query(ge=5), AtMost("max_boundary_resolution")] = 50) -> JSONBytes:
     """The output over a grid (2 inputs) or a line (1 input) covering the data with 10% padding."""
     with session.lock:
-        return respond(views.boundary(session, resolution))
+        return respond(payloads.boundary(session, resolution))
 
 
 @router.get("/outputs", response_model=Outputs)
@@ -37,7 +37,7 @@ def outputs(session: SessionDep, split: Literal["train", "test"] = "test", max_p
             units: Literal["original", "scaled"] = "original") -> JSONBytes:
     """Predictions against targets on a split: confusion and accuracy, or RMSE and R^2."""
     with session.lock:
-        return respond(views.outputs(session, split, max_points, units))
+        return respond(payloads.outputs(session, split, max_points, units))
 
 
 @router.get("/neurons", response_model=Neurons)
@@ -46,7 +46,7 @@ def neurons(session: SessionDep,
     """Every hidden and output neuron's activation over the plane of the two raw inputs
     (the grid of ``/boundary``); a session whose inputs are not 2-D is refused."""
     with session.lock:
-        return respond(views.neurons(session, resolution))
+        return respond(payloads.neurons(session, resolution))
 
 
 @router.get("/distributions", response_model=Distributions)
@@ -54,7 +54,7 @@ def distributions(session: SessionDep) -> JSONBytes:
     """Per weight layer and recorded epoch, the percentiles of ``W`` (after the epoch),
     ``dW`` (its last step) and ``a`` (its last minibatch)."""
     with session.lock:
-        return respond(views.distributions(session.trainer))
+        return respond(payloads.distributions(session.trainer))
 
 
 Index = Annotated[int, Query(ge=0, le=1_000_000)]
@@ -68,6 +68,6 @@ def chain(session: SessionDep, layer: Index, out: Index, into: Annotated[int, Qu
     sample's computational graph. ``409`` before a Step (or after the session moved on)."""
     with session.lock:
         try:
-            return respond(views.chain(session, layer, out, into, sample))
+            return respond(payloads.chain(session, layer, out, into, sample))
         except LookupError as exc:
             raise HTTPException(409, str(exc)) from None

@@ -7,7 +7,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import collector, views
+from .. import collector, payloads
 from ..deps import SessionDep, StoreDep
 from ..schemas import (
     DEFAULT_MAX_ELEMENTS,
@@ -30,7 +30,7 @@ ALL_STATE = ("params", "history")
 def _state(session: Session, include: list[str] | tuple[str, ...] = ALL_STATE,
            max_elements: int = DEFAULT_MAX_ELEMENTS, status_code: int = 200) -> JSONBytes:
     """``SessionState``; the caller holds ``session.lock``."""
-    return respond(views.state(session, include), max_elements=max_elements,
+    return respond(payloads.state(session, include), max_elements=max_elements,
                    status_code=status_code, finite=session.trainer.finite)
 
 

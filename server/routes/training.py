@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 
 from mlp_engine import GradCheckStopped, cost, gradient_check
 
-from .. import budget, views
+from .. import budget, payloads
 from ..cancel import stopped, watching
 from ..deps import SessionDep
 from ..schemas import (
@@ -66,7 +66,7 @@ async def backward(session: SessionDep, body: BackwardRequest | None = None) -> 
         W = [w.copy() for w in t.model.W]  # the chain-rule view needs the weights this pass used
         result = t.step(body.indices, body.apply)
         session.last_step = LastStep.keep(t, result, W)
-        return respond(views.trace(t, result, include), max_elements=body.max_elements,
+        return respond(payloads.trace(t, result, include), max_elements=body.max_elements,
                        finite=result.finite and t.finite)
 
     return await session.run(work)
@@ -87,7 +87,7 @@ async def epochs(session: SessionDep, request: Request, body: EpochsRequest | No
             if gate:  # test-only: wait, like long training, until the test closes its end of the FIFO
                 Path(gate).read_bytes()
             records = t.run_epochs(body.count, keep_going=lambda: not stop.is_set())
-            return respond(views.epochs(t, records, include), max_elements=body.max_elements,
+            return respond(payloads.epochs(t, records, include), max_elements=body.max_elements,
                            finite=all(r.finite for r in records) and t.finite)
 
         return await session.run(work)
@@ -143,7 +143,7 @@ async def gradcheck(session: SessionDep, request: Request, body: GradcheckReques
     async with watching(request) as stop:
         def work() -> JSONBytes:
             t = session.trainer
-            idx = views.training_rows(t, body.indices)
+            idx = payloads.training_rows(t, body.indices)
             checked, pos, sampled = gradcheck_plan(t, idx)
             masks = None if body.masks is None else [np.asarray(m)[pos] for m in body.masks]
             if gate:  # test-only: wait, like a long check, until the test closes its end of the FIFO
@@ -153,7 +153,7 @@ async def gradcheck(session: SessionDep, request: Request, body: GradcheckReques
                                         masks=masks, keep_going=lambda: not stop.is_set())
             except GradCheckStopped:
                 return stopped(request.app.state, "the gradient check")
-            return respond({**views.gradcheck(result, idx[pos]), "sampled": sampled})
+            return respond({**payloads.gradcheck(result, idx[pos]), "sampled": sampled})
 
         return await session.run(work)
 
@@ -162,7 +162,7 @@ async def gradcheck(session: SessionDep, request: Request, body: GradcheckReques
 async def predict(session: SessionDep, body: PredictRequest) -> JSONBytes:
     """The network's output ``(m, d_out)`` for ``X`` ``(m, d_in)``, computed in chunks of rows
     so its memory stays bounded whatever ``m``."""
-    X = views.matrix(body.X, "X")
+    X = payloads.matrix(body.X, "X")
 
     def work() -> JSONBytes:
         model = session.trainer.model
