@@ -23,9 +23,9 @@ SEED_NN_PATH = ROOT.parent / "shared" / "baselines" / "seed_nn.py"
 
 
 def load_seed_nn() -> type:
-    """Import seed 003's ``NN`` class from ``../shared/baselines/seed_nn.py``."""
+    """Import the California-housing write-up's ``NN`` class from ``../shared/baselines/seed_nn.py``."""
     if not SEED_NN_PATH.is_file():
-        raise SystemExit(f"seed 003's NN class not found at {SEED_NN_PATH} (../shared/baselines/ "
+        raise SystemExit(f"the California-housing write-up's NN class not found at {SEED_NN_PATH} (../shared/baselines/ "
                          "beside the project root)")
     spec = importlib.util.spec_from_file_location("seed_nn", SEED_NN_PATH)
     module: ModuleType = importlib.util.module_from_spec(spec)

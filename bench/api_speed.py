@@ -2,7 +2,7 @@
 
 Starts the playground as a real uvicorn process on a free port and measures:
 
-* ``backward_vs_health``: median latency of ``POST .../backward`` on the seeds'
+* ``backward_vs_health``: median latency of ``POST .../backward`` on the derivation's
   worked example over median latency of ``GET /api/health``, requests
   interleaved on one keep-alive connection (target: at most 2);
 * ``epochs_overhead``: median time of ``POST .../epochs {"count": 1}`` on seed

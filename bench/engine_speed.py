@@ -7,8 +7,8 @@ touches all of them alike. A sample is one epoch, or for the short epochs of
 (b) five epochs in a row. Reported as ratios of this
 engine's time to the other's (below 1 means this engine is faster).
 
-(a) seed 003's workload: California housing, ``[8, 20, 10, 1]``, sigmoid
-    hidden, linear output, MSE, lr 0.1, batch 32; against seed 003's own
+(a) the California-housing write-up's workload: California housing, ``[8, 20, 10, 1]``, sigmoid
+    hidden, linear output, MSE, lr 0.1, batch 32; against the California-housing write-up's own
     ``NN`` class (read from ``../shared/baselines/seed_nn.py``), scikit-learn's
     ``MLPRegressor``, a minimal hand-written NumPy loop (for context) and
     PyTorch when it is installed.
@@ -188,17 +188,17 @@ def main() -> None:
     torch = try_import_torch()
     reps = args.repeats
 
-    # (a) seed 003's workload
+    # (a) the California-housing write-up's workload
     cal = load_dataset("california_housing", seed=42)
     la = [8, 20, 10, 1]
     fns = {"this engine": engine_epoch(cal, la, "sigmoid", 0.1, 32, init="normal"),
-           "seed 003 NN": seed_nn_epoch(cal, la, 0.1, 32),
+           "write-up NN": seed_nn_epoch(cal, la, 0.1, 32),
            "scikit-learn MLPRegressor": sklearn_epoch(cal, la, "logistic", 0.1, 32),
            "lean NumPy loop (context)": lean_numpy_epoch(cal, la, 0.1, 32)}
     if torch is not None:
         fns["PyTorch (float64)"] = torch_epoch(torch, cal, la, "logistic", 0.1, 32)
     ta = median_seconds_interleaved(fns, reps)
-    _table("(a) seed 003's workload: California housing [8, 20, 10, 1], sigmoid, MSE, "
+    _table("(a) the California-housing write-up's workload: California housing [8, 20, 10, 1], sigmoid, MSE, "
            f"SGD batch 32, {cal.X_train.shape[0]} training rows", ta)
 
     # (b) digits
@@ -235,7 +235,7 @@ def main() -> None:
     print()
     final_line(
         a_vs_sklearn=ta["this engine"] / ta["scikit-learn MLPRegressor"],
-        a_vs_seed=ta["this engine"] / ta["seed 003 NN"],
+        a_vs_seed=ta["this engine"] / ta["write-up NN"],
         b_vs_sklearn=tb["this engine"] / tb["scikit-learn MLPClassifier"],
         c_vs_sklearn=tc["this engine"] / tc["scikit-learn MLPClassifier"],
         c_matmul_fraction=engine_gflops / matmul_gflops,

@@ -22,7 +22,7 @@ Array = np.ndarray
 
 
 class Optimizer:
-    """Plain gradient descent ``theta <- theta - lr * grad`` (the seeds' update)."""
+    """Plain gradient descent ``theta <- theta - lr * grad`` (the textbook update)."""
 
     name = "sgd"
 

@@ -1,4 +1,4 @@
-"""The seeds' experiments as one-click lessons, built on the engine.
+"""The backpropagation write-ups' experiments as one-click lessons, built on the engine.
 
 :data:`LESSONS` lists them in the order the page shows; :func:`run_lesson`
 runs one by name. This package depends on :mod:`mlp_engine` and

@@ -1,4 +1,4 @@
-"""The seeds' exercises as lessons: each sets up one or more trainers, runs
+"""The exercises of the backpropagation write-ups as lessons: each sets up one or more trainers, runs
 them where it compares, and measures what the learner should look at.
 
 ``LESSONS[name].run(quick)`` (or :func:`run_lesson`) returns a
@@ -20,7 +20,7 @@ from .lesson import (Build, Lesson, LessonRun, accuracy_of, confusion_of, last_e
 
 Array = np.ndarray
 
-# The seeds' worked example (shared/seeds/000, "Numerical Example").
+# The worked example of the backpropagation derivation (its "Numerical Example").
 WORKED_EXAMPLE_CONFIG: dict[str, Any] = {
     "dataset": {"name": "inline", "X": [[1.0, 2.0]], "y": [[1.0]]},
     "model": {"layers": [2, 2, 1], "activation": "relu", "output_activation": "linear", "loss": "mse",
@@ -163,7 +163,7 @@ def california_housing(quick: bool, build: Build) -> LessonRun:
     engine = mean_squared_error(y_true, data.to_original_units(t.model.predict(t.X_test)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        # Exactly seed 003's call (its defaults: relu, adam).
+        # Exactly the write-up's call (its defaults: relu, adam).
         mlp = MLPRegressor(hidden_layer_sizes=(20, 10), learning_rate_init=0.1, max_iter=epochs,
                            random_state=42).fit(data.X_train, data.y_train.ravel())
     sk = mean_squared_error(y_true, data.to_original_units(mlp.predict(data.X_test).reshape(-1, 1)))
@@ -294,7 +294,7 @@ LESSONS: dict[str, Lesson] = {
     lesson.name: lesson
     for lesson in (
         Lesson("worked-example", "The worked example, stepped through",
-               "The seeds' two-layer ReLU network on one sample, x = [1, 2], y = 1. Press Step and walk "
+               "The derivation's two-layer ReLU network on one sample, x = [1, 2], y = 1. Press Step and walk "
                "the trace: z = [0.5, 1.1], yhat = 0.91, loss 0.00405, the output error -0.09 travelling "
                "back through W.T to [-0.045, -0.054], and every dW as an outer product.", worked_example),
         Lesson("vanishing-gradients", "Vanishing gradients: sigmoid against ReLU",
@@ -315,7 +315,7 @@ LESSONS: dict[str, Lesson] = {
                "Zeros, normal, Xavier and He on the same tanh network. With zeros every hidden unit "
                "receives the same gradient, so they stay identical forever and the network is stuck; "
                "random initialisations break the symmetry.", initialisation),
-        Lesson("california-housing", "California housing: seed 003's table, live",
+        Lesson("california-housing", "California housing: the reference write-up's table, live",
                "Seed 003's experiment: [8, 20, 10, 1], sigmoid, SGD at 0.1, batch 32, standardised data, "
                "an 80/20 split. Test MSE in original units for this engine, scikit-learn's MLPRegressor "
                "and LinearRegression, beside the seed's 0.32, 0.33 and 0.56.", california_housing),
@@ -329,7 +329,7 @@ LESSONS: dict[str, Lesson] = {
                "directions (Li et al., 2018), in 1-D and 2-D, for a shallow and a deep network: the "
                "deep network's minimum sits in a more rugged landscape.", loss_landscape),
         Lesson("derivations", "Derivations, checked numerically",
-               "The seeds' derivations as numbers: sigma' = sigma (1 - sigma) against finite "
+               "The derivation as numbers: sigma' = sigma (1 - sigma) against finite "
                "differences, the softmax + cross-entropy output delta p - y by gradient check, and a "
                "three-layer network's backprop by gradient check.", derivations),
         Lesson("vanishing-gradients-cured", "Vanishing gradients cured: batch norm and residual connections",

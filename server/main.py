@@ -28,7 +28,7 @@ GET      /api/sessions/{id}/code                     ``?framework=numpy|pytorch&
 POST     /api/datasets/csv                           ``{csv, target?, task?, has_header?}`` -> inline ``X``, ``y``
 WS       /api/sessions/{id}/live                     live training frames (:mod:`server.live`)
 GET      /api/live                                   live connections open and playing
-GET      /api/lessons                                the seeds' experiments: ``[{name, title, summary}]``
+GET      /api/lessons                                the backpropagation write-ups' experiments: ``[{name, title, summary}]``
 POST     /api/lessons/{name}                         ``{quick?}`` -> 201 ``{sessions: [{id, label}], measured}``
 GET      /                                           the page (``index.html`` of the package ``server.static``)
 GET      /static/...                                 the page's other files (gzip, ETag: :mod:`server.assets`)

@@ -1,4 +1,4 @@
-"""The seeds' experiments as one-click lessons.
+"""The backpropagation write-ups' experiments as one-click lessons.
 
 ``POST /api/lessons/{name}`` runs :func:`mlp_lessons.run_lesson` off
 the event loop and registers every trainer the lesson made as a session in

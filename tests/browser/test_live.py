@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+import launch
+
 pytestmark = pytest.mark.browser
 
 FRAMES = "Number(document.body.dataset.liveFrames || 0)"
@@ -55,7 +57,11 @@ def test_play_draws_30_frames_lowers_the_xor_loss_and_pause_stops_the_counter(ap
     assert app.by("play").get_attribute("aria-pressed") == "false"
     app.idle()
     epoch, frames = app.text("epoch-count"), app.page.evaluate(FRAMES)
-    app.page.wait_for_timeout(1000)
+    # What proves that nothing more will come: the server plays nothing, and the session stands at
+    # the epoch the page shows (a frame still in flight would carry a later one).
+    launch.wait_until(lambda: httpx.get(f"{server_url}api/live").json()["playing"] == 0, "the server stopped playing")
+    assert httpx.get(f"{server_url}api/sessions/{sockets[0]}", params={"include": []}).json()["epoch"] == int(epoch)
+    app.idle()
     assert app.text("epoch-count") == epoch and app.page.evaluate(FRAMES) == frames
     # After Pause the output view is Plotly's full figure again, at the server's boundary grid.
     assert app.page.evaluate(f"{live_grid}.hidden")

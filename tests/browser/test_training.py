@@ -2,7 +2,10 @@
 the gradient check, and what the page says when the server refuses or training diverges."""
 from __future__ import annotations
 
+import httpx
 import pytest
+
+import launch
 
 pytestmark = pytest.mark.browser
 
@@ -69,7 +72,9 @@ def test_xor_epochs_lower_the_loss_and_fill_the_charts(app):
     app.shot("xor-trained.png")
 
 
-def test_space_plays_and_pauses(app):
+def test_space_plays_and_pauses(app, server_url):
+    sockets: list[str] = []
+    app.page.on("websocket", lambda ws: sockets.append(ws.url.rsplit("/", 2)[-2]))
     app.open()
     app.page.locator("body").press(" ")
     assert app.by("play").get_attribute("aria-pressed") == "true"
@@ -78,7 +83,11 @@ def test_space_plays_and_pauses(app):
     app.idle()
     assert app.by("play").get_attribute("aria-pressed") == "false"
     stopped = app.text("epoch-count")
-    app.page.wait_for_timeout(600)
+    # What proves that nothing more will come: the server plays nothing, and its session stands
+    # at the epoch the page shows (a frame still in flight would carry a later one).
+    launch.wait_until(lambda: httpx.get(f"{server_url}api/live").json()["playing"] == 0, "the server stopped playing")
+    state = httpx.get(f"{server_url}api/sessions/{sockets[-1]}", params={"include": []}).json()
+    assert state["epoch"] == int(stopped)
     app.idle()
     assert app.text("epoch-count") == stopped
     n = int(stopped)

@@ -2,14 +2,12 @@
 ``redis-server`` on a free loopback port), servers started on them, small HTTP helpers."""
 from __future__ import annotations
 
-import subprocess
-import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from reliability_kit import REDIS_SERVER, free_port
+from reliability_kit import REDIS_SERVER, free_port, start_redis
 
 
 @pytest.fixture(scope="session")
@@ -18,21 +16,7 @@ def redis_url() -> Iterator[str]:
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed (make services installs it)")
     port = free_port()
-    proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 60  # a hang, not a speed: a loaded machine starts it slowly
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("redis-server did not answer within 60 s")
-            time.sleep(0.05)
-    client.close()
+    proc = start_redis(port, "--save", "", "--appendonly", "no")
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(10)

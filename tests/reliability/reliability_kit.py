@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 from typing import Any
 
 import httpx
@@ -11,6 +12,32 @@ import httpx
 import launch
 
 REDIS_SERVER = shutil.which("redis-server")
+
+
+def start_redis(port: int, *args: str) -> subprocess.Popen:
+    """A private ``redis-server`` on loopback ``port`` (extra ``args`` as its flags), returned once
+    it answers PING (a hang, not a speed: a loaded machine starts it slowly)."""
+    import redis
+
+    proc = subprocess.Popen([str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+
+    def answers() -> bool:
+        assert proc.poll() is None, "redis-server exited"
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+
+    try:
+        launch.wait_until(answers, "redis-server answers PING", 60)
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        client.close()
+    return proc
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ process has exited, it answers PING again."""
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -14,7 +13,7 @@ import pytest
 
 from mlp_engine import make_trainer
 
-from reliability_kit import REDIS_SERVER, Server, free_port
+from reliability_kit import REDIS_SERVER, Server, free_port, start_redis
 
 pytestmark = pytest.mark.subprocess
 
@@ -30,23 +29,8 @@ class Redis:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import redis
-
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 60  # a hang, not a speed
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert self.proc.poll() is None, "redis-server exited"
-                assert time.monotonic() < deadline, "redis-server did not answer within 60 s"
-                time.sleep(0.05)
-        client.close()
+        self.proc = start_redis(self.port, "--dir", str(self.folder), "--appendonly", "yes",
+                                "--appendfsync", "always", "--save", "")
 
     def stop(self) -> None:
         assert self.proc is not None
