@@ -1,13 +1,14 @@
 """The PyTorch script (torch.nn.Linear, autograd, torch.optim where its formula is the
-engine's) prints the session's own next N steps to 1e-10. Skipped without torch: it is an
-optional extra (``pip install -e .[torch]``), a large download CI does without."""
+engine's) prints the session's own next N steps to 1e-10. torch is in the test extras, so
+these run wherever the suite does (the script runs in a child process)."""
 from __future__ import annotations
 
 import pytest
 
-from codegen_testkit import CASES, FLOAT32, REMEDY_CASES, assert_same
+from codegen_testkit import (BATCH_NORM_CASES, CASES, DROPOUT_CASES, FLOAT32, PYTORCH_TERMS, REMEDY_CASES,
+                             assert_same, parts_from)
 
-pytest.importorskip("torch", reason="torch is not installed (optional extra: pip install -e '.[torch]')")
+pytestmark = pytest.mark.subprocess  # each case runs the exported script in a child Python
 
 TORCH_CASES = ["sgd", "momentum-l2-clip", "nesterov", "adam-l2-clip", "step-schedule", "invscaling",
                "momentum-invscaling", "features", "leaky_relu", "sigmoid-hidden", "tanh", "linear-hidden",
@@ -48,3 +49,32 @@ def test_pytorch_float32_agrees_to_float32_rounding(export_and_run):
 def test_pytorch_after_whole_epochs(export_and_run):
     run = export_and_run(CASES["step-schedule"], 20, "pytorch", epochs=2)
     assert_same(run.got, run.want)
+
+
+@pytest.mark.parametrize("steps", [1, 20])
+@pytest.mark.parametrize("name", list(DROPOUT_CASES))
+def test_pytorch_script_with_dropout_draws_the_sessions_masks(export_and_run, name, steps):
+    run = export_and_run(DROPOUT_CASES[name], steps, "pytorch", before=7)
+    assert "masks = draw_masks(len(rows))" in run.source
+    assert_same(run.got, run.want)
+
+
+@pytest.mark.parametrize("steps", [1, 20])
+@pytest.mark.parametrize("name", list(BATCH_NORM_CASES))
+def test_pytorch_script_with_batch_norm(export_and_run, name, steps):
+    run = export_and_run(BATCH_NORM_CASES[name], steps, "pytorch", before=7)
+    assert "def batch_norm(z, l, train, stats):" in run.source and "torch.nn.ParameterList" in run.source
+    assert_same(run.got, run.want)
+
+
+def test_pytorch_script_with_every_remedy_after_whole_epochs(export_and_run):
+    run = export_and_run(BATCH_NORM_CASES["all-remedies"], 20, "pytorch", epochs=2)
+    assert_same(run.got, run.want)
+
+
+def test_pytorch_script_parts_from_the_session_when_a_term_is_dropped(export_and_run, run_edited):
+    run = export_and_run(BATCH_NORM_CASES["all-remedies"], 3, "pytorch", before=7)
+    assert_same(run.got, run.want)
+    unseen = [name for name, (old, new) in PYTORCH_TERMS.items()
+              if not parts_from(run_edited(run.source, old, new), run.want)]
+    assert unseen == []
