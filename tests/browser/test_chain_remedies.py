@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from test_lessons import start_lesson
+from test_remedies import set_up
 
 pytestmark = pytest.mark.browser
 
@@ -40,3 +41,29 @@ def test_the_remedies_lesson_links_to_batch_norms_chain_rule(app):
     assert "dz_hat = gamma * du" in first.inner_text()
     app.page.get_by_test_id("chain-rule").scroll_into_view_if_needed()
     app.shot("chain-rule-batch-norm.png")
+
+
+def test_the_graph_and_the_chain_rule_with_every_remedy(app):
+    set_up(app)  # moons, 2-8-8-1, batch norm, residual, dropout 0.4, L1
+    app.click("step")
+    app.select("chain-layer", "0")
+    app.select("chain-out", "3")
+    app.wait_for("() => document.querySelector('[data-testid=chain-dw]')?.textContent.startsWith('dW[0][3][0]')")
+    body = app.page.locator("#chain-body")
+    # Layer 1 adds a[0]: a[0]'s gradient arrives along W[1] and along the skip, two named terms.
+    assert "(along the skip)" in body.inner_text()
+    first = app.by("chain-deltas").locator("li").first
+    for term in ("along-W", "along-skip", "mask", "direct", "mean", "var"):
+        assert first.locator(f"[data-term={term}]").count() == 1, term
+    # Dropout: every listed sample's factor is 0 (dropped, no gradient goes on) or 1/(1 - 0.4).
+    masks = body.locator("[data-term=mask]").evaluate_all("els => els.map(e => e.textContent)")
+    assert masks and all(t == "mask 1/(1-p) = 1.667" or t.startswith("mask 0 (dropped") for t in masks)
+    graph = app.by("chain-graph")
+    kinds = set(graph.locator("g.node").evaluate_all("els => els.map(e => e.dataset.node.replace(/[0-9_]+$/, ''))"))
+    assert kinds == {"x", "z", "u", "f", "a", "loss"}
+    assert graph.locator("path[data-edge=skip]").count() == 8  # a[0] -> a[1], one per unit
+    assert graph.locator("path[data-edge=skip]").first.get_attribute("stroke-dasharray") == "6 4"
+    assert "dashed: the skip" in graph.inner_text() and "the mask's factor" in graph.inner_text()
+    app.page.get_by_test_id("chain-rule").scroll_into_view_if_needed()
+    app.shot("chain-rule-remedies.png")
+    app.shot("chain-graph-remedies.png", graph)

@@ -160,8 +160,15 @@ export function renderGraph(el, graph, selected) {
     const y1 = a.y;
     const x2 = b.x;
     const y2 = b.y;
-    const dash = e.kind === 'skip' ? ' stroke-dasharray="6 4"' : '';
-    parts.push(`<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${on ? COLORS.neg : '#cbd5e1'}" stroke-width="${on ? 2.5 : 1}"${dash} data-edge="${esc(e.kind)}"/>`);
+    const stroke = `stroke="${on ? COLORS.neg : '#cbd5e1'}" stroke-width="${on ? 2.5 : 1}" data-edge="${esc(e.kind)}"`;
+    if (e.kind === 'skip') {
+      // The skip jumps over the layer's own stages: a dashed arc through the gap above the row.
+      const top = y1 - 31;
+      parts.push(`<path d="M ${x1 - BOX / 2} ${y1 - 22} Q ${(x1 + x2) / 2} ${top - 12} ${x2 + BOX / 2} ${y2 - 22}" fill="none" ${stroke} stroke-dasharray="6 4"/>`);
+      parts.push(`<text x="${(x1 + x2) / 2}" y="${top - 6}" class="edge-label${on ? ' hot' : ''}" text-anchor="middle">skip ${esc(fmt(e.local, 3))}</text>`);
+      return;
+    }
+    parts.push(`<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" ${stroke}/>`);
     const tx = x1 + 0.62 * (x2 - x1);
     const ty = y1 + 0.62 * (y2 - y1);
     parts.push(`<text x="${tx}" y="${ty - 2}" class="edge-label${on ? ' hot' : ''}" text-anchor="middle">${esc(fmt(e.local, 3))}</text>`);
