@@ -370,7 +370,7 @@ step(s) exactly as the session would and prints one JSON line:
 
 Conventions (the playground's): samples are rows, X is (m, d_in); W[l] is (out, in) and
 b[l] is (out,); z[l] = a[l-1] @ W[l].T + b[l]; the objective is the batch MEAN of the
-per-sample loss plus (l2/2) sum_l ||W[l]||^2. Equations are the seeds' (000: one hidden
+per-sample loss plus (l2/2) sum_l ||W[l]||^2. Equations are the textbook derivation's (one hidden
 layer, Delta = (1/m)(Yhat - Y), dW = Delta^T H, delta_1 = (W_2^T delta_2) * sigma'(z_1)).{l1_note}{bn_note}{skip_note}{drop_note}
 
 Session config:

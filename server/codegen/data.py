@@ -207,7 +207,8 @@ if digest != "{s.data_sha256}":
 
 
 def _standardise_code(targets_too: bool) -> str:
-    lines = ["# Seed 003's scaling: StandardScaler fit on the training part only."]
+    lines = ["# The scaling of the reference write-up's California-housing experiment:",
+             "# StandardScaler fit on the training part only."]
     lines.append("X_train = StandardScaler().fit(X_train).transform(X_train)")
     if targets_too:
         lines.append("y_train = StandardScaler().fit(y_train).transform(y_train)  # regression targets too")

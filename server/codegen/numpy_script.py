@@ -1,4 +1,4 @@
-"""The NumPy script: the forward and backward passes spelled out as the seeds write them.
+"""The NumPy script: the forward and backward passes spelled out as the textbook derivation writes them.
 
 :func:`render` turns a :class:`~.common.Snapshot` into the script's source text.
 """
@@ -30,7 +30,7 @@ _LOSS = {
     "mse": '''\
 def loss_and_delta(z, yhat, y):
     """Objective (1/m) sum_i 1/2 ||yhat_i - y_i||^2 and the output error delta[L-1] = dObjective/dz,
-    (m, d_out): seed 000's Delta = (1/m)(Yhat - Y), times the output's f'(z){f_prime_note}."""
+    (m, d_out): the derivation's Delta = (1/m)(Yhat - Y), times the output's f'(z){f_prime_note}."""
     m = z.shape[0]
     diff = yhat - y
     value = 0.5 * float(np.vdot(diff, diff)) / m
@@ -39,7 +39,7 @@ def loss_and_delta(z, yhat, y):
     "cross_entropy": '''\
 def loss_and_delta(z, yhat, y):
     """Objective -(1/m) sum_i sum_j y_ij log p_ij with p = softmax(z); its output error is the
-    famous delta[L-1] = (p - y) / m (seed 003: softmax and cross-entropy together)."""
+    famous delta[L-1] = (p - y) / m (softmax and cross-entropy together)."""
     m = z.shape[0]
     log_p = np.log(yhat)
     if log_p.min() < -690.0:  # some p underflowed: log p = z - logsumexp(z), from the logits
@@ -108,7 +108,7 @@ def _optimizer(s: Snapshot) -> str:
     lines.append("    t += 1")
     if name == "sgd":
         lines.append("    for p, g in zip(PARAMS, grads):")
-        lines.append("        p -= lr * g  # the seeds' update: theta <- theta - alpha dL/dtheta")
+        lines.append("        p -= lr * g  # plain gradient descent: theta <- theta - alpha dL/dtheta")
     elif name == "momentum":
         lines.append("    for p, g, v in zip(PARAMS, grads, velocity):")
         lines.append("        v *= MU")
@@ -161,14 +161,14 @@ _PENALTY = """\
 
 
 def _plain_passes(loss: str) -> str:
-    """The seeds' forward and backward passes, no remedy in force."""
+    """The textbook forward and backward passes, no remedy in force."""
     return f"""
 def forward(X):
     \"\"\"Cache every z[l] and a[l], (m, layers[l+1]); a[-1] is the input X (m, d_in).\"\"\"
     zs, acts = [], []
     a = X
     for l in range(len(W)):
-        z = a @ W[l].T + b[l]  # seed 000: z_1 = W_1 x + b_1, with samples as rows
+        z = a @ W[l].T + b[l]  # the derivation's z_1 = W_1 x + b_1, with samples as rows
         a = output(z) if l == len(W) - 1 else HIDDEN[l](z)
         zs.append(z)
         acts.append(a)
@@ -178,13 +178,13 @@ def forward(X):
 {loss}
 
 def backward(X, y, cache):
-    \"\"\"The objective and the gradients dW[l], db[l] (shaped like W[l], b[l]) of the batch X (m, d_in), y (m, d_out).\"\"\"
+    \"\"\"The objective and dW[l], db[l] (shaped like W[l], b[l]) of the batch X (m, d_in), y (m, d_out).\"\"\"
     zs, acts = cache["z"], cache["a"]
     value, delta = loss_and_delta(zs[-1], acts[-1], y)
     gW, gb = [None] * len(W), [None] * len(W)
     for l in range(len(W) - 1, -1, -1):
         a_prev = X if l == 0 else acts[l - 1]
-        gW[l] = delta.T @ a_prev  # seed 000: dL/dW = Delta H^T (outer products summed over the batch)
+        gW[l] = delta.T @ a_prev  # the derivation's dL/dW = Delta H^T (outer products summed over the batch)
         gb[l] = delta.sum(axis=0)  # dL/db = the sum of Delta's rows
         if l:
             # The hidden error: delta_1 = (W_2^T delta_2) * sigma'(z_1); as rows, delta @ W.
@@ -291,7 +291,7 @@ def forward(X{masks_arg}, train=True):
     cache = {{"z": [], "u": [], "f": [], "a": [], "bn": []}}
     a = X
     for l in range(len(W)):
-        z = a @ W[l].T + b[l]  # seed 000: z_1 = W_1 x + b_1, with samples as rows
+        z = a @ W[l].T + b[l]  # the derivation's z_1 = W_1 x + b_1, with samples as rows
         u = z
         if l == len(W) - 1:
             f = a_new = output(z)
@@ -315,7 +315,7 @@ def backward(X, y, cache{masks_arg}):
     g = None  # dObjective/da[l] of the layer being passed
     for l in range(len(W) - 1, -1, -1):
         a_prev = X if l == 0 else acts[l - 1]
-        gW[l] = delta.T @ a_prev  # seed 000: dL/dW = Delta H^T (outer products summed over the batch)
+        gW[l] = delta.T @ a_prev  # the derivation's dL/dW = Delta H^T (outer products summed over the batch)
 {b_db}
         if l:
             # dObjective/da[l-1]: back through W[l] (as rows, delta @ W).

@@ -59,7 +59,7 @@ def _optimizer(s: Snapshot) -> str:
         if s.batch_norm else ""))
     by_hand = False
     if name == "sgd":
-        lines.append("# torch.optim.SGD without momentum is the seeds' theta <- theta - lr g. No weight_decay:")
+        lines.append("# torch.optim.SGD without momentum is gradient descent, theta <- theta - lr g. No weight_decay:")
         lines.append("# the L2 penalty is part of the objective, so dW includes l2 W (what the session")
         lines.append("# reports) and clipping sees it, as in the engine.")
         lines.append("optimizer = torch.optim.SGD(params, lr=1.0)")
@@ -287,7 +287,7 @@ X_train, y_train = torch.from_numpy(X_train), torch.from_numpy(y_train)
 
 # ---- The model as it stands: layers {s.layers} ----
 # torch.nn.Linear holds weight as (out, in), as the playground's W[l]; it computes
-# z = a @ weight.T + bias, seed 000's z_1 = W_1 x + b_1 with samples as rows.
+# z = a @ weight.T + bias, the derivation's z_1 = W_1 x + b_1 with samples as rows.
 {per_layer("W", s.W, "The parameters as the session holds them: W[l] is (out, in) ...")}
 {per_layer("b", s.b, "... and b[l] is (out,).")}
 LAYERS = {s.layers}
@@ -313,7 +313,7 @@ def output(z):
 
 def objective(X, y, masks=None):
     """The batch objective: mean loss {s.loss} plus (l2/2) sum ||W||^2 (plus l1 sum |W|), and the batch
-    statistics. Autograd's backward of it is the seeds' backward pass: delta[L-1] from the loss,
+    statistics. Autograd's backward of it is the textbook backward pass: delta[L-1] from the loss,
     delta[l-1] = (delta[l] @ W[l]) * sigma'(z[l-1]), dW[l] = delta[l].T @ a[l-1] (+ l2 W[l] + l1 sign(W[l])),
     db[l] = delta[l].sum(0) (and through the remedies in force)."""
     m = X.shape[0]

@@ -103,7 +103,8 @@ def test_every_remedy_is_exported_in_both_frameworks(client, key, value, framewo
     assert r.status_code == 201, r.text
     r = client.get(f"/api/sessions/{r.json()['id']}/code", params={"framework": framework})
     assert r.status_code == 200, r.text
-    assert {"batch_norm": "def batch_norm(", "dropout": "def draw_masks(m):", "residual": "SKIP = [False, True]"}[key] in r.text
+    written = {"batch_norm": "def batch_norm(", "dropout": "def draw_masks(m):", "residual": "SKIP = [False, True]"}
+    assert written[key] in r.text
 
 
 def test_batch_norm_off_and_dropout_0_are_exported_as_the_plain_network():
