@@ -225,6 +225,18 @@ def per_layer(name: str, arrays: list[Array], comment: str) -> str:
     return "\n".join(parts)
 
 
+def batch_norm_literals(s: Snapshot, names: tuple[str, str, str, str]) -> str:
+    """Batch norm's ``gamma``, ``beta`` and running mean and variance of every hidden layer as
+    ``per_layer`` lists under ``names`` (the scripts then give them their framework's type)."""
+    return "\n".join([
+        "# Batch norm's scale and shift of every hidden layer, (n,) each, trained like W and b,",
+        "# and its running estimates (kept, not trained).",
+        per_layer(names[0], s.gamma, "gamma[l]: the scale after normalising."),
+        per_layer(names[1], s.beta, "beta[l]: the shift."),
+        per_layer(names[2], s.running_mean, "The running estimate of each hidden unit's mean ..."),
+        per_layer(names[3], s.running_var, "... and of its variance (unbiased).")])
+
+
 # --------------------------------------------------------------------------
 # The minibatch order and the learning rate
 # --------------------------------------------------------------------------

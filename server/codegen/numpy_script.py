@@ -8,7 +8,7 @@ import pprint
 
 from mlp_engine.model import BN_EPS, BN_MOMENTUM
 
-from .common import (WIDTH, Snapshot, _num, early_stopping_note, header,
+from .common import (WIDTH, Snapshot, _num, batch_norm_literals, early_stopping_note, header,
                      order_section, output_section, per_layer, schedule_section)
 from .data import data_imports, data_section
 
@@ -374,11 +374,7 @@ def softmax(z):
     bn_model = bn_out = ""
     if s.batch_norm:
         bn_model = f"""
-# Batch norm's scale and shift of every hidden layer, (n,) each, and its running estimates.
-{per_layer("gamma", s.gamma, "gamma[l]: the scale after normalising.")}
-{per_layer("beta", s.beta, "beta[l]: the shift.")}
-{per_layer("running_mean", s.running_mean, "The running estimate of each hidden unit's mean ...")}
-{per_layer("running_var", s.running_var, "... and of its variance (unbiased).")}
+{batch_norm_literals(s, ("gamma", "beta", "running_mean", "running_var"))}
 gamma, beta = [np.asarray(g, dtype=DTYPE) for g in gamma], [np.asarray(g, dtype=DTYPE) for g in beta]
 running_mean = [np.asarray(r, dtype=DTYPE) for r in running_mean]
 running_var = [np.asarray(r, dtype=DTYPE) for r in running_var]"""

@@ -9,8 +9,8 @@ import pprint
 
 from mlp_engine.model import BN_EPS, BN_MOMENTUM
 
-from .common import (WIDTH, Snapshot, _num, output_section, early_stopping_note, header,
-                     order_section, per_layer, schedule_section)
+from .common import (WIDTH, Snapshot, _num, batch_norm_literals, early_stopping_note, header,
+                     order_section, output_section, per_layer, schedule_section)
 from .data import data_imports, data_section
 
 _HIDDEN = {
@@ -247,12 +247,7 @@ def render(s: Snapshot) -> str:
     bn_model = bn_out = bn_step = ""
     if s.batch_norm:
         bn_model = f"""
-# Batch norm's scale and shift of every hidden layer, (n,) each, trained like W and b,
-# and its running estimates (buffers, not trained).
-{per_layer("GAMMA", s.gamma, "gamma[l]: the scale after normalising.")}
-{per_layer("BETA", s.beta, "beta[l]: the shift.")}
-{per_layer("RUNNING_MEAN", s.running_mean, "The running estimate of each hidden unit's mean ...")}
-{per_layer("RUNNING_VAR", s.running_var, "... and of its variance (unbiased).")}
+{batch_norm_literals(s, ("GAMMA", "BETA", "RUNNING_MEAN", "RUNNING_VAR"))}
 gamma = torch.nn.ParameterList(torch.nn.Parameter(torch.tensor(g, dtype=TORCH_DTYPE)) for g in GAMMA)
 beta = torch.nn.ParameterList(torch.nn.Parameter(torch.tensor(g, dtype=TORCH_DTYPE)) for g in BETA)
 running_mean = [torch.tensor(r, dtype=TORCH_DTYPE) for r in RUNNING_MEAN]

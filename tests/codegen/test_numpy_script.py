@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegen_testkit import (BATCH_NORM_CASES, CASES, DROPOUT_CASES, FLOAT32, NUMPY_TERMS, REMEDY_CASES,
-                             assert_same, parts_from)
+from codegen_testkit import CASES, DROPOUT_CASES, FLOAT32, REMEDY_CASES, assert_same
 
 pytestmark = pytest.mark.subprocess  # each case runs the exported script in a child Python
 
@@ -75,25 +74,3 @@ def test_numpy_script_with_dropout_after_whole_epochs(export_and_run):
     run = export_and_run(DROPOUT_CASES["dropout"], 20, "numpy", epochs=2)
     assert_same(run.got, run.want)
 
-
-@pytest.mark.parametrize("steps", [1, 20])
-@pytest.mark.parametrize("name", list(BATCH_NORM_CASES))
-def test_numpy_script_with_batch_norm(export_and_run, name, steps):
-    # gamma, beta and their optimizer state, the running estimates after the steps, and the
-    # network in evaluation mode (POST .../predict) all agree too.
-    run = export_and_run(BATCH_NORM_CASES[name], steps, "numpy", before=7)
-    assert "def batch_norm(z, l, train):" in run.source and "update_running(cache, Xb.shape[0])" in run.source
-    assert_same(run.got, run.want)
-
-
-def test_numpy_script_with_every_remedy_after_whole_epochs(export_and_run):
-    run = export_and_run(BATCH_NORM_CASES["all-remedies"], 20, "numpy", epochs=2)
-    assert_same(run.got, run.want)
-
-
-def test_numpy_script_parts_from_the_session_when_a_term_is_dropped(export_and_run, run_edited):
-    run = export_and_run(BATCH_NORM_CASES["all-remedies"], 3, "numpy", before=7)
-    assert_same(run.got, run.want)
-    unseen = [name for name, (old, new) in NUMPY_TERMS.items()
-              if not parts_from(run_edited(run.source, old, new), run.want)]
-    assert unseen == []

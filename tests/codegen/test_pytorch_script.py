@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegen_testkit import (BATCH_NORM_CASES, CASES, DROPOUT_CASES, FLOAT32, PYTORCH_TERMS, REMEDY_CASES,
-                             assert_same, parts_from)
+from codegen_testkit import CASES, DROPOUT_CASES, FLOAT32, REMEDY_CASES, assert_same
 
 pytestmark = pytest.mark.subprocess  # each case runs the exported script in a child Python
 
@@ -58,23 +57,3 @@ def test_pytorch_script_with_dropout_draws_the_sessions_masks(export_and_run, na
     assert "masks = draw_masks(len(rows))" in run.source
     assert_same(run.got, run.want)
 
-
-@pytest.mark.parametrize("steps", [1, 20])
-@pytest.mark.parametrize("name", list(BATCH_NORM_CASES))
-def test_pytorch_script_with_batch_norm(export_and_run, name, steps):
-    run = export_and_run(BATCH_NORM_CASES[name], steps, "pytorch", before=7)
-    assert "def batch_norm(z, l, train, stats):" in run.source and "torch.nn.ParameterList" in run.source
-    assert_same(run.got, run.want)
-
-
-def test_pytorch_script_with_every_remedy_after_whole_epochs(export_and_run):
-    run = export_and_run(BATCH_NORM_CASES["all-remedies"], 20, "pytorch", epochs=2)
-    assert_same(run.got, run.want)
-
-
-def test_pytorch_script_parts_from_the_session_when_a_term_is_dropped(export_and_run, run_edited):
-    run = export_and_run(BATCH_NORM_CASES["all-remedies"], 3, "pytorch", before=7)
-    assert_same(run.got, run.want)
-    unseen = [name for name, (old, new) in PYTORCH_TERMS.items()
-              if not parts_from(run_edited(run.source, old, new), run.want)]
-    assert unseen == []
