@@ -23,17 +23,31 @@ per-layer gradient norms and, at the end, the loss on the whole test set
 (the playground's history), which the others do not; (c) shows what that
 test-set evaluation costs. Usage: ``python bench/engine_speed.py [--repeats 5]``. The last line is
 ``a_vs_sklearn=... a_vs_seed=... b_vs_sklearn=... c_vs_sklearn=... c_matmul_fraction=...``.
+
+``--against DIR`` instead times this engine against another checkout of the
+project (``git worktree add /tmp/engine-before <commit>``): each tree trains in
+a process of its own, the two take turns (in alternating order) on the same
+workloads, and each workload's line gives ``this / other`` of the median
+epoch (below 1: this tree is faster). The last line is
+``plain_max_ratio=... plain_geomean_ratio=...`` over the plain network's workloads.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import statistics
+import subprocess
+import sys
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from _common import (final_line, load_seed_nn, median_seconds_interleaved, print_table,
+from _common import (ROOT, final_line, load_seed_nn, median_seconds_interleaved, print_table,
                      silence_convergence_warnings, try_import_torch)
 from mlp_engine import Dataset, Trainer, load_dataset, make_trainer
+from mlp_engine.datasets import data_folder
 
 Epoch = Callable[[], object]
 
@@ -180,10 +194,97 @@ def matmul_epoch(layers: list[int], n: int, batch: int) -> Epoch:
 
 
 # --------------------------------------------------------------------------
+# This tree against another checkout (--against)
+# --------------------------------------------------------------------------
+def _config(dataset: dict, layers: list[int], activation: str, optimizer: str, batch: int,
+            **model: object) -> dict:
+    return {"dataset": dataset, "seed": 0,
+            "model": {"layers": layers, "activation": activation, **model},
+            "optimizer": {"name": optimizer, "learning_rate": 0.01 if optimizer == "adam" else 0.1,
+                          "batch_size": batch}}
+
+
+AGAINST_WORKLOADS: dict[str, dict] = {
+    "(a) California [8, 20, 10, 1] sigmoid, SGD batch 32": {
+        "config": _config({"name": "california_housing", "seed": 42}, [8, 20, 10, 1], "sigmoid", "sgd", 32,
+                          init="normal"), "epochs": 1, "plain": True},
+    "(b) digits [64, 128, 10] relu, SGD batch 32 (5 epochs)": {
+        "config": _config({"name": "digits"}, [64, 128, 10], "relu", "sgd", 32), "epochs": 5, "plain": True},
+    "(c) MNIST subset [784, 256, 128, 10] relu, SGD batch 128": {
+        "config": _config({"name": "mnist_subset"}, [784, 256, 128, 10], "relu", "sgd", 128),
+        "epochs": 1, "plain": True},
+    "(d) moons 4000 [2, 8, 8, 8, 8, 8, 1] tanh, Adam batch 1": {
+        "config": _config({"name": "moons", "n_samples": 4000}, [2, 8, 8, 8, 8, 8, 1], "tanh", "adam", 1),
+        "epochs": 1, "plain": True},
+    "(e) as (d) with batch norm, dropout 0.2 and skips (context)": {
+        "config": _config({"name": "moons", "n_samples": 4000}, [2, 8, 8, 8, 8, 8, 1], "tanh", "adam", 1,
+                          batch_norm=True, dropout=0.2, residual=True), "epochs": 1, "plain": False},
+}
+"""Workloads of ``--against``: the plain network's (the hot path: large and small
+matrices, and the per-call cost of batch 1), and one with the remedies for context."""
+
+WORKER = """
+import sys, json, time
+sys.path.insert(0, sys.argv[1])
+import mlp_engine
+from mlp_engine import make_trainer
+work = json.loads(sys.argv[2])
+trainers = {name: make_trainer(w["config"], data_dir=sys.argv[3]) for name, w in work.items()}
+print(mlp_engine.__file__, flush=True)
+for line in sys.stdin:
+    name = line.strip()
+    t0 = time.perf_counter()
+    trainers[name].run_epochs(work[name]["epochs"])
+    print(time.perf_counter() - t0, flush=True)
+"""
+
+
+def against(other: Path, repeats: int) -> None:
+    """Time this tree's engine and ``other``'s on :data:`AGAINST_WORKLOADS`, turn about."""
+    work = json.dumps(AGAINST_WORKLOADS)
+    trees = {"this": ROOT, "other": other.resolve()}
+    procs = {k: subprocess.Popen([sys.executable, "-c", WORKER, str(root), work, str(data_folder())],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+             for k, root in trees.items()}
+    for k, proc in procs.items():
+        print(f"{k}: {proc.stdout.readline().strip()}")
+
+    def one(tree: str, name: str) -> float:
+        procs[tree].stdin.write(name + "\n")
+        return float(procs[tree].stdout.readline())
+
+    times = {(k, name): [] for k in trees for name in AGAINST_WORKLOADS}
+    for r in range(repeats + 1):  # round 0 warms both up
+        for name in AGAINST_WORKLOADS:
+            for k in (("this", "other") if r % 2 else ("other", "this")):
+                t = one(k, name)
+                if r:
+                    times[k, name].append(t)
+    for proc in procs.values():
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    rows, plain = [], []
+    for name, w in AGAINST_WORKLOADS.items():
+        mine, theirs = (statistics.median(times[k, name]) for k in ("this", "other"))
+        rows.append([name, mine, theirs, mine / theirs])
+        if w["plain"]:
+            plain.append(mine / theirs)
+    print_table(f"seconds per sample (median of {repeats}): this tree against {trees['other']}",
+                ["workload", "this s", "other s", "this / other"], rows)
+    print()
+    final_line(plain_max_ratio=max(plain),
+               plain_geomean_ratio=math.exp(sum(math.log(x) for x in plain) / len(plain)))
+
+
+# --------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another checkout of the project to time this engine against")
     args = parser.parse_args()
+    if args.against is not None:
+        return against(args.against, args.repeats)
     silence_convergence_warnings()
     torch = try_import_torch()
     reps = args.repeats

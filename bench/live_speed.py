@@ -30,7 +30,7 @@ from websockets.sync.client import connect
 
 from mlp_engine import make_trainer
 from tests import launch
-from server.live import MAX_FPS
+from server.live.messages import MAX_FPS
 
 CONFIG = {"dataset": {"name": "xor"}, "model": {"layers": [2, 8, 8, 1]}}
 SECONDS = 4.0

@@ -3,7 +3,7 @@
 Forward pass with cached ``z`` and ``a``, the output error ``delta``, deltas
 carried back through ``W.T`` and ``sigma'``, gradients as outer products, and
 the update. Samples are rows and ``W[l]`` is ``(out, in)``; see
-`[docs/api.md](docs/api.md)` for every convention.
+``docs/math.md`` for every convention.
 
 >>> from mlp_engine import make_trainer
 >>> trainer = make_trainer({"dataset": {"name": "xor"}, "seed": 1})

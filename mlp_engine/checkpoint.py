@@ -10,16 +10,15 @@ data, so that loading either succeeds whole or changes nothing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 import numpy as np
 
+from .config import trainer_parts
 from .records import Distributions, History
 from .state import decode, encode
 from .state_check import STATE_VERSION, StateError, check_state, check_version
-
-if TYPE_CHECKING:
-    from .trainer import Trainer
+from .undo import DEFAULT_UNDO_DEPTH, DEFAULT_UNDO_MAX_PARAMS
 
 Array = np.ndarray
 
@@ -69,21 +68,20 @@ class Checkpointing:
         })
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], *, undo_depth: int = 20, undo_max_params: int = 5000,
-                   data_dir: str | Path | None = None, download: bool = True) -> "Trainer":
+    def from_state(cls, state: dict[str, Any], *, undo_depth: int = DEFAULT_UNDO_DEPTH,
+                   undo_max_params: int = DEFAULT_UNDO_MAX_PARAMS, data_dir: str | Path | None = None,
+                   download: bool = True) -> Self:
         """Rebuild a trainer from :meth:`state_dict` output; it continues bit for bit.
 
         The config is built first (a trainer to check the rest against), then the
         whole state is checked; a :class:`~.state_check.StateError` names what does not fit.
         The keywords are :func:`~.factory.make_trainer`'s."""
-        from .factory import make_trainer  # the factory builds trainers, so it imports their module
-
         check_version(state)
         if "config" not in state:
             raise StateError("state.config", "missing")
         try:
-            trainer = make_trainer(decode(state["config"]), undo_depth=undo_depth,
-                                   undo_max_params=undo_max_params, data_dir=data_dir, download=download)
+            trainer = cls(**trainer_parts(decode(state["config"]), data_dir=data_dir, download=download),
+                          undo_depth=undo_depth, undo_max_params=undo_max_params)
         except StateError:
             raise
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:

@@ -1,6 +1,6 @@
 """Losses, each holding its value and its output error ``delta`` side by side.
 
-Conventions (`[docs/api.md](docs/api.md)`): the objective over a batch of ``m``
+Conventions (``docs/math.md``): the objective over a batch of ``m``
 samples is the MEAN of the per-sample loss, so the output error
 ``delta[L-1] = dObjective/dz[L-1]`` carries the factor ``1/m``.
 

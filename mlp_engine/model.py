@@ -1,8 +1,7 @@
 """The multi-layer perceptron: a forward pass that returns its cache and a
-backward pass that consumes it, exactly as the textbook (``../shared/seeds``)
-writes them, for any depth.
+backward pass that consumes it, exactly as the textbook writes them, for any depth.
 
-Conventions (``../shared/CONTRACT.md``), said once:
+Conventions (``docs/math.md``), said once:
 
 * ``layers = [d_in, h_1, ..., d_out]``; weight layers are ``l = 0 .. L-1``.
 * ``W[l]`` is ``(layers[l+1], layers[l])`` (out x in), ``b[l]`` is ``(layers[l+1],)``.
@@ -16,19 +15,15 @@ Conventions (``../shared/CONTRACT.md``), said once:
   ``dW[l] = delta[l].T @ a[l-1] + l2 W[l]`` (a sum of outer products over the
   batch) and ``db[l] = delta[l].sum(axis=0)``.
 
-The remedies and regularisers (all off by default; then the code runs the
-plain path above, untouched). Inside hidden layer ``l`` the order is
-``z = a[l-1] W[l]^T + b[l]``, batch norm ``z_hat = (z - mean) / sqrt(var + 1e-5)``,
-``u = gamma z_hat + beta``, the activation ``f(u)`` (each hidden layer may
-have its own), inverted dropout ``f(u) * mask / (1 - p)``, then the skip
-``+ a[l-1]`` when the layer is as wide as the hidden layer below it.
-``delta[l]`` stays ``dObjective/dz[l]``. L1 adds ``l1 sum_l sum |W[l]|`` to the
-objective and ``l1 sign(W[l])`` to ``dW[l]``.
+The remedies and regularisers are all off by default. Batch norm, dropout and
+the residual skip are stages inside a hidden layer, each a forward/backward
+pair in :mod:`.remedies`; the one loop of each pass calls the stages a layer
+has. ``delta[l]`` stays ``dObjective/dz[l]``. L1 adds ``l1 sum_l sum |W[l]|``
+to the objective and ``l1 sign(W[l])`` to ``dW[l]``.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -36,207 +31,18 @@ import numpy as np
 from .activations import Activation, get_activation
 from .init import INITIALIZERS, init_params
 from .losses import Loss, check_pair, get_loss
+from .params import Params, n_params, n_weights
+from .remedies import BN_EPS, BN_MOMENTUM, BatchNorm, Dropout, Skip
+from .trace import ForwardCache, Gradients
+from .workspace import WORKSPACES_KEPT, Workspace
 
 Array = np.ndarray
 
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
-BN_EPS = 1e-5
-"""Batch norm's ``eps`` in ``sqrt(var + eps)``, PyTorch's ``BatchNorm1d`` default."""
-BN_MOMENTUM = 0.1
-"""How far each training step moves the running estimates toward the batch's, as PyTorch."""
-
-
-@dataclass(slots=True)
-class ForwardCache:
-    """What the forward pass keeps for the backward pass (and for display).
-
-    ``X`` is ``(m, d_in)``; ``z[l]`` and ``a[l]`` are ``(m, layers[l+1])``.
-    ``a[-1]`` in the textbook sense is ``X``; here use :meth:`a_prev`.
-    """
-
-    X: Array
-    z: list[Array]
-    a: list[Array]
-    # Only with batch norm, dropout or residual connections, one entry per hidden layer:
-    # f(u) before dropout and skip ``(m, n)``; with batch norm ``z_hat`` and ``u``
-    # ``(m, n)``, the batch mean and biased variance ``(n,)`` (or the running
-    # estimates outside training) and ``1 / sqrt(var + eps)`` ``(n,)``; with dropout
-    # the masks ``(m, n)`` of 0 and 1 (None outside training).
-    fa: list[Array] | None = None
-    z_hat: list[Array] | None = None
-    u: list[Array] | None = None
-    mean: list[Array] | None = None
-    var: list[Array] | None = None
-    inv_std: list[Array] | None = None
-    mask: list[Array] | None = None
-    batch_stats: bool = True
-    """Whether batch norm used this batch's statistics (training) or the running estimates."""
-
-    def a_prev(self, l: int) -> Array:
-        """The input of weight layer ``l``: ``X`` for ``l = 0``, else ``a[l-1]``."""
-        return self.X if l == 0 else self.a[l - 1]
-
-    @property
-    def output(self) -> Array:
-        """The prediction ``yhat = a[L-1]``, ``(m, d_out)``."""
-        return self.a[-1]
-
-
-def _views(flat: Array, layers: Sequence[int], batch_norm: bool = False
-           ) -> tuple[list[Array], list[Array], list[Array], list[Array]]:
-    """Split a flat vector into ``W[l]`` ``(out, in)``, ``b[l]`` ``(out,)`` views and,
-    with batch norm, every hidden layer's ``gamma`` and ``beta`` ``(out,)``.
-
-    Layout: every ``W`` first, then every ``b`` (then every ``gamma``, every
-    ``beta``), so the weights alone (which L2 and L1 penalise) are one
-    contiguous slice and an optimizer updates all the parameters with one
-    vectorised expression.
-    """
-    W, b, gamma, beta, pos = [], [], [], [], 0
-    for n_in, n_out in zip(layers[:-1], layers[1:]):
-        W.append(flat[pos:pos + n_out * n_in].reshape(n_out, n_in))
-        pos += n_out * n_in
-    for n_out in layers[1:]:
-        b.append(flat[pos:pos + n_out])
-        pos += n_out
-    for target in ((gamma, beta) if batch_norm else ()):
-        for n_out in layers[1:-1]:
-            target.append(flat[pos:pos + n_out])
-            pos += n_out
-    return W, b, gamma, beta
-
-
-def n_params(layers: Sequence[int], batch_norm: bool = False) -> int:
-    """How many numbers the parameters hold (``gamma`` and ``beta`` included)."""
-    return sum(i * o + o for i, o in zip(layers[:-1], layers[1:])) + (
-        2 * sum(layers[1:-1]) if batch_norm else 0)
-
-
-def n_weights(layers: Sequence[int]) -> int:
-    """How many entries all the ``W[l]`` hold together."""
-    return sum(i * o for i, o in zip(layers[:-1], layers[1:]))
-
-
-class Params:
-    """Weights and biases: ``W[l]`` ``(out, in)`` and ``b[l]`` ``(out,)``; with
-    batch norm also ``gamma[l]`` and ``beta[l]`` ``(out,)`` of every hidden layer.
-
-    They are views into one flat vector ``flat`` (every ``W``, then every
-    ``b``, every ``gamma``, every ``beta``); change them in place or through
-    :meth:`MLP.set_params`, never by rebinding ``W[l]``.
-    """
-
-    __slots__ = ("layers", "flat", "W", "b", "gamma", "beta", "n_w", "batch_norm")
-
-    def __init__(self, layers: Sequence[int], flat: Array, batch_norm: bool = False) -> None:
-        self.layers = list(layers)
-        self.flat = flat
-        self.batch_norm = bool(batch_norm)
-        self.W, self.b, self.gamma, self.beta = _views(flat, self.layers, self.batch_norm)
-        self.n_w = n_weights(self.layers)
-
-    @classmethod
-    def zeros(cls, layers: Sequence[int], dtype=np.float64, batch_norm: bool = False) -> "Params":
-        return cls(layers, np.zeros(n_params(layers, batch_norm), dtype=dtype), batch_norm)
-
-    @classmethod
-    def from_arrays(cls, W: Sequence[Array], b: Sequence[Array], dtype=np.float64,
-                    batch_norm: bool = False) -> "Params":
-        """``W`` and ``b`` as given; with ``batch_norm``, ``gamma = 1`` and ``beta = 0``."""
-        layers = [W[0].shape[1]] + [w.shape[0] for w in W]
-        p = cls.zeros(layers, dtype, batch_norm)
-        for dst, src in zip(p.W + p.b, list(W) + list(b)):
-            dst[...] = src
-        for g in p.gamma:
-            g.fill(1.0)
-        return p
-
-    @property
-    def weights_flat(self) -> Array:
-        """All the weights as one contiguous vector (a view)."""
-        return self.flat[: self.n_w]
-
-    def copy(self) -> "Params":
-        return Params(self.layers, self.flat.copy(), self.batch_norm)
-
-    def __repr__(self) -> str:
-        return f"Params(layers={self.layers}, n={self.flat.size})"
-
-
-class Gradients:
-    """The backward pass of one batch: per layer ``delta``, ``dW``, ``db``.
-
-    ``delta[l]`` is ``(m, layers[l+1])``; ``dW[l]`` is shaped like ``W[l]`` and
-    ``db[l]`` like ``b[l]`` (views into ``flat``, laid out as in
-    :class:`Params`). ``grad_norm[l]`` is ``||dW[l]||_F``. ``loss`` is the
-    batch objective (mean loss plus the L2 term) at the parameters used.
-    ``act_prime[l]`` is ``act'(z[l])`` ``(m, layers[l+1])``, the factor that
-    ``delta[l]`` was multiplied by on its way back, for every hidden layer;
-    ``None`` for the output layer, whose delta comes from the loss.
-    :meth:`MLP.backward` and a trainer's ``step`` hand back arrays of their
-    own; inside the training loop they are its workspace's, overwritten by
-    the next step (and a linear hidden layer's ``act_prime``, all ones, is
-    not made there). With batch norm, ``act_prime[l]`` is ``f'(u[l])`` and
-    ``dgamma[l]``, ``dbeta[l]`` ``(out,)`` are the hidden layers' (empty lists
-    without it).
-    """
-
-    __slots__ = ("delta", "act_prime", "flat", "dW", "db", "dgamma", "dbeta", "grad_norm", "loss")
-
-    def __init__(self, delta: list[Array], grads: Params, grad_norm: list[float], loss: float,
-                 act_prime: list[Array | None] | None = None) -> None:
-        self.delta = delta
-        self.act_prime = act_prime if act_prime is not None else [None] * len(delta)
-        self.flat = grads.flat
-        self.dW, self.db = grads.W, grads.b
-        self.dgamma, self.dbeta = grads.gamma, grads.beta
-        self.grad_norm = grad_norm
-        self.loss = loss
-
-    @property
-    def finite(self) -> bool:
-        """False when the loss or any gradient is NaN or infinite (divergence)."""
-        return math.isfinite(self.loss) and all(math.isfinite(n) for n in self.grad_norm)
-
-    def __repr__(self) -> str:
-        return f"Gradients(loss={self.loss!r}, grad_norm={self.grad_norm!r})"
-
-
-WORKSPACES_KEPT = 3
-"""Workspaces an :class:`MLP` caches (see :meth:`MLP.workspace`)."""
-
-
-class Workspace:
-    """Preallocated arrays for batches of exactly ``m`` rows, reused step after step.
-
-    With one, the training loop writes every ``z[l]``, ``a[l]`` and
-    ``delta[l]`` in place instead of allocating: on small batches each new
-    array adds to NumPy's per-call cost, and on large ones a fresh array
-    costs page faults on first touch. Anything handed back to a caller who
-    may keep it (:meth:`MLP.forward`, :meth:`MLP.backward`, a trainer's
-    ``step``) is computed without one.
-    """
-
-    __slots__ = ("m", "X", "y", "z", "a", "delta", "df", "ones", "sq")
-
-    def __init__(self, layers: Sequence[int], m: int, dtype=np.float64, backward: bool = True) -> None:
-        self.m = m
-        # A minibatch gathered from a large training set (the trainer fills them).
-        self.X = np.empty((m, layers[0]), dtype) if backward else None
-        self.y = np.empty((m, layers[-1]), dtype) if backward else None
-        shapes = [(m, n) for n in layers[1:]]
-        self.z = [np.empty(s, dtype) for s in shapes]
-        self.a = [np.empty(s, dtype) for s in shapes]
-        # delta[L-1] comes from the loss; delta[l] and f'(z[l]) for the rest.
-        self.delta = [np.empty(s, dtype) for s in shapes[:-1]] if backward else []
-        self.df = [np.empty(s, dtype) for s in shapes[:-1]] if backward else []
-        self.ones = np.ones(m, dtype)
-        self.sq = np.empty(n_weights(layers), dtype) if backward else None
-
-    def __repr__(self) -> str:
-        return f"Workspace(m={self.m}, layers={[a.shape[1] for a in self.a]})"
+DROPOUT_BELOW = 1.0
+"""``model.dropout`` is in ``[0, DROPOUT_BELOW)``: dropping every unit leaves nothing to scale."""
 
 
 def l1_gradient(l1: float, w: Array) -> Array:
@@ -302,8 +108,8 @@ class MLP:
         self._np_dtype = DTYPES[dtype]
         self.l2 = _coefficient(l2, "l2")
         self.l1 = _coefficient(l1, "l1")
-        if isinstance(dropout, bool) or not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
-            raise ValueError(f"model.dropout: must be a number in [0, 1), got {dropout!r}")
+        if isinstance(dropout, bool) or not (isinstance(dropout, (int, float)) and 0 <= dropout < DROPOUT_BELOW):
+            raise ValueError(f"model.dropout: must be a number in [0, {DROPOUT_BELOW:g}), got {dropout!r}")
         self.dropout = float(dropout)
         for flag, name in ((batch_norm, "batch_norm"), (residual, "residual")):
             if not isinstance(flag, bool):
@@ -325,9 +131,13 @@ class MLP:
         self._f = [None if act.name == "linear" else act.f for act in self.activations] + [output]
         self._df = [None if act.name == "linear" else act.df for act in self.activations]
         # Hidden layer l (l >= 1) adds a[l-1] when residual and as wide as it.
-        self.skip = [residual and l >= 1 and self.layers[l + 1] == self.layers[l]
-                     for l in range(self.n_layers - 1)]
+        self.skip = Skip.applies(residual, self.layers)
         self._plain = not (self.dropout or batch_norm or any(self.skip))
+        # Per weight layer, the stages its passes run besides z and f (never in the output layer).
+        self._bn_at = [batch_norm] * (self.n_layers - 1) + [False]
+        self._skip_at = self.skip + [False]
+        # Per weight layer, None where its forward pass is z and f only, else its hidden index.
+        self._staged = [None if self._plain else l for l in range(self.n_layers - 1)] + [None]
         # Batch norm's running estimates of each hidden layer's mean and (unbiased) variance.
         hidden = self.layers[1:-1] if batch_norm else []
         self.running_mean: list[Array] = [np.zeros(n, self._np_dtype) for n in hidden]
@@ -394,6 +204,7 @@ class MLP:
         """
         self.params.flat[...] = self._explicit_params(W, b, finite, gamma, beta).flat
 
+
     # -- the two passes -----------------------------------------------------
     def forward(self, X: Array, *, train: bool = False, masks: Sequence[Array] | None = None) -> ForwardCache:
         """Run ``X`` ``(m, d_in)`` through the network, caching ``z`` and ``a``.
@@ -426,191 +237,147 @@ class MLP:
 
     def _forward(self, X: Array, ws: Workspace | None = None, train: bool = False,
                  masks: Sequence[Array] | None = None) -> ForwardCache:
-        # The hot path: no checks, no errstate (callers hold it). With a
-        # workspace every array is written in place. np.dot rather than @:
-        # on a minibatch's small matrices its call is cheaper.
-        if not self._plain:
-            return self._forward_remedies(X, train, masks)
-        no_ws = self._no_buffers
+        """The forward pass, one loop over the layers: ``z[l]``, then ``f`` or, in a hidden
+        layer of a model with remedies, its stages (:meth:`_hidden_forward`).
+
+        The hot path: no checks, no errstate (callers hold it). With a workspace
+        (used by the plain network only) every array is written in place. np.dot
+        rather than @: on a minibatch's small matrices its call is cheaper."""
+        P, none = self.params, self._no_buffers
+        if self._plain:
+            z_buf, a_buf = (none, none) if ws is None else (ws.z, ws.a)
+            fa = norm = None
+        else:
+            z_buf, a_buf = none, none
+            fa, norm = [], []  # f(u) before dropout and skip; batch norm's (u, z_hat, mean, var, inv_std)
         z: list[Array] = []
         a: list[Array] = []
         h = X
-        for W, b, f, z_out, a_out in zip(self.params.W, self.params.b, self._f,
-                                         no_ws if ws is None else ws.z, no_ws if ws is None else ws.a):
+        for W, b, f, hidden, z_out, a_out in zip(P.W, P.b, self._f, self._staged, z_buf, a_buf):
             zl = np.dot(h, W.T, out=z_out)  # z[l] = a[l-1] @ W[l].T + b[l]
             np.add(zl, b, out=zl)
-            h = zl if f is None else f(zl, out=a_out)  # a[l] = act_l(z[l]); linear: z[l] itself
+            if hidden is None:  # z and f only
+                h = zl if f is None else f(zl, out=a_out)  # a[l] = act_l(z[l]); linear: z[l] itself
+            else:
+                h = self._hidden_forward(hidden, zl, h, f, train, masks, fa, norm)
             z.append(zl)
             a.append(h)
-        return ForwardCache(X, z, a)
-
-    def _forward_remedies(self, X: Array, train: bool, masks: Sequence[Array] | None) -> ForwardCache:
-        """The forward pass with batch norm, dropout or skips (fresh arrays, no workspace).
-
-        Per hidden layer: ``z``, batch norm (``z_hat``, ``u``), ``f(u)``,
-        dropout ``f(u) * mask / (1 - p)``, skip ``+ a[l-1]``."""
-        L = self.n_layers
-        P = self.params
-        z, a, fa, z_hat, u, mean, var, inv_std = [], [], [], [], [], [], [], []
-        h = X
-        for l in range(L):
-            zl = np.dot(h, P.W[l].T)
-            zl += P.b[l]
-            f = self._f[l]
-            if l == L - 1:
-                z.append(zl)
-                a.append(zl if f is None else f(zl))
-                break
-            ul = zl
-            if self.batch_norm:
-                if train:  # the batch's mean and biased variance, as BatchNorm1d in training mode
-                    mu = zl.mean(axis=0)
-                    va = ((zl - mu) ** 2).mean(axis=0)
-                else:
-                    mu, va = self.running_mean[l].copy(), self.running_var[l].copy()
-                inv = 1.0 / np.sqrt(va + BN_EPS)
-                zh = (zl - mu) * inv
-                ul = P.gamma[l] * zh + P.beta[l]
-                z_hat.append(zh)
-                u.append(ul)
-                mean.append(mu)
-                var.append(va)
-                inv_std.append(inv)
-            fl = ul if f is None else f(ul)
-            out = fl
-            if masks is not None:
-                out = fl * masks[l] / (1.0 - self.dropout)
-            if self.skip[l]:
-                out = out + h
-            z.append(zl)
-            fa.append(fl)
-            a.append(out)
-            h = out
-        bn = self.batch_norm
-        return ForwardCache(X, z, a, fa, z_hat if bn else None, u if bn else None, mean if bn else None,
-                            var if bn else None, inv_std if bn else None,
+        if fa is None:
+            return ForwardCache(X, z, a)
+        u, z_hat, mean, var, inv_std = map(list, zip(*norm)) if norm else (None,) * 5
+        return ForwardCache(X, z, a, fa, z_hat, u, mean, var, inv_std,
                             None if masks is None else list(masks), train)
+
+    def _hidden_forward(self, l: int, z: Array, a_prev: Array, f, train: bool,
+                        masks: Sequence[Array] | None, fa: list[Array], norm: list[tuple[Array, ...]]) -> Array:
+        """``a[l]`` of a hidden layer with remedies, from its ``z[l]`` ``(m, n)``: batch norm,
+        ``f``, dropout, skip (each where the model has it); records ``f(u)`` in ``fa`` and
+        batch norm's ``(u, z_hat, mean, var, inv_std)`` in ``norm``. Fresh arrays."""
+        u = z
+        if self.batch_norm:
+            running = () if train else (self.running_mean[l], self.running_var[l])
+            norm.append(BatchNorm.forward(z, self.params.gamma[l], self.params.beta[l], *running))
+            u = norm[-1][0]
+        out = u if f is None else f(u)
+        fa.append(out)
+        if masks is not None:
+            out = Dropout.forward(out, masks[l], self.dropout)
+        if self.skip[l]:
+            out = Skip.forward(out, a_prev)
+        return out
 
     def _backward(self, cache: ForwardCache, y: Array, out: Params | None = None,
                   ws: Workspace | None = None) -> Gradients:
-        # ``out`` lets the training loop reuse one gradient buffer for every
-        # step and ``ws`` its delta buffers (it keeps no traces); a public
-        # backward() gets fresh arrays.
+        """The backward pass, one loop over the layers, down.
+
+        In a hidden layer ``g = dObjective/da[l]`` arrives from above and goes
+        back through ``f'`` or, with remedies, the layer's stages in reverse
+        (:meth:`_hidden_backward`), giving ``delta[l]``; then ``dW[l]``, ``db[l]``,
+        and ``delta[l] @ W[l]`` (plus ``g`` where the skip handed it on) is
+        ``dObjective/da[l-1]``.
+
+        ``out`` lets the training loop reuse one gradient buffer for every
+        step and ``ws`` its delta buffers (the plain network's only; it keeps
+        no traces); a public backward() gets fresh arrays."""
+        P, L = self.params, self.n_layers
+        grads = out if out is not None else Params(self.layers, np.empty_like(P.flat), self.batch_norm)
         if not self._plain:
-            return self._backward_remedies(cache, y, out)
-        L = len(self.layers) - 1
-        W = self.params.W
-        grads = out if out is not None else Params(self.layers, np.empty_like(self.params.flat))
-        d_out, df_out = (self._no_buffers, self._no_buffers) if ws is None else (ws.delta, ws.df)
+            ws = None
+        none = self._no_buffers
+        d_out, df_out = (none, none) if ws is None else (ws.delta, ws.df)
         inputs = [cache.X, *cache.a[:-1]]  # a[l-1], the input of layer l
+        W, dW, db, dfs, staged, bn_at, skip_at = (P.W, grads.W, grads.b, self._df, self._staged,
+                                                  self._bn_at, self._skip_at)
         delta: list[Array] = [None] * L  # type: ignore[list-item]
         act_prime: list[Array | None] = [None] * L
         loss, d = self.loss_fn.value_and_delta(cache.z[-1], cache.a[-1], y, self.output_activation)
-        ones = np.ones(d.shape[0], dtype=d.dtype) if ws is None else ws.ones
-        dfs = self._df
+        # db = 1^T delta, the sum of the rows: through BLAS on the plain path; the remedies'
+        # path sums with add.reduce, which rounds differently, and keeps it so that saved
+        # runs continue bit for bit.
+        ones = None if not self._plain else np.ones(d.shape[0], d.dtype) if ws is None else ws.ones
+        g = d
         for l in range(L - 1, -1, -1):
-            delta[l] = d
-            # dW = delta.T @ a[l-1], the sum over the batch of the outer
-            # products delta_i a_i^T; db = 1^T delta, the sum of the rows.
-            np.dot(d.T, inputs[l], out=grads.W[l])
-            np.dot(ones, d, out=grads.b[l])
-            if l:
-                # Back through W.T, then through sigma' of the layer below.
-                d = np.dot(d, W[l], out=d_out[l - 1])
-                df = dfs[l - 1]
-                if df is not None:  # linear's f' is 1: the hot path skips the multiply
-                    d *= (fp := df(cache.z[l - 1], inputs[l], out=df_out[l - 1]))
-                elif ws is None:  # a trace still shows the 1 it multiplied by
-                    fp = self.activations[l - 1].df(cache.z[l - 1], inputs[l])
+            if l < L - 1:  # a hidden layer: d is dObjective/da[l]
+                if staged[l] is None:  # f' only
+                    df = dfs[l]
+                    if df is not None:
+                        d *= (fp := df(cache.z[l], cache.a[l], out=df_out[l]))
+                    else:  # linear's f' is 1: no multiply; a trace still shows the 1
+                        fp = None if ws is not None else self.activations[l].df(cache.z[l], cache.a[l])
+                    act_prime[l] = fp
                 else:
-                    fp = None
-                act_prime[l - 1] = fp
+                    g = d  # the skip hands it on below
+                    d = self._hidden_backward(l, d, cache, grads, act_prime)
+            delta[l] = d
+            # dW = delta.T @ a[l-1], the sum over the batch of the outer products delta_i a_i^T.
+            np.dot(d.T, inputs[l], out=dW[l])
+            if ones is not None:
+                np.dot(ones, d, out=db[l])
+            elif bn_at[l]:
+                BatchNorm.bias_gradient(db[l])
+            else:
+                np.add.reduce(d, axis=0, out=db[l])
+            if l:
+                d = np.dot(d, W[l], out=d_out[l - 1])  # back through W.T: dObjective/da[l-1]
+                if skip_at[l]:
+                    d = Skip.backward(d, g)
         if self.l2 or self.l1:
             loss += self.penalty()
             self._add_penalty_gradient(grads, ws)
-        norms = [math.sqrt(float(np.vdot(g, g))) for g in grads.W]  # ||dW[l]||_F
+        norms = [math.sqrt(float(np.vdot(gr, gr))) for gr in grads.W]  # ||dW[l]||_F
         return Gradients(delta, grads, norms, float(loss), act_prime)
 
-    def _backward_remedies(self, cache: ForwardCache, y: Array, out: Params | None = None) -> Gradients:
-        """The backward pass through skips, dropout and batch norm (see :meth:`_forward_remedies`).
-
-        ``g = dObjective/da[l]`` arrives from above; through dropout and the
-        activation ``du = g * mask / (1 - p) * f'(u)``; through batch norm
-        ``dgamma = sum_i du z_hat``, ``dbeta = sum_i du`` and, with the batch's
-        statistics, ``delta = inv_std (dz_hat - mean_i dz_hat - z_hat mean_i(dz_hat z_hat))``
-        for ``dz_hat = gamma du`` (with the running estimates, constants:
-        ``delta = inv_std dz_hat``), and ``db = 0`` exactly (the batch mean cancels
-        ``b``); the skip hands ``g`` on to ``a[l-1]``."""
-        L = self.n_layers
-        P = self.params
-        grads = out if out is not None else Params(self.layers, np.empty_like(P.flat), self.batch_norm)
-        inputs = [cache.X, *cache.a[:-1]]
-        delta: list[Array] = [None] * L  # type: ignore[list-item]
-        act_prime: list[Array | None] = [None] * L
-        loss, d = self.loss_fn.value_and_delta(cache.z[-1], cache.a[-1], y, self.output_activation)
-        g = d
-        for l in range(L - 1, -1, -1):
-            if l < L - 1:
-                g = d  # dObjective/da[l]
-                du = g
-                if cache.mask is not None:
-                    du = du * cache.mask[l] / (1.0 - self.dropout)
-                ul = cache.u[l] if self.batch_norm else cache.z[l]
-                fp = self.activations[l].df(ul, cache.fa[l])
-                du = du * fp
-                act_prime[l] = fp
-                if self.batch_norm:
-                    zh = cache.z_hat[l]
-                    grads.gamma[l][...] = (du * zh).sum(axis=0)
-                    grads.beta[l][...] = du.sum(axis=0)
-                    dzh = du * P.gamma[l]
-                    if cache.batch_stats:
-                        d = cache.inv_std[l] * (dzh - dzh.mean(axis=0) - zh * (dzh * zh).mean(axis=0))
-                    else:
-                        d = cache.inv_std[l] * dzh
-                else:
-                    d = du
-            delta[l] = d
-            np.dot(d.T, inputs[l], out=grads.W[l])
-            if self.batch_norm and l < L - 1:
-                # The batch mean cancels b[l]: the objective does not depend on it, and
-                # delta's column sums are 0 but for round-off, which would only jitter b.
-                grads.b[l].fill(0.0)
-            else:
-                grads.b[l][...] = d.sum(axis=0)
-            if l:
-                d = np.dot(d, P.W[l])
-                if l < L - 1 and self.skip[l]:
-                    d = d + g
-        if self.l2 or self.l1:
-            loss += self.penalty()
-            self._add_penalty_gradient(grads)
-        norms = [math.sqrt(float(np.vdot(gr, gr))) for gr in grads.W]
-        return Gradients(delta, grads, norms, float(loss), act_prime)
+    def _hidden_backward(self, l: int, g: Array, cache: ForwardCache, grads: Params,
+                         act_prime: list[Array | None]) -> Array:
+        """``delta[l]`` ``(m, n)`` of a hidden layer with remedies from ``g = dObjective/da[l]``:
+        back through dropout, ``f'`` (recorded in ``act_prime[l]``) and batch norm (which
+        writes ``dgamma[l]``, ``dbeta[l]``). Fresh arrays; ``g`` is left as it is."""
+        d = g if cache.mask is None else Dropout.backward(g, cache.mask[l], self.dropout)
+        u = cache.z[l] if cache.u is None else cache.u[l]
+        fp = act_prime[l] = self.activations[l].df(u, cache.fa[l])
+        if self._df[l] is not None:  # linear's f' is 1: no multiply
+            d = d * fp
+        if self.batch_norm:
+            d = BatchNorm.backward(d, cache.z_hat[l], cache.inv_std[l], self.params.gamma[l],
+                                   cache.batch_stats, grads.gamma[l], grads.beta[l])
+        return d
 
     # -- dropout and batch norm's running estimates ------------------------
     def draw_masks(self, rng: np.random.Generator, m: int) -> list[Array] | None:
-        """Dropout masks for a batch of ``m``: per hidden layer ``(m, n)`` of 0 and 1,
-        ``rng.random((m, n)) < 1 - p`` (keep probability ``1 - p``), layer by layer;
-        ``None`` without dropout (nothing is drawn)."""
+        """Dropout masks for a batch of ``m`` (:meth:`.remedies.Dropout.draw`): per hidden layer
+        ``(m, n)`` of 0 and 1; ``None`` without dropout (nothing is drawn)."""
         if not self.dropout:
             return None
-        keep = 1.0 - self.dropout
-        return [(rng.random((m, n)) < keep).astype(self._np_dtype) for n in self.layers[1:-1]]
+        return Dropout.draw(rng, m, self.layers[1:-1], self.dropout, self._np_dtype)
 
     def update_running(self, cache: ForwardCache) -> None:
-        """Move batch norm's running estimates toward a training pass's batch statistics,
-        as PyTorch: ``r <- (1 - 0.1) r + 0.1 s`` with the batch mean and the unbiased
-        variance ``var * m / (m - 1)`` (a batch of one has none: the variance stays)."""
+        """Move batch norm's running estimates toward a training pass's batch statistics
+        (:meth:`.remedies.BatchNorm.update_running`); nothing outside training."""
         if not self.batch_norm or not cache.batch_stats:
             return
         m = cache.X.shape[0]
-        keep = 1.0 - BN_MOMENTUM
-        for l, (mu, va) in enumerate(zip(cache.mean, cache.var)):
-            rm, rv = self.running_mean[l], self.running_var[l]
-            rm[...] = keep * rm + BN_MOMENTUM * mu
-            if m > 1:
-                rv[...] = keep * rv + BN_MOMENTUM * (va * (m / (m - 1)))
+        for rm, rv, mu, va in zip(self.running_mean, self.running_var, cache.mean, cache.var):
+            BatchNorm.update_running(rm, rv, mu, va, m)
 
     def _check_masks(self, masks: Sequence[Array] | None, m: int) -> list[Array] | None:
         """Masks as given to :meth:`forward`: one ``(m, n)`` array of 0 and 1 per hidden layer."""

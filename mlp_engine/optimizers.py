@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .model import Gradients, Params
+from .params import Params
+from .trace import Gradients
 
 Array = np.ndarray
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import ForwardCache, Gradients
+from .trace import ForwardCache, Gradients
 
 Array = np.ndarray
 

@@ -21,6 +21,13 @@ from typing import Any
 
 SCHEDULES = ("constant", "step", "invscaling")
 
+MIN_STEP_SIZE = 1
+"""``step``: the fewest epochs between two drops."""
+MAX_GAMMA = 1.0
+"""``step``: the largest factor per drop (``gamma`` is in ``(0, MAX_GAMMA]``: 1 never drops)."""
+MAX_POWER_T = 10.0
+"""``invscaling``: the largest ``power_t`` (``[0, MAX_POWER_T]``; beyond, the rate is gone after a few updates)."""
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -43,12 +50,13 @@ class Schedule:
         if unknown:
             raise ValueError(f"{field}: unknown field {sorted(unknown)[0]!r}")
         s = cls(name, **cfg)
-        if isinstance(s.step_size, bool) or not isinstance(s.step_size, int) or s.step_size < 1:
-            raise ValueError(f"{field}.step_size: must be a whole number of epochs >= 1, got {s.step_size!r}")
-        if not (_number(s.gamma) and 0 < s.gamma <= 1):
-            raise ValueError(f"{field}.gamma: must be in (0, 1], got {s.gamma!r}")
-        if not (_number(s.power_t) and 0 <= s.power_t <= 10):
-            raise ValueError(f"{field}.power_t: must be in [0, 10], got {s.power_t!r}")
+        if isinstance(s.step_size, bool) or not isinstance(s.step_size, int) or s.step_size < MIN_STEP_SIZE:
+            raise ValueError(f"{field}.step_size: must be a whole number of epochs >= {MIN_STEP_SIZE}, "
+                             f"got {s.step_size!r}")
+        if not (_number(s.gamma) and 0 < s.gamma <= MAX_GAMMA):
+            raise ValueError(f"{field}.gamma: must be in (0, {MAX_GAMMA:g}], got {s.gamma!r}")
+        if not (_number(s.power_t) and 0 <= s.power_t <= MAX_POWER_T):
+            raise ValueError(f"{field}.power_t: must be in [0, {MAX_POWER_T:g}], got {s.power_t!r}")
         return s
 
     def as_config(self) -> dict[str, Any]:

@@ -17,15 +17,25 @@ as ``state.optimizer.m`` or ``state.undo.snapshots[3].accumulators.norms``.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from . import metrics
+from .model import MLP
+from .optimizers import Optimizer
 from .records import DISTRIBUTION_KINDS, MAX_DISTRIBUTION_EPOCHS, PERCENTILES
 
-if TYPE_CHECKING:  # the trainer imports this module to check what it loads
-    from .trainer import Trainer
+
+class CheckedTrainer(Protocol):
+    """What the check reads of the :class:`~.trainer.Trainer` it holds a state against
+    (named here, not imported: the trainer imports this module to check what it loads)."""
+
+    model: MLP
+    optimizer: Optimizer
+    n_train: int
+    task: str
+    dropout_rng: np.random.Generator | None
 
 Array = np.ndarray
 
@@ -156,7 +166,7 @@ _OPTIMIZER_FIELDS = {
 }
 
 
-def _optimizer(raw: Any, field: str, trainer: "Trainer") -> dict[str, Any]:
+def _optimizer(raw: Any, field: str, trainer: CheckedTrainer) -> dict[str, Any]:
     name = trainer.optimizer.name
     extra = _OPTIMIZER_FIELDS[name]
     s = _dict(raw, field, {"name", "learning_rate", "clip_norm", "t"} | extra)
@@ -210,7 +220,7 @@ def _cursor(raw: Any, field: str, has_order: bool, n_train: int) -> int:
     return _int(raw, field, 0, n_train if has_order else 1)
 
 
-def _accumulators(raw: Any, field: str, trainer: "Trainer") -> dict[str, Any]:
+def _accumulators(raw: Any, field: str, trainer: CheckedTrainer) -> dict[str, Any]:
     s = _dict(raw, field, {"loss", "samples", "norms", "steps"}, {"correct", "sse"})
     samples = _int(s["samples"], f"{field}.samples")
     d_out = trainer.model.layers[-1]
@@ -231,7 +241,7 @@ def _early_stopping(raw: Any, field: str) -> dict[str, Any] | None:
             else _int(s["stopped_epoch"], f"{field}.stopped_epoch")}
 
 
-def _history(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dict[str, Any]:
+def _history(raw: Any, field: str, epochs: int, trainer: CheckedTrainer) -> dict[str, Any]:
     keys = metrics.history_keys(trainer.task)
     s = _dict(raw, field, {"train_loss", "test_loss", "grad_norms"}, {"learning_rate", *keys})
     L = trainer.model.n_layers
@@ -246,7 +256,7 @@ def _history(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dict[str,
             "metrics": {k: _floats(s.get(k, [None] * epochs), f"{field}.{k}", epochs, none=True) for k in keys}}
 
 
-def _distributions(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dict[str, Any]:
+def _distributions(raw: Any, field: str, epochs: int, trainer: CheckedTrainer) -> dict[str, Any]:
     """The quantile record: the fixed percentiles, recorded epochs rising within
     ``[1, epochs]`` (at most :data:`MAX_DISTRIBUTION_EPOCHS`, multiples of the stride
     but the newest), and per layer and kind
@@ -284,7 +294,7 @@ def _distributions(raw: Any, field: str, epochs: int, trainer: "Trainer") -> dic
     return {"epochs": recorded, "layers": layers, "stride": stride}
 
 
-def _snapshot(raw: Any, field: str, trainer: "Trainer", orders: list[Array], current: Array | None,
+def _snapshot(raw: Any, field: str, trainer: CheckedTrainer, orders: list[Array], current: Array | None,
               epochs: int) -> dict[str, Any]:
     s = _dict(raw, field, {"params", "optimizer", "rng", "epoch", "step", "order", "cursor", "accumulators",
                            "history_length", "early_stopping"} | _remedy_fields(trainer))
@@ -310,14 +320,14 @@ def _snapshot(raw: Any, field: str, trainer: "Trainer", orders: list[Array], cur
             **_remedies(s, field, trainer)}
 
 
-def _remedy_fields(trainer: "Trainer") -> set[str]:
+def _remedy_fields(trainer: CheckedTrainer) -> set[str]:
     """The fields a state has exactly when the model has batch norm (``running``) or
     dropout (``dropout_rng``): required then, refused otherwise."""
     return ({"running"} if trainer.model.batch_norm else set()) | (
         {"dropout_rng"} if trainer.dropout_rng is not None else set())
 
 
-def _remedies(s: dict[str, Any], field: str, trainer: "Trainer") -> dict[str, Any]:
+def _remedies(s: dict[str, Any], field: str, trainer: CheckedTrainer) -> dict[str, Any]:
     """Batch norm's running estimates (finite; variances >= 0) and the dropout generator's state."""
     out: dict[str, Any] = {}
     model = trainer.model
@@ -350,7 +360,7 @@ def check_version(state: Any) -> None:
                                           f"{_show(state.get('version'))}")
 
 
-def check_state(state: Any, trainer: "Trainer") -> dict[str, Any]:
+def check_state(state: Any, trainer: CheckedTrainer) -> dict[str, Any]:
     """Check ``state`` (JSON-safe, as :meth:`Trainer.state_dict` writes it) whole against
     ``trainer``'s model and data; return it decoded, every value ready to apply.
 

@@ -35,11 +35,14 @@ import numpy as np
 from . import metrics
 from .checkpoint import Checkpointing
 from .datasets import Dataset
-from .model import MLP, ForwardCache, Gradients, Params, Workspace
+from .model import MLP
+from .params import Params
+from .trace import ForwardCache, Gradients
+from .workspace import Workspace
 from .optimizers import Optimizer
 from .records import Distributions, EpochRecord, History, StepResult
 from .schedules import EarlyStopping, Schedule
-from .undo import Undoable
+from .undo import DEFAULT_UNDO_DEPTH, DEFAULT_UNDO_MAX_PARAMS, Undoable
 
 Array = np.ndarray
 
@@ -47,13 +50,18 @@ EPOCH_GATHER_BYTES = 4 << 20
 """Training sets up to this size are copied into the epoch's order once per
 epoch; larger ones a minibatch at a time."""
 
-DEFAULT_UNDO_DEPTH = 20
-DEFAULT_UNDO_MAX_PARAMS = 5000
-"""A snapshot holds the parameters and the optimizer's vectors (up to three
-copies of ``n_params`` floats with Adam) and travels in every saved state, so
-models above this size keep none; the memory bound per session is
-``undo_depth * 3 * 8 * undo_max_params`` bytes (2.4 MB by default) plus the
-epoch orders the snapshots refer to (shared, not copied)."""
+
+
+def epoch_batches(n_train: int, batch_size: int) -> tuple[int, int]:
+    """An epoch's minibatches: ``full`` of ``batch_size`` rows, then one more of ``rest``
+    rows when ``rest > 0`` (consecutive slices of the epoch's order)."""
+    return divmod(n_train, batch_size)
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """The training steps of one epoch: ``ceil(n_train / batch_size)``."""
+    full, rest = epoch_batches(n_train, batch_size)
+    return full + (rest > 0)
 
 
 class Trainer(Undoable, Checkpointing):
@@ -134,7 +142,7 @@ class Trainer(Undoable, Checkpointing):
 
     @property
     def steps_per_epoch(self) -> int:
-        return -(-self.n_train // self.batch_size)
+        return steps_per_epoch(self.n_train, self.batch_size)
 
     @property
     def position(self) -> int:
@@ -383,4 +391,4 @@ class Trainer(Undoable, Checkpointing):
                 f"epoch={self.epoch}, step={self.step_count})")
 
 
-__all__ = ["Trainer", "EPOCH_GATHER_BYTES"]
+__all__ = ["Trainer", "EPOCH_GATHER_BYTES", "epoch_batches", "steps_per_epoch", "DEFAULT_UNDO_DEPTH", "DEFAULT_UNDO_MAX_PARAMS"]

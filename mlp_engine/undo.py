@@ -13,6 +13,14 @@ import math
 from collections import deque
 from typing import Any, Sequence
 
+DEFAULT_UNDO_DEPTH = 20
+DEFAULT_UNDO_MAX_PARAMS = 5000
+"""A snapshot holds the parameters and the optimizer's vectors (up to three
+copies of ``n_params`` floats with Adam) and travels in every saved state, so
+models above this size keep none; the memory bound per session is
+``undo_depth * 3 * 8 * undo_max_params`` bytes (2.4 MB by default) plus the
+epoch orders the snapshots refer to (shared, not copied)."""
+
 
 class Undoable:
     """Edit and undo, mixed into :class:`~.trainer.Trainer` (which owns the attributes used here)."""

@@ -21,9 +21,10 @@ import threading
 import time
 import urllib.request
 import webbrowser
-from dataclasses import replace
+from typing import Callable
 
 import uvicorn
+from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
 from .assets import require_page
@@ -98,7 +99,9 @@ def _http(settings: Settings) -> dict[str, object]:
     return {"http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes}
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, make_app: Callable[[Settings], FastAPI] = create_app) -> None:
+    """Serve the app ``make_app`` builds from the settings (:func:`server.main.create_app`;
+    a test launcher passes its own, for one process)."""
     args = parse_args(argv)
     try:
         settings = Settings.from_env()  # the one reading of MLP_PLAYGROUND_*; every worker gets these
@@ -106,8 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as exc:
         sys.exit(f"mlp-playground: {exc}")
     if args.store is not None:
-        settings = replace(settings, store=args.store)
-    settings = replace(settings, bound_host=args.host)  # the Host names it answers (DNS rebinding)
+        settings = settings.model_copy(update={"store": args.store})
+    settings = settings.model_copy(update={"bound_host": args.host})  # the Host names it answers (DNS rebinding)
     if args.workers > 1 and settings.store in ("", "memory"):
         sys.exit("mlp-playground: --workers needs a shared store (a SQLite path or a Redis URL), not memory")
     if args.workers > 1:  # a store the workers cannot open is said once, here, not by each worker
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     url = url_for(args.host, port)
     if args.workers > 1:
         # A factory: each worker process builds its own app, from these settings (pickled to it).
-        config = uvicorn.Config(functools.partial(create_app, settings), factory=True, workers=args.workers,
+        config = uvicorn.Config(functools.partial(make_app, settings), factory=True, workers=args.workers,
                                 log_level=args.log_level, access_log=False, **_http(settings))
         supervisor = Multiprocess(config, sockets=[sock])  # installs signal handlers: main thread
         threading.Thread(target=_announce_when_up, args=(url, not args.no_browser), daemon=True).start()
@@ -137,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     # access_log off: it would write to stdout, which carries only the URL line.
     try:
-        app = create_app(settings)
+        app = make_app(settings)
     except ValueError as exc:  # e.g. a Redis store without the redis package
         sys.exit(f"mlp-playground: {exc}")
     config = uvicorn.Config(app, log_level=args.log_level, access_log=False, **_http(settings))

@@ -6,23 +6,43 @@
   become ``422`` whose ``detail`` is readable text naming the field, e.g.
   ``"optimizer.learning_rate: Input should be greater than 0"``, plus the
   first few structured ``errors`` (``loc``, ``msg``, ``type``).
-* An unknown or evicted session is ``404``; a stored session whose state is
-  damaged is ``409`` (that session only); a client over its session cap is
-  ``429``; a failing store (full disk, read-only file, Redis gone) is ``503``.
+* A :class:`ServerError` carries its own status (and ``Retry-After`` when
+  waiting helps): an unknown or evicted session is ``404``; a stored session
+  whose state is damaged is ``409`` (that session only); a client over its
+  session cap is ``429``; a failing store (full disk, read-only file, Redis
+  gone) or a session another process holds is ``503``.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from .serialize import JSONBytes
-from .sessions import SessionDamaged, SessionNotFound, StoreFailing, TooManySessions
 
 MAX_LISTED = 5
 _SOURCES = {"body", "query", "path", "header", "cookie"}
+
+
+class ServerError(Exception):
+    """An error whose answer it knows: ``status``, ``{"detail": detail}``, and
+    ``Retry-After: retry_after`` seconds when trying again later may work. A subclass sets
+    the two class attributes; :func:`response` makes the answer, for every subclass alike."""
+
+    status: ClassVar[int] = 500
+    retry_after: ClassVar[int | None] = None
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def response(exc: ServerError) -> JSONBytes:
+    """The answer to ``exc`` (also an ASGI app, for a middleware that refuses before routing)."""
+    headers = None if exc.retry_after is None else {"retry-after": str(exc.retry_after)}
+    return JSONBytes({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
 
 def field_path(loc: Sequence[Any]) -> str:
@@ -65,20 +85,8 @@ async def _on_value_error(request: Request, exc: ValueError) -> JSONBytes:
     return JSONBytes({"detail": str(exc)}, status_code=422)
 
 
-async def _on_not_found(request: Request, exc: SessionNotFound) -> JSONBytes:
-    return JSONBytes({"detail": exc.detail}, status_code=404)
-
-
-async def _on_damaged(request: Request, exc: SessionDamaged) -> JSONBytes:
-    return JSONBytes({"detail": exc.detail}, status_code=409)
-
-
-async def _on_too_many(request: Request, exc: TooManySessions) -> JSONBytes:
-    return JSONBytes({"detail": exc.detail}, status_code=429, headers={"retry-after": "60"})
-
-
-async def _on_store_failing(request: Request, exc: StoreFailing) -> JSONBytes:
-    return JSONBytes({"detail": exc.detail}, status_code=503, headers={"retry-after": "5"})
+async def _on_server_error(request: Request, exc: ServerError) -> JSONBytes:
+    return response(exc)
 
 
 def install(app: FastAPI) -> None:
@@ -86,7 +94,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_request_validation)  # type: ignore[arg-type]
     app.add_exception_handler(ValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(ValueError, _on_value_error)  # type: ignore[arg-type]
-    app.add_exception_handler(SessionNotFound, _on_not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(SessionDamaged, _on_damaged)  # type: ignore[arg-type]
-    app.add_exception_handler(TooManySessions, _on_too_many)  # type: ignore[arg-type]
-    app.add_exception_handler(StoreFailing, _on_store_failing)  # type: ignore[arg-type]
+    app.add_exception_handler(ServerError, _on_server_error)  # type: ignore[arg-type]

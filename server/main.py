@@ -28,7 +28,7 @@ GET      /api/sessions/{id}/code                     ``?framework=numpy|pytorch&
 POST     /api/datasets/csv                           ``{csv, target?, task?, has_header?}`` -> inline ``X``, ``y``
 WS       /api/sessions/{id}/live                     live training frames (:mod:`server.live`)
 GET      /api/live                                   live connections open and playing
-GET      /api/lessons                                the backpropagation write-ups' experiments: ``[{name, title, summary}]``
+GET      /api/lessons                                the lessons: ``[{name, title, summary}]``
 POST     /api/lessons/{name}                         ``{quick?}`` -> 201 ``{sessions: [{id, label}], measured}``
 GET      /                                           the page (``index.html`` of the package ``server.static``)
 GET      /static/...                                 the page's other files (gzip, ETag: :mod:`server.assets`)
@@ -43,16 +43,18 @@ see :mod:`server.settings`.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from threadpoolctl import threadpool_limits
 
-from . import __version__, errors, security
+from . import __version__, errors
 from .assets import Assets
-from .budget import Budget
-from .guard import ASGIApp, BodyGuard, Receive, Scope, Send
-from .limits import LimitsScope
+from .bounds import security
+from .bounds.budget import Budget
+from .bounds.body import ASGIApp, BodyGuard, Receive, Scope, Send, on_unreadable_body
+from .bounds.fields import LimitsScope
 from .sessions import ComputeScope
-from .live import LiveHub
+from .live.hub import LiveHub
 from .routes import ROUTERS, code, lessons, live
 from .sessions import lifespan
 from .settings import Settings
@@ -60,7 +62,8 @@ from .store import open_store
 
 DESCRIPTION = """Step a NumPy multi-layer perceptron one backward pass or one epoch at a time
 and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `W[l]` is
-`(out, in)`, the objective is the batch mean) are those of the project's CONTRACT.md."""
+`(out, in)`, the objective is the batch mean) are those of the repository's `docs/math.md`;
+`docs/api.md` describes every endpoint."""
 
 
 class ApiGZip:
@@ -98,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live = LiveHub(settings.max_live_connections, settings.max_live_per_client,
                              settings.live_idle_seconds)  # live training sockets
     errors.install(app)
+    app.add_exception_handler(HTTPException, on_unreadable_body)  # a body JSON parses but Python cannot read
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(lessons.router)

@@ -5,7 +5,7 @@ Each function reads a trainer and returns the dict a route sends through
 passed as they are (no copies); callers hold the session lock until the
 payload is encoded.
 
-Shapes follow ``CONTRACT.md``: samples are rows, ``W[l]`` is ``(out, in)``,
+Shapes follow ``docs/math.md``: samples are rows, ``W[l]`` is ``(out, in)``,
 ``z[l]``, ``a[l]`` and ``delta[l]`` are ``(m, layers[l+1])``.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from mlp_engine.features import transform
 from mlp_engine import metrics
 from mlp_engine.metrics import history_keys
 
+from .errors import ServerError
 from .serialize import Verbatim
 from .sessions import LAST_STEP_MAX_ELEMENTS, Session
 
@@ -265,16 +266,22 @@ def neurons(session: Session, resolution: int) -> dict[str, Any]:
             "layers": [{"a": list(a.T.reshape(a.shape[1], resolution, resolution))} for a in cache.a]}
 
 
+class NoStepToExplain(ServerError, LookupError):
+    """The chain rule has no Step to show: none the trainer still stands at, or one too big to keep (409)."""
+
+    status = 409
+
+
 def chain(session: Session, layer: int, out: int, into: int, sample: int) -> dict[str, Any]:
     """``ChainRule``: where ``dW[layer][out][into]`` of the last Step came from, and (small
-    networks) the computational graph of one of its samples. ``LookupError`` without a Step
-    the trainer still stands at."""
+    networks) the computational graph of one of its samples. :class:`NoStepToExplain` without
+    a Step the trainer still stands at."""
     t, last = session.trainer, session.last_step
     if last is None or not last.current(t):
-        raise LookupError("chain: take a Step first (the chain rule shows the numbers of the last Step, "
+        raise NoStepToExplain("chain: take a Step first (the chain rule shows the numbers of the last Step, "
                           "and the session has changed since, or has taken none)")
     if last.result is None or last.W is None:
-        raise LookupError(f"chain: the last Step's pass holds {last.elements} numbers, more than the "
+        raise NoStepToExplain(f"chain: the last Step's pass holds {last.elements} numbers, more than the "
                           f"{LAST_STEP_MAX_ELEMENTS} a session keeps for the chain rule; take a Step "
                           "with a smaller batch (optimizer.batch_size or indices)")
     out_: dict[str, Any] = explain_weight(t.model, last.result, last.W, layer, out, into, last.gamma)

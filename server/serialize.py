@@ -6,7 +6,7 @@ the answer's ``finite`` field turns ``false``. Arrays go to orjson as they
 are (no ``tolist()``), which is what keeps a trace cheap to send.
 
 A client that does not need a big array can set ``max_elements``: an array
-with more elements than that is replaced by an :class:`~server.schemas.ArraySummary`
+with more elements than that is replaced by an :class:`~server.schemas.answers.ArraySummary`
 (shape, min, max, mean, std, Frobenius norm).
 """
 from __future__ import annotations

@@ -45,7 +45,9 @@ from mlp_engine import Dataset, StepResult, Trainer, make_trainer
 from mlp_engine.fork import fork_trainer
 
 from . import state_blob
-from .limits import current_limits
+from .bounds.budget import check_session
+from .errors import ServerError
+from .bounds.fields import current_limits
 from .settings import Settings
 from .state_blob import HistoryJSON
 
@@ -58,45 +60,35 @@ CLIENT: ContextVar[str] = ContextVar("CLIENT", default="local")
 """The address of the client making the request (sessions are counted per client)."""
 
 
-class SessionNotFound(LookupError):
-    """An unknown or evicted session id; ``detail`` says which."""
+class SessionNotFound(ServerError, LookupError):
+    """An unknown or evicted session id (404); ``detail`` says which."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    status = 404
 
 
-class StoreFailing(RuntimeError):
+class StoreFailing(ServerError, RuntimeError):
     """The store cannot be read or written (a full disk, a read-only file, a Redis that went
     away): 503, and ``/api/health`` says so. ``detail`` says what failed."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    status, retry_after = 503, 5
 
 
-class SessionDamaged(RuntimeError):
+class SessionDamaged(ServerError, RuntimeError):
     """A stored session whose state cannot be read back (409: only that session is affected)."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    status = 409
 
 
-class TooManySessions(RuntimeError):
+class TooManySessions(ServerError, RuntimeError):
     """The client already holds as many sessions as it may (429); ``detail`` names the limit."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    status, retry_after = 429, 60
 
 
-class SessionBusy(RuntimeError):
+class SessionBusy(ServerError, RuntimeError):
     """Another process held the session's lease for longer than the store waits (503)."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    status, retry_after = 503, 1
 
 
 @dataclass(frozen=True)
@@ -285,15 +277,14 @@ def complete_config(trainer: Trainer) -> dict[str, Any]:
 
 
 def check_size(trainer: Trainer) -> None:
-    """Refuse a model over the parameter limit (layers defaulted from the data can get big),
-    and a session over the memory budget (before its training buffers exist)."""
+    """Refuse a model over the parameter limit, counted by the engine (the one check of it: new,
+    forked and imported sessions alike, layers defaulted from the data included), and a session
+    over the memory budget (before its training buffers exist)."""
     n = trainer.model.n_params
     limit = current_limits().max_params
     if n > limit:
         raise ValueError(f"model.layers: {trainer.model.layers} has {n} parameters; "
                          f"the limit is {limit}")
-    from .budget import check_session  # (budget imports settings, as this module does)
-
     check_session(trainer)
 
 

@@ -1,238 +1,242 @@
 """Every ``MLP_PLAYGROUND_*`` variable, read in one place: :meth:`Settings.from_env`.
 
-The CLI (:mod:`server.cli`) and :func:`server.main.create_app` call it once,
-when they start; nothing reads the environment at import time, and the
-engine reads none at all (the server passes it plain arguments). Tests build
-their own ``Settings(...)``. Two groups, both documented here and in the
-README (``/api/options`` -> ``limits`` shows the first):
+Each variable is one field below, with its default, its bound and what it does; the
+README's table is written from these fields (``python -m server.settings --markdown``)
+and a test fails when the two differ.
 
-**Limits** (:class:`Limits`, ``Settings.limits``) bound what a request may
-ask for. The request schemas mark each bound with
-:class:`server.limits.AtMost`, which checks it against the limits of the app
-serving the request (a 422 naming the field) and writes it into
-``/openapi.json``.
+The CLI (:mod:`server.cli`) and :func:`server.main.create_app` call ``from_env`` once,
+when they start; nothing reads the environment at import time, and the engine reads
+none at all (the server passes it plain arguments). ``Settings(...)`` in code reads no
+environment either: tests build their own. Two groups:
 
-=========================================  =========  ==================================================
-variable                                   default    bounds
-=========================================  =========  ==================================================
-``MLP_PLAYGROUND_MAX_LAYERS``              8          weight layers (``len(model.layers) - 1``)
-``MLP_PLAYGROUND_MAX_WIDTH``               1024       every entry of ``model.layers`` (input size too)
-``MLP_PLAYGROUND_MAX_PARAMS``              1000000    weights plus biases of one model
-``MLP_PLAYGROUND_MAX_BATCH_SIZE``          65536      ``optimizer.batch_size`` and ``indices`` length
-``MLP_PLAYGROUND_MAX_EPOCHS_PER_REQUEST``  1000       ``count`` of ``POST .../epochs``
-``MLP_PLAYGROUND_MAX_SAMPLES``             100000     ``dataset.n_samples``, rows of inline ``X``/``y``
-                                                      and of ``predict``'s ``X``
-``MLP_PLAYGROUND_MAX_INLINE_VALUES``       1000000    numbers in inline ``X`` plus ``y`` (and ``predict``)
-``MLP_PLAYGROUND_MAX_LEARNING_RATE``       1e9        ``optimizer.learning_rate`` (any finite value > 0
-                                                      up to this: divergence is reported, not refused)
-``MLP_PLAYGROUND_MAX_BOUNDARY_RESOLUTION`` 200        ``resolution`` of ``.../boundary`` (minimum 5)
-``MLP_PLAYGROUND_MAX_POINTS``              20000      ``max_points`` of ``.../data`` and ``.../outputs``
-``MLP_PLAYGROUND_MAX_ELEMENTS``            1000000    ``max_elements`` (arrays above it are summarised)
-``MLP_PLAYGROUND_MAX_GRADCHECK_PARAMS``    5000       model size ``/gradcheck`` accepts (it costs
-                                                      ``2 * n_params`` forward passes)
-=========================================  =========  ==================================================
-
-**Settings** shape the running server.
-
-=========================================  =========  ==================================================
-``MLP_PLAYGROUND_MAX_SESSIONS``            200        live sessions; the least recently used is evicted
-``MLP_PLAYGROUND_SESSION_IDLE_SECONDS``    3600       a session unused this long is evicted
-``MLP_PLAYGROUND_MAX_BODY_BYTES``          16777216   request body (16 MiB); larger gets 413
-``MLP_PLAYGROUND_MAX_IMPORT_BYTES``        67108864   body of ``POST /api/sessions/import`` (64 MiB:
-                                                      an Adam export of a large model is big)
-``MLP_PLAYGROUND_MAX_JSON_DEPTH``          32         nesting of a JSON body; deeper gets 422
-``MLP_PLAYGROUND_STATIC_DIR``              (package)  the page's files (served at ``/`` and ``/static``); default:
-                                                      the installed package's (:mod:`server.assets`)
-``MLP_PLAYGROUND_STORE``                   (below)    where sessions are kept: ``memory`` (lost on exit),
-                                                      a SQLite path (``sqlite:///PATH`` or ``PATH``), or
-                                                      ``redis://HOST:PORT/DB`` (needs
-                                                      ``pip install mlp-playground[redis]``). Default for
-                                                      the server: ``$XDG_DATA_HOME/mlp-playground/``
-                                                      ``sessions.sqlite3`` (``~/.local/share/...``);
-                                                      ``Settings()`` in code: ``memory``
-``MLP_PLAYGROUND_SAVE_INTERVAL_SECONDS``   1          every change is stored within this; an isolated
-                                                      one before its answer (bursts, such as live
-                                                      training, save once per interval)
-``MLP_PLAYGROUND_LEASE_SECONDS``           10         a process that died holding a session's lease
-                                                      blocks it this long at most
-``MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT`` 50         sessions one client address may hold (429 beyond)
-``MLP_PLAYGROUND_SESSION_CREATIONS_PER_MINUTE`` 60    sessions one client address may create a minute
-``MLP_PLAYGROUND_UNLIMITED_CLIENTS``       loopback   comma-separated client addresses the two limits above
-                                                      skip: ``127.0.0.1,::1,testclient`` (the machine
-                                                      itself, and Starlette's in-process test client);
-                                                      set it empty to limit everyone
-``MLP_PLAYGROUND_CORS_ORIGINS``            (none)     comma-separated origins allowed to call the API
-                                                      from other sites (CORS is closed by default)
-``MLP_PLAYGROUND_BLAS_THREADS``            1          threads NumPy's BLAS may use per process (0: its
-                                                      own default). One keeps many small sessions fast:
-                                                      threaded BLAS on small matrices under load is
-                                                      many times slower, and requests run in parallel
-``MLP_PLAYGROUND_MAX_LIVE_CONNECTIONS``    8          open live sockets at once; one more is accepted,
-                                                      told why, and closed with code 1013
-``MLP_PLAYGROUND_UNDO_DEPTH``              20         changes ``POST .../undo`` can take back (0: none)
-``MLP_PLAYGROUND_UNDO_MAX_PARAMS``         5000       models larger than this keep no undo snapshots
-``MLP_PLAYGROUND_DATA``                    (below)    the real-data folder (California housing, MNIST);
-                                                      default ``../shared/datasets`` beside the project
-``MLP_PLAYGROUND_DOWNLOAD``                1          ``0``: never let scikit-learn download missing data
-``MLP_PLAYGROUND_CSV_MAX_BYTES``           10000000   text of ``POST /api/datasets/csv``
-``MLP_PLAYGROUND_CSV_MAX_ROWS``            100000     its data rows
-``MLP_PLAYGROUND_CSV_MAX_COLUMNS``         1000       its columns
-``MLP_PLAYGROUND_MAX_REQUEST_SECONDS``     20         compute one request may take, estimated up front from
-                                                      the model, the rows and the count (422 beyond,
-                                                      naming the field and the bound); a live frame too
-``MLP_PLAYGROUND_MAX_REQUEST_MB``          1024       memory one request may allocate (its batch's
-                                                      activations, a prediction's, a grid's)
-``MLP_PLAYGROUND_MAX_SESSION_MB``          1024       memory one session may keep (data, parameters,
-                                                      optimizer state, undo snapshots, its batch's buffers)
-``MLP_PLAYGROUND_COMPUTE_THREADS``         0          engine calls running at once (the others queue, off
-                                                      the event loop); 0: as many as the threadpool has
-                                                      (40), so a quick request never queues behind long ones
-``MLP_PLAYGROUND_LIVE_IDLE_SECONDS``       300        a live socket that neither plays nor sends a message
-                                                      this long is closed (code 1001)
-``MLP_PLAYGROUND_MAX_LIVE_PER_CLIENT``     4          live sockets one client address may hold (1013 beyond)
-``MLP_PLAYGROUND_ALLOWED_HOSTS``           (below)    comma-separated ``Host`` names the server answers
-                                                      (others get 400; a WebSocket is closed with 1008):
-                                                      the loopback names, the ``--host`` it is bound to
-                                                      (and this machine's names when that is a wildcard)
-                                                      and these; ``*`` answers any (DNS rebinding!)
-``MLP_PLAYGROUND_MAX_HEADER_BYTES``        65536      the request line and headers of one request
-                                                      (larger: 400, before the body is read)
-``MLP_PLAYGROUND_TEST_EPOCHS_GATE``        (none)     test-only: the path of a FIFO that every ``POST
-                                                      .../epochs`` and ``.../gradcheck`` reads to its end
-                                                      before its work, so a test holds such a request
-                                                      open until it closes its end (never set it in
-                                                      production)
-=========================================  =========  ==================================================
+* :class:`Limits` (``Settings.limits``, shown by ``/api/options``) bound what a request
+  may ask for. The request schemas mark each bound with
+  :class:`server.bounds.fields.AtMost`, which checks it against the limits of the app
+  serving the request (a 422 naming the field) and writes it into ``/openapi.json``.
+* :class:`Settings` shape the running server.
 
 The server binds ``127.0.0.1`` unless ``--host`` says otherwise (:mod:`server.cli`);
 ``docs/reliability.md`` explains the store, the limits and running several machines.
 """
 from __future__ import annotations
 
-import math
 import os
 import socket
-from dataclasses import asdict, dataclass, field, fields, replace
+import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping
+
+from pydantic import BeforeValidator, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mlp_engine import csv_data
+from mlp_engine.trainer import DEFAULT_UNDO_DEPTH, DEFAULT_UNDO_MAX_PARAMS
 from .assets import installed_page_dir
 
 ENV_PREFIX = "MLP_PLAYGROUND_"
+MIB = 1024 * 1024
 
 
-ZERO_OK = {"min": 0}
-"""``field(metadata=ZERO_OK)``: a whole-number setting for which 0 means something (none, or a default)."""
+def _number(value: Any) -> Any:
+    """A variable's text as a number (``1e6`` is a whole number too); other values as they are."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value  # pydantic refuses it, naming the variable
+    return value
 
-EMPTY_OK = {"empty": True}
-"""``field(metadata=EMPTY_OK)``: a text setting for which a variable set to the empty string means
+
+def _flag(value: Any) -> Any:
+    """A flag's text: off only for ``0``."""
+    return value.strip() != "0" if isinstance(value, str) else value
+
+
+Whole = Annotated[int, BeforeValidator(_number)]
+Number = Annotated[float, BeforeValidator(_number)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+def _shown(text: str) -> dict[str, Any]:
+    """``json_schema_extra`` of a field whose default is worth words, not its value."""
+    return {"shown": text}
+
+
+EMPTY_OK: dict[str, Any] = {"empty_ok": True}
+"""``json_schema_extra`` of a text setting for which a variable set to the empty string means
 something (``UNLIMITED_CLIENTS=`` limits everyone), so it is not the same as unset."""
 
+NOT_READ: dict[str, Any] = {"not_read": True}
+"""``json_schema_extra`` of a field set by the code, never by a variable."""
 
-def _read(cls: type, env: Mapping[str, str]) -> dict[str, Any]:
-    """The fields of dataclass ``cls`` that ``MLP_PLAYGROUND_<FIELD>`` variables set, typed
-    like their defaults (strings as they are; a flag is off only for ``0``; numbers positive)."""
-    values: dict[str, Any] = {}
-    for f in fields(cls):
-        key = ENV_PREFIX + f.name.upper()
-        raw = env.get(key, "")
-        if key in env and raw == "" and f.metadata.get("empty"):
-            values[f.name] = raw
-            continue
-        if raw == "" or not isinstance(f.default, (str, bool, int, float)):
-            continue
-        if isinstance(f.default, str):
-            values[f.name] = raw
-            continue
-        if isinstance(f.default, bool):
-            values[f.name] = raw.strip() != "0"
-            continue
+
+class _Variables(BaseSettings):
+    """Fields read from ``MLP_PLAYGROUND_<FIELD>`` by :meth:`from_env` only; keyword
+    arguments (or the defaults) otherwise."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   **others: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)  # the environment only through from_env
+
+    @classmethod
+    def variables(cls) -> dict[str, tuple[str, FieldInfo]]:
+        """``MLP_PLAYGROUND_<FIELD>`` -> (field name, field), for every field a variable sets."""
+        return {ENV_PREFIX + name.upper(): (name, f) for name, f in cls.model_fields.items()
+                if not _extra(f).get("not_read") and f.annotation not in (Limits, "Limits")}
+
+    @classmethod
+    def _read(cls, env: Mapping[str, str]) -> dict[str, Any]:
+        """The fields the variables in ``env`` set (unset or empty ones left out, unless empty
+        means something), still as text: pydantic-settings' environment source, given ``env``."""
+        known = cls.variables()
+        given = {key: value for key, value in env.items()
+                 if key in known and (value != "" or _extra(known[key][1]).get("empty_ok"))}
+        source = EnvSettingsSource(cls)
+        source.env_vars = {key.lower(): value for key, value in given.items()}
+        return source()
+
+    @classmethod
+    def _build(cls, env: Mapping[str, str], **more: Any) -> Any:
+        """``cls`` from the variables in ``env`` and ``more``; a bad variable is a ``ValueError``
+        naming it, its bound and its value."""
         try:
-            number = float(raw)
-        except ValueError:
-            raise ValueError(f"{key}: expected a number, got {raw!r}") from None
-        least = f.metadata.get("min")
-        positive = number >= least if least is not None else number > 0
-        if not (math.isfinite(number) and positive) or (isinstance(f.default, int) and not number.is_integer()):
-            kind = "whole number" if isinstance(f.default, int) else "number"
-            sign = f"{kind} >= {least}" if least is not None else f"positive {kind}"
-            raise ValueError(f"{key}: must be a {sign}, got {raw!r}")
-        values[f.name] = type(f.default)(number)
-    return values
+            return cls(**cls._read(env), **more)
+        except ValidationError as exc:
+            name = str(exc.errors()[0]["loc"][0])
+            key = ENV_PREFIX + name.upper()
+            raise ValueError(f"{key}: must be {bound_text(cls.model_fields[name])}, got {env.get(key)!r}") from None
 
 
-@dataclass(frozen=True)
-class Limits:
+def _extra(f: FieldInfo) -> dict[str, Any]:
+    return f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+
+
+def bound_text(f: FieldInfo) -> str:
+    """What a variable of field ``f`` may be, in words (from the field's own bound)."""
+    kind = {int: "whole number", float: "number"}.get(f.annotation)  # type: ignore[call-overload]
+    if f.annotation is bool:
+        return "0 (off) or anything else (on)"
+    if kind is None:
+        return "text"
+    least = next((m for m in f.metadata if hasattr(m, "ge") or hasattr(m, "gt")), None)
+    if getattr(least, "gt", None) == 0:
+        return f"a positive {kind}"
+    return f"a {kind} >= {least.ge:g}" if least is not None and hasattr(least, "ge") else f"a {kind}"
+
+
+class Limits(_Variables):
     """Bounds on what one request may ask for (see the module docstring)."""
 
-    max_layers: int = 8
-    max_width: int = 1024
-    max_params: int = 1_000_000
-    max_batch_size: int = 65_536
-    max_epochs_per_request: int = 1000
-    max_samples: int = 100_000
-    max_inline_values: int = 1_000_000
-    max_learning_rate: float = 1e9
-    max_boundary_resolution: int = 200
-    max_points: int = 20_000
-    max_elements: int = 1_000_000
-    max_gradcheck_params: int = 5000
+    max_layers: Whole = Field(8, gt=0, description="weight layers (`len(model.layers) - 1`)")
+    max_width: Whole = Field(1024, gt=0, description="every entry of `model.layers` (the input size too)")
+    max_params: Whole = Field(1_000_000, gt=0, description="weights plus biases of one model")
+    max_batch_size: Whole = Field(65_536, gt=0, description="`optimizer.batch_size` and the length of `indices`")
+    max_epochs_per_request: Whole = Field(1000, gt=0, description="`count` of `POST .../epochs`")
+    max_samples: Whole = Field(100_000, gt=0, description="`dataset.n_samples`, rows of inline `X`/`y` and of "
+                                                          "`predict`'s `X`")
+    max_inline_values: Whole = Field(1_000_000, gt=0, description="numbers in inline `X` plus `y` (and in "
+                                                                  "`predict`'s `X`)")
+    max_learning_rate: Number = Field(1e9, gt=0, description="`optimizer.learning_rate`: any finite rate > 0 up to "
+                                                             "this (divergence is reported, not refused)")
+    max_boundary_resolution: Whole = Field(200, gt=0, description="`resolution` of `.../boundary` (minimum 5)")
+    max_points: Whole = Field(20_000, gt=0, description="`max_points` of `.../data` and `.../outputs`")
+    max_elements: Whole = Field(1_000_000, gt=0, description="`max_elements` (arrays above it are summarised)")
+    max_gradcheck_params: Whole = Field(5000, gt=0, description="the model size `/gradcheck` accepts (it costs "
+                                                                "`2 * n_params` forward passes)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
-        return cls(**_read(cls, os.environ if env is None else env))
+        return cls._build(os.environ if env is None else env)
 
     def as_dict(self) -> dict[str, int | float]:
-        return asdict(self)
+        return self.model_dump()
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(_Variables):
     """How the running server behaves, and the :class:`Limits` it enforces (module docstring)."""
 
-    max_sessions: int = 200
-    session_idle_seconds: float = 3600.0
-    max_body_bytes: int = 16 * 1024 * 1024
-    max_import_bytes: int = 64 * 1024 * 1024
-    max_json_depth: int = 32
-    static_dir: str = field(default=installed_page_dir())
-    store: str = "memory"
-    save_interval_seconds: float = 1.0
-    lease_seconds: float = 10.0
-    max_sessions_per_client: int = 50
-    session_creations_per_minute: int = 60
-    unlimited_clients: str = field(default="127.0.0.1,::1,testclient", metadata=EMPTY_OK)
-    cors_origins: str = ""
-    blas_threads: int = field(default=1, metadata=ZERO_OK)
-    max_live_connections: int = 8
-    undo_depth: int = field(default=20, metadata=ZERO_OK)
-    undo_max_params: int = field(default=5000, metadata=ZERO_OK)
-    data: str = ""
-    download: bool = True
-    csv_max_bytes: int = csv_data.MAX_BYTES
-    csv_max_rows: int = csv_data.MAX_ROWS
-    csv_max_columns: int = csv_data.MAX_COLUMNS
-    max_request_seconds: float = 20.0
-    max_request_mb: float = 1024.0
-    max_session_mb: float = 1024.0
-    compute_threads: int = field(default=0, metadata=ZERO_OK)
-    live_idle_seconds: float = 300.0
-    max_live_per_client: int = 4
-    allowed_hosts: str = ""
-    bound_host: str = "127.0.0.1"  # set by the CLI from --host, not read from the environment
-    max_header_bytes: int = 65536
-    test_epochs_gate: str = ""  # test-only (see the module docstring)
-    limits: Limits = field(default_factory=Limits)
+    max_sessions: Whole = Field(200, gt=0, description="live sessions; the least recently used is evicted")
+    session_idle_seconds: Number = Field(3600.0, gt=0, description="a session unused this long is evicted")
+    max_body_bytes: Whole = Field(16 * MIB, gt=0, description="a request body (16 MiB); larger gets 413")
+    max_import_bytes: Whole = Field(64 * MIB, gt=0, description="the body of `POST /api/sessions/import` (64 MiB: "
+                                                                "an Adam export of a large model is big)")
+    max_json_depth: Whole = Field(32, gt=0, description="nesting of a JSON body; deeper gets 422")
+    static_dir: str = Field(installed_page_dir(), json_schema_extra=_shown("the package's"),
+                            description="the page's files (served at `/` and `/static`); default: those of the "
+                                        "installed package (`server.assets`)")
+    store: str = Field("memory", json_schema_extra=_shown("SQLite, per user"),
+                       description="where sessions are kept: `memory` (lost on exit), a SQLite path "
+                                   "(`sqlite:///PATH` or `PATH`), or `redis://HOST:PORT/DB` (needs "
+                                   "`pip install mlp-playground[redis]`). Default for the server: "
+                                   "`$XDG_DATA_HOME/mlp-playground/sessions.sqlite3` (`~/.local/share/...`); "
+                                   "`Settings()` in code: `memory`")
+    save_interval_seconds: Number = Field(1.0, ge=0, description="every change is stored within this; an isolated "
+                                          "one before its answer (bursts, such as live training, save once per "
+                                          "interval; 0: each before its answer)")
+    lease_seconds: Number = Field(10.0, gt=0, description="a process that died holding a session's lease blocks it "
+                                                          "this long at most")
+    max_sessions_per_client: Whole = Field(50, gt=0, description="sessions one client address may hold (429 beyond)")
+    session_creations_per_minute: Whole = Field(60, gt=0, description="sessions one client address may create a "
+                                                                      "minute (429 beyond)")
+    unlimited_clients: str = Field("127.0.0.1,::1,testclient", json_schema_extra={**EMPTY_OK, **_shown("loopback")},
+                                   description="comma-separated client addresses the two limits above skip: "
+                                               "`127.0.0.1,::1,testclient` (the machine itself, and Starlette's "
+                                               "in-process test client); set it empty to limit everyone")
+    cors_origins: str = Field("", json_schema_extra=_shown("none"),
+                              description="comma-separated origins allowed to call the API from other sites (CORS "
+                                          "is closed by default)")
+    blas_threads: Whole = Field(1, ge=0, description="threads NumPy's BLAS may use per process (0: its own "
+                                "default). One keeps many small sessions fast: threaded BLAS on small matrices "
+                                "under load is many times slower, and requests run in parallel")
+    max_live_connections: Whole = Field(8, gt=0, description="open live sockets at once; one more is accepted, told "
+                                                             "why, and closed with code 1013")
+    undo_depth: Whole = Field(DEFAULT_UNDO_DEPTH, ge=0, description="changes `POST .../undo` can take back (0: none)")
+    undo_max_params: Whole = Field(DEFAULT_UNDO_MAX_PARAMS, ge=0,
+                                   description="models larger than this keep no undo snapshots")
+    data: str = Field("", json_schema_extra=_shown("the engine's"),
+                      description="the real-data folder (California housing, MNIST); default: the engine's "
+                                  "(`mlp_engine.datasets`)")
+    download: Flag = Field(True, json_schema_extra=_shown("1"),
+                           description="`0`: never let scikit-learn download missing data")
+    csv_max_bytes: Whole = Field(csv_data.MAX_BYTES, gt=0, description="the text of `POST /api/datasets/csv`")
+    csv_max_rows: Whole = Field(csv_data.MAX_ROWS, gt=0, description="its data rows")
+    csv_max_columns: Whole = Field(csv_data.MAX_COLUMNS, gt=0, description="its columns")
+    max_request_seconds: Number = Field(20.0, gt=0, description="compute one request may take, estimated up front "
+                                        "from the model, the rows and the count (422 beyond, naming the field and "
+                                        "the bound); a live frame too")
+    max_request_mb: Number = Field(1024.0, gt=0, description="memory one request may allocate (its batch's "
+                                                             "activations, a prediction's, a grid's)")
+    max_session_mb: Number = Field(1024.0, gt=0, description="memory one session may keep (data, parameters, "
+                                   "optimizer state, undo snapshots, its batch's buffers)")
+    compute_threads: Whole = Field(0, ge=0, description="engine calls running at once (the others queue, off the "
+                                   "event loop); 0: as many as the threadpool has (40), so a quick request never "
+                                   "queues behind long ones")
+    live_idle_seconds: Number = Field(300.0, gt=0, description="a live socket that neither plays nor sends a "
+                                                               "message this long is closed (code 1001)")
+    max_live_per_client: Whole = Field(4, gt=0, description="live sockets one client address may hold (1013 beyond)")
+    allowed_hosts: str = Field("", json_schema_extra=_shown("none"),
+                               description="comma-separated `Host` names the server answers besides the loopback "
+                                           "names and the `--host` it is bound to (and this machine's names when "
+                                           "that is a wildcard); others get 400, a WebSocket is closed with 1008. "
+                                           "`*` answers any (DNS rebinding!)")
+    max_header_bytes: Whole = Field(65536, gt=0, description="the request line and headers of one request (larger: "
+                                                             "400, before the body is read)")
+    bound_host: str = Field("127.0.0.1", json_schema_extra=NOT_READ,
+                            description="set by the CLI from `--host`, not read from the environment")
+    limits: Limits = Field(default_factory=Limits, description="the request bounds (variables of their own)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         """The settings (and limits) from ``MLP_PLAYGROUND_*`` variables; the store defaults
         to :func:`default_store`."""
         env = os.environ if env is None else env
-        settings = cls(**_read(cls, env), limits=Limits.from_env(env))
+        settings = cls._build(env, limits=Limits.from_env(env))
         if not env.get(ENV_PREFIX + "STORE"):
-            settings = replace(settings, store=default_store(env))
+            settings = settings.model_copy(update={"store": default_store(env)})
         return settings
 
     def origins(self) -> list[str]:
@@ -281,3 +285,29 @@ def default_store(env: Mapping[str, str]) -> str:
     per user, outside the checkout, kept across restarts."""
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(base) / "mlp-playground" / "sessions.sqlite3")
+
+
+def _default_text(f: FieldInfo) -> str:
+    shown = _extra(f).get("shown")
+    if shown is not None:
+        return shown
+    value = f.default
+    if isinstance(value, int) and value >= MIB and value % MIB == 0:
+        return f"{value} ({value // MIB} MiB)"
+    return f"{value:g}".replace("e+0", "e").replace("e+", "e") if isinstance(value, float) else str(value)
+
+
+def markdown_table() -> str:
+    """The README's table of every variable: name (after ``MLP_PLAYGROUND_``), default, bound,
+    what it does; the request bounds (:class:`Limits`) first."""
+    rows = ["| variable | default | bound | what |", "| --- | --- | --- | --- |"]
+    for cls in (Limits, Settings):
+        for key, (_, f) in cls.variables().items():
+            rows.append(f"| `{key.removeprefix(ENV_PREFIX)}` | {_default_text(f)} | {bound_text(f)} | {f.description} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--markdown"]:
+        sys.exit("usage: python -m server.settings --markdown   (prints the README's table of settings)")
+    sys.stdout.write(markdown_table())

@@ -29,7 +29,7 @@ A blob without that first line (written before, or by hand) is read whole.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import orjson
@@ -41,8 +41,6 @@ from . import collector
 if TYPE_CHECKING:
     from mlp_engine import Trainer
     from mlp_engine.records import History
-
-    from .sessions import Builder
 
 BLOCK = 4096
 """Epochs per encoded block: a block costs a few milliseconds to encode or parse."""
@@ -175,7 +173,14 @@ def split_state(blob: bytes) -> tuple[dict[str, Any], dict[str, list[tuple[bytes
     return state, blocks
 
 
-def decode_state(blob: bytes, builder: "Builder", cache: HistoryJSON | None = None) -> "Trainer":
+class Restores(Protocol):
+    """What turns a state back into a trainer: :class:`server.sessions.Builder` (named here
+    by its one method, so that this module needs nothing from the sessions module)."""
+
+    def from_state(self, state: dict[str, Any]) -> "Trainer": ...
+
+
+def decode_state(blob: bytes, builder: Restores, cache: HistoryJSON | None = None) -> "Trainer":
     """A stored blob back as a trainer (checked whole by the engine); ``cache`` is seeded
     with the blob's history blocks, so the next save encodes only what is new."""
     with collector.held():  # the parsed history is kept or freed by reference counting

@@ -26,11 +26,17 @@ _TEMP_STORES: dict[int, str] = {}  # pid -> the temporary folder start() made fo
 
 
 def start(env: dict[str, str] | None = None, timeout: float = 60.0, args: list[str] | None = None,
-          command: list[str] | None = None, cwd: Path | None = None) -> tuple[subprocess.Popen, str]:
+          command: list[str] | None = None, cwd: Path | None = None,
+          gate: str | Path | None = None) -> tuple[subprocess.Popen, str]:
     """The running process and the URL it printed (``http://127.0.0.1:PORT/``);
     ``args`` are more command-line options (``["--workers", "2"]``); ``command`` replaces
-    ``python -m server`` (an installed ``mlp-playground``), ``cwd`` the checkout."""
+    ``python -m server`` (an installed ``mlp-playground``), ``cwd`` the checkout. With
+    ``gate`` (a FIFO), the test-only server of ``tests/gated_server.py``, whose epochs and
+    gradient-check requests wait at the gate (:func:`open_gate`)."""
     env = {**os.environ, **(env or {})}
+    if gate is not None:
+        command = [sys.executable, str(Path(__file__).with_name("gated_server.py")), str(gate)]
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     tmp = None
     if not env.get("MLP_PLAYGROUND_STORE"):
         tmp = tempfile.mkdtemp(prefix="mlp-playground-")
@@ -66,9 +72,9 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running(env: dict[str, str] | None = None) -> Iterator[str]:
-    """``with running() as url:`` a server for the duration of the block."""
-    proc, url = start(env)
+def running(env: dict[str, str] | None = None, gate: str | Path | None = None) -> Iterator[str]:
+    """``with running() as url:`` a server for the duration of the block (``gate``: see :func:`start`)."""
+    proc, url = start(env, gate=gate)
     try:
         yield url
     finally:
@@ -85,7 +91,7 @@ def wait_until(predicate: Callable[[], object], what: str, limit: float = 120.0)
 
 
 def open_gate(fifo: str | Path, limit: float = 120.0) -> int:
-    """The write end of the test-only gate ``fifo`` (``MLP_PLAYGROUND_TEST_EPOCHS_GATE``),
+    """The write end of the test-only gate ``fifo`` (``start(gate=fifo)``),
     opened as soon as a request holds it to read (the request is at the gate, in its engine
     thread); opening without a reader fails with ENXIO, so this polls for that event.
     Closing the returned descriptor lets the request go on."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pprint
 
-from mlp_engine.model import BN_EPS, BN_MOMENTUM
+from mlp_engine.remedies import BN_EPS, BN_MOMENTUM
 
 from .common import (WIDTH, Snapshot, _num, batch_norm_literals, early_stopping_note, header,
                      order_section, output_section, per_layer, schedule_section)

@@ -15,7 +15,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from ..deps import SessionDep
-from ..schemas import ParamEdit, SessionState, UndoRequest
+from ..schemas.answers import SessionState
+from ..schemas.requests import ParamEdit, UndoRequest
 from ..serialize import JSONBytes
 from .sessions import _state
 

@@ -1,4 +1,4 @@
-"""The backpropagation write-ups' experiments as one-click lessons.
+"""The lessons (:mod:`mlp_lessons`: the worked example and the reference write-up's experiments), one click each.
 
 ``POST /api/lessons/{name}`` runs :func:`mlp_lessons.run_lesson` off
 the event loop and registers every trainer the lesson made as a session in
@@ -24,7 +24,7 @@ from fastapi import APIRouter, HTTPException, Request
 from mlp_lessons import LESSONS, LessonRun, run_lesson
 
 from ..deps import StoreDep
-from ..lesson_schemas import LessonItem, LessonRequest, LessonStarted
+from ..schemas.lessons import LessonItem, LessonRequest, LessonStarted
 from ..serialize import JSONBytes, respond
 from ..sessions import Session, SessionNotFound
 from ..store import SessionStore

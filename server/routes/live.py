@@ -8,22 +8,11 @@ import contextlib
 from fastapi import APIRouter, Request, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from ..live import (
-    CLOSE_BUSY,
-    CLOSE_IDLE,
-    CLOSE_NOT_FOUND,
-    BadMessage,
-    FrameSettings,
-    LiveHub,
-    Outbox,
-    PauseMessage,
-    PlayMessage,
-    Player,
-    SetMessage,
-    extend_json,
-    parse,
-)
-from ..schemas import BackwardRequest
+from ..live.hub import CLOSE_BUSY, CLOSE_IDLE, CLOSE_NOT_FOUND, LiveHub
+from ..live.messages import BadMessage, FrameSettings, PauseMessage, PlayMessage, SetMessage, parse
+from ..live.outbox import Outbox
+from ..live.player import Player, extend_json
+from ..schemas.requests import BackwardRequest
 from ..serialize import JSONBytes
 from ..deps import lookup
 from ..sessions import CLIENT, SessionNotFound

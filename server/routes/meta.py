@@ -21,10 +21,10 @@ from mlp_engine.features import FEATURE_SETS
 from mlp_engine.schedules import SCHEDULES
 
 from .. import __version__
-from ..schemas import DatasetItem, Health, Options
+from ..schemas.answers import DatasetItem, Health, Options
 from ..serialize import JSONBytes
 from ..sessions import complete_config
-from ..limits import current_limits
+from ..bounds.fields import current_limits
 
 router = APIRouter(prefix="/api", tags=["meta"])
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from .. import payloads
 from ..deps import SessionDep
-from ..schemas import Boundary, ChainRule, DataPoints, Distributions, Neurons, Outputs
+from ..schemas.answers import Boundary, ChainRule, DataPoints, Distributions, Neurons, Outputs
 from ..serialize import JSONBytes, respond
-from ..limits import AtMost
+from ..bounds.fields import AtMost
 
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["plots"])
 
@@ -67,7 +67,4 @@ def chain(session: SessionDep, layer: Index, out: Index, into: Annotated[int, Qu
     minibatch and how each ``delta`` was made; for networks of at most 40 neurons also one
     sample's computational graph. ``409`` before a Step (or after the session moved on)."""
     with session.lock:
-        try:
-            return respond(payloads.chain(session, layer, out, into, sample))
-        except LookupError as exc:
-            raise HTTPException(409, str(exc)) from None
+        return respond(payloads.chain(session, layer, out, into, sample))

@@ -9,16 +9,9 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import collector, payloads
 from ..deps import SessionDep, StoreDep
-from ..schemas import (
-    DEFAULT_MAX_ELEMENTS,
-    EXPORT_FORMAT,
-    ExportDocument,
-    ForkRequest,
-    IncludePart,
-    MaxElements,
-    SessionConfig,
-    SessionState,
-)
+from ..schemas.answers import SessionState
+from ..schemas.export import EXPORT_FORMAT, ExportDocument
+from ..schemas.requests import DEFAULT_MAX_ELEMENTS, ForkRequest, IncludePart, MaxElements, SessionConfig
 from ..serialize import JSONBytes, respond
 from ..sessions import Session, restore
 

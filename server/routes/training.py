@@ -1,34 +1,25 @@
 """Training moves on a session: one backward pass, whole epochs, a gradient
 check and predictions. Each holds the session's lock for the whole request
 and runs in a worker thread (:meth:`server.sessions.Session.run`); each is
-priced before it starts and refused over its budget (:mod:`server.budget`),
+priced before it starts and refused over its budget (:mod:`server.bounds.budget`),
 and whole epochs and a gradient check stop at their next slice (a batch, a
 parameter) when the client goes away."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 from fastapi import APIRouter, Request
 
 from mlp_engine import GradCheckStopped, cost, gradient_check
 
-from .. import budget, payloads
+from .. import payloads
+from ..bounds import budget
 from ..cancel import stopped, watching
 from ..deps import SessionDep
-from ..schemas import (
-    BackwardRequest,
-    BackwardTrace,
-    EpochsRequest,
-    EpochsResult,
-    GradcheckRequest,
-    GradcheckResult,
-    PredictRequest,
-    PredictResult,
-)
+from ..schemas.answers import BackwardTrace, EpochsResult, GradcheckResult, PredictResult
+from ..schemas.requests import BackwardRequest, EpochsRequest, GradcheckRequest, PredictRequest
 from ..serialize import JSONBytes, respond
 from ..sessions import LastStep
-from ..limits import current_limits
+from ..bounds.fields import current_limits
 
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["training"])
 
@@ -79,14 +70,11 @@ async def epochs(session: SessionDep, request: Request, body: EpochsRequest | No
     non-finite epoch. Refused up front when they would take more than the request budget."""
     body = body or EpochsRequest()
     include = ("params",) if body.include is None else body.include
-    gate = request.app.state.settings.test_epochs_gate
 
     async with watching(request) as stop:
         def work() -> JSONBytes:
             t = session.trainer
             budget.check_epochs(t, body.count)
-            if gate:  # test-only: wait, like long training, until the test closes its end of the FIFO
-                Path(gate).read_bytes()
             records = t.run_epochs(body.count, keep_going=lambda: not stop.is_set())
             return respond(payloads.epochs(t, records, include), max_elements=body.max_elements,
                            finite=all(r.finite for r in records) and t.finite)
@@ -133,22 +121,33 @@ def gradcheck_plan(trainer, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndar
     return checked, pos, sampled
 
 
+def batch_masks(masks: list[list[list[float]]], rows: int) -> list[np.ndarray]:
+    """The dropout masks as arrays, one row per checked row: ``(rows, n_l)`` each. Their
+    widths and values are the engine's to check; their rows are checked here, before the
+    sample of rows is taken from them."""
+    out = []
+    for l, mask in enumerate(masks):
+        arr = payloads.matrix(mask, f"masks[{l}]")
+        if arr.shape[0] != rows:
+            n = arr.shape[0]
+            raise ValueError(f"masks[{l}]: {n} row{'' if n == 1 else 's'}; it needs one per checked row ({rows})")
+        out.append(arr)
+    return out
+
+
 @router.post("/gradcheck", response_model=GradcheckResult)
 async def gradcheck(session: SessionDep, request: Request, body: GradcheckRequest | None = None) -> JSONBytes:
     """Central differences against backprop on a batch, per layer; on a sample of the
     parameters and rows (``sampled`` says which) when checking all would be over the budget.
     Stops at the next parameter when the client goes away (the session is never changed)."""
     body = body or GradcheckRequest()
-    gate = request.app.state.settings.test_epochs_gate
 
     async with watching(request) as stop:
         def work() -> JSONBytes:
             t = session.trainer
             idx = payloads.training_rows(t, body.indices)
             checked, pos, sampled = gradcheck_plan(t, idx)
-            masks = None if body.masks is None else [np.asarray(m)[pos] for m in body.masks]
-            if gate:  # test-only: wait, like a long check, until the test closes its end of the FIFO
-                Path(gate).read_bytes()
+            masks = None if body.masks is None else [m[pos] for m in batch_masks(body.masks, len(idx))]
             try:
                 result = gradient_check(t.model, t.X[idx[pos]], t.y[idx[pos]], body.eps, checked=checked,
                                         masks=masks, keep_going=lambda: not stop.is_set())

@@ -90,5 +90,9 @@ class Backend(ABC):
         """Record one session creation by ``client`` unless it already made ``limit`` in the
         last ``window`` seconds; whether it was recorded (allowed)."""
 
+    def check(self) -> None:
+        """Raise the backend's own error when the store is visibly gone (a SQLite file deleted
+        or replaced while serving); cheap, no I/O beyond a ``stat``. Nothing to see by default."""
+
     def close(self) -> None:
         """Release connections (the data stays)."""

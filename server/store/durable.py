@@ -41,6 +41,7 @@ from ..sessions import (
     SessionBusy,
     SessionDamaged,
     SessionNotFound,
+    StoreFailing,
     TooManySessions,
     complete_config,
     decode_state,
@@ -50,9 +51,12 @@ from ..sessions import (
 from ..state_blob import HistoryJSON
 from .base import Backend
 from .guarded import Guarded
-from .protocol import full_reason, gone_detail, idle_reason, too_many_detail
+from .protocol import ClientCap, full_reason, gone_detail, idle_reason
 
 log = logging.getLogger("mlp_playground.sessions")
+
+CHECK_SECONDS = 1.0
+"""How often the saver looks at the store (a ``stat`` of a SQLite file)."""
 
 
 class DurableLock:
@@ -111,8 +115,7 @@ class DurableStore:
                  builder: Builder = DEFAULT_BUILDER, max_per_client: int | None = None,
                  unlimited: frozenset[str] = frozenset()) -> None:
         self.backend = Guarded(backend)  # its failures become StoreFailing (503), and health sees them
-        self.max_per_client = max_per_client
-        self.unlimited = unlimited
+        self.cap = ClientCap(max_per_client, unlimited)
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
         self.save_interval = save_interval
@@ -134,13 +137,14 @@ class DurableStore:
         session.version, session.mark, session.saved_at = 1, fingerprint(session.trainer), time.monotonic()
         client = CLIENT.get()
         self.backend.insert(session.id, encode_state(session.trainer, session.history_json), client, time.time())
-        if self.max_per_client is not None and client not in self.unlimited:
+        if self.cap.applies(client):
             # Counted after inserting, our own included: of parallel creations, the ones that
             # find the client over the cap take theirs back, so the cap holds in any process.
-            held = self.backend.count(client)
-            if held > self.max_per_client:
+            try:
+                self.cap.check(client, self.backend.count(client) - 1)
+            except TooManySessions:
                 self.backend.delete(session.id, None)
-                raise TooManySessions(too_many_detail(client, held - 1, self.max_per_client))
+                raise
         self._cache(session)
         gone = self.backend.evict(self.max_sessions, time.time() - self.idle_seconds,
                                   full_reason(self.max_sessions), idle_reason(self.idle_seconds))
@@ -201,7 +205,10 @@ class DurableStore:
             pending = list(self._dirty)
         for session in pending:
             with session.lock.thread:
-                self._save(session, fingerprint(session.trainer))
+                try:
+                    self._save(session, fingerprint(session.trainer))
+                except StoreFailing as exc:  # nothing more can be done for it: say so, and stop
+                    log.error("session %s: not saved on shutdown: %s", session.id, exc.detail)
         self.backend.close()
 
     # -- the cache and the leases ----------------------------------------------
@@ -223,6 +230,13 @@ class DurableStore:
     def _enter(self, session: Session, wait: bool) -> bool:
         """Take the session's lease (waiting for it when ``wait``) and bring the trainer
         up to the stored version. The caller holds the session's thread lock."""
+        if session.held and session in self._dirty:
+            # This session's last change waits for the saver: a request may build on it only
+            # while the store can take it (a stat), and once the store failed, only once it
+            # is saved (503 while it fails), so no answer rests on a change that may be lost.
+            self.backend.check()
+            if self.backend.failure is not None:
+                self._save(session, fingerprint(session.trainer))
         if not session.held:
             deadline = time.monotonic() + self.wait_seconds
             delay = 0.001
@@ -307,14 +321,31 @@ class DurableStore:
 
     def _flush_loop(self) -> None:
         """Save deferred changes when due or wanted by another process; renew the
-        leases of sessions in use (a long request may outlast ``lease_seconds``)."""
+        leases of sessions in use (a long request may outlast ``lease_seconds``); look at
+        the store once a second (:meth:`Backend.check`), so that health sees a store that
+        went away while nothing was written. While the store fails, it tries once per
+        ``save_interval``, and says so in one log line per failure (not one per tick)."""
         tick = min(0.01, self.save_interval / 4)
-        renewed = time.monotonic()
-        while not self._stop.wait(tick):
+        renewed = checked = time.monotonic()
+        reported: str | None = None
+        while not self._stop.wait(tick if self.backend.failure is None else self.save_interval):
+            problem = None
             try:
+                if time.monotonic() - checked >= CHECK_SECONDS:
+                    checked = time.monotonic()
+                    self.backend.check()
                 renewed = self._flush_once(renewed)
-            except Exception:  # a transient backend error must not end the saver
-                log.exception("session saver")
+            except StoreFailing:
+                pass  # remembered by the guarded backend, reported below
+            except Exception as exc:  # anything else must not end the saver either
+                problem = f"{type(exc).__name__}: {exc}"
+            problem = self.backend.failure or problem
+            if problem != reported:
+                if problem is not None:
+                    log.error("session saver: %s", problem)
+                elif reported is not None:
+                    log.warning("session saver: the store works again")
+                reported = problem
 
     def _flush_once(self, renewed: float) -> float:
         """One tick of the saver; when the leases were last renewed. A function of its own so

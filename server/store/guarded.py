@@ -18,6 +18,7 @@ from ..sessions import StoreFailing
 from .base import Backend
 
 WRITES = frozenset({"insert", "acquire", "save", "release", "renew", "delete", "evict", "note_creation"})
+"""Calls whose success shows the store works again (``check`` only ever reports a failure)."""
 
 
 def _failures() -> tuple[type[BaseException], ...]:

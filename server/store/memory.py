@@ -6,8 +6,8 @@ import time
 from collections import Counter, OrderedDict, deque
 from typing import Callable
 
-from ..sessions import CLIENT, DEFAULT_BUILDER, Builder, Session, SessionNotFound, TooManySessions
-from .protocol import REMEMBER_EVICTED, full_reason, gone_detail, idle_reason, too_many_detail
+from ..sessions import CLIENT, DEFAULT_BUILDER, Builder, Session, SessionNotFound
+from .protocol import REMEMBER_EVICTED, ClientCap, full_reason, gone_detail, idle_reason
 
 
 class MemoryStore:
@@ -18,8 +18,7 @@ class MemoryStore:
                  clock: Callable[[], float] = time.monotonic, builder: Builder = DEFAULT_BUILDER,
                  max_per_client: int | None = None, unlimited: frozenset[str] = frozenset()) -> None:
         self.max_sessions = max_sessions
-        self.max_per_client = max_per_client
-        self.unlimited = unlimited
+        self.cap = ClientCap(max_per_client, unlimited)
         self.idle_seconds = idle_seconds
         self.clock = clock
         self.builder = builder
@@ -33,9 +32,7 @@ class MemoryStore:
     def add(self, session: Session) -> Session:
         client = CLIENT.get()
         with self._lock:
-            if (self.max_per_client is not None and client not in self.unlimited
-                    and self._per_client[client] >= self.max_per_client):
-                raise TooManySessions(too_many_detail(client, self._per_client[client], self.max_per_client))
+            self.cap.check(client, self._per_client[client])
             session.last_used = self.clock()
             self._sessions[session.id] = session
             self._clients[session.id] = client

@@ -7,9 +7,10 @@ processes). :func:`server.store.open_store` picks one from the settings.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from ..sessions import Builder, Session
+from ..sessions import Builder, Session, TooManySessions
 
 REMEMBER_EVICTED = 10_000
 """Ids of evicted sessions remembered (memory) so a late request gets "expired"."""
@@ -20,14 +21,15 @@ class SessionStore(Protocol):
     idle timeout; every method is safe to call from any thread."""
 
     max_sessions: int
+    cap: "ClientCap"
+    """The sessions one client may hold; :meth:`add` enforces it."""
     builder: Builder
     """How the store's sessions (new, reset or reloaded) have their trainers built."""
 
     def add(self, session: Session) -> Session:
         """Keep a new session (counted against the client in :data:`server.sessions.CLIENT`);
-        :class:`~server.sessions.TooManySessions` when that client already holds
-        ``max_per_client`` (clients in ``unlimited`` excepted). The count and the insertion
-        are one step, so parallel creations never get past the cap."""
+        :class:`~server.sessions.TooManySessions` when :attr:`cap` refuses it. The count
+        and the insertion are one step, so parallel creations never get past the cap."""
 
     def get(self, session_id: str) -> Session:
         """The session, marked as just used; :class:`~server.sessions.SessionNotFound` otherwise."""
@@ -70,6 +72,23 @@ def idle_reason(idle_seconds: float) -> str:
     return f"unused for more than {idle_seconds:g} s"
 
 
-def too_many_detail(client: str, held: int, limit: int) -> str:
-    return (f"sessions: {client} already holds {held} sessions; the limit is {limit} "
-            "per client (MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT); delete some first")
+@dataclass(frozen=True)
+class ClientCap:
+    """The sessions one client address may hold: ``limit``
+    (``MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT``; ``None``: any number), except for the
+    ``unlimited`` addresses (``MLP_PLAYGROUND_UNLIMITED_CLIENTS``). The one place the cap is
+    checked and worded: the stores check it when they add a session, the security middleware
+    before any work is done for one."""
+
+    limit: int | None = None
+    unlimited: frozenset[str] = frozenset()
+
+    def applies(self, client: str) -> bool:
+        return self.limit is not None and client not in self.unlimited
+
+    def check(self, client: str, held: int) -> None:
+        """:class:`~server.sessions.TooManySessions` (429) when ``client``, already holding
+        ``held`` sessions, may not have one more."""
+        if self.applies(client) and held >= self.limit:  # type: ignore[operator]
+            raise TooManySessions(f"sessions: {client} already holds {held} sessions; the limit is {self.limit} "
+                                  "per client (MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT); delete some first")

@@ -57,6 +57,7 @@ class SQLiteBackend(Backend):
                 raise ValueError("it is a directory")
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db().executescript(SCHEMA)  # its own transaction
+            self._identity = _identity(self.path)
         except (sqlite3.Error, OSError, ValueError) as exc:
             # One clear line for the CLI (it exits with it), not a traceback.
             raise ValueError(f"MLP_PLAYGROUND_STORE: cannot use {self.path} as the session store "
@@ -65,6 +66,8 @@ class SQLiteBackend(Backend):
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
+            if hasattr(self, "_identity"):
+                self.check()  # a file that went away is said as such, not as "unable to open"
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
             # A short busy timeout: longer waits are the retry loop's (see the module docstring).
             db = sqlite3.connect(self.path, timeout=0.002, isolation_level=None, check_same_thread=False)
@@ -75,9 +78,23 @@ class SQLiteBackend(Backend):
                 self._all.append(db)
         return db
 
+    def check(self) -> None:
+        """The file is still the one opened. An open connection goes on writing to a file that
+        was deleted (its folder removed) or replaced, and those writes would be lost: such a
+        store is failing, although SQLite itself says nothing."""
+        try:
+            same = _identity(self.path) == self._identity
+        except OSError:
+            same = False
+        if not same:
+            raise sqlite3.OperationalError(f"the store file {self.path} was deleted or replaced while serving; "
+                                           "changes cannot be saved (restore it, or restart the server)")
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken up front (``BEGIN IMMEDIATE``) so it never has to upgrade."""
+        """One write transaction, taken up front (``BEGIN IMMEDIATE``) so it never has to upgrade,
+        on the file the store opened (:meth:`check`)."""
+        self.check()
         db = self._db()
         with self._write:
             deadline = time.monotonic() + BUSY_WAIT_SECONDS
@@ -202,3 +219,9 @@ class SQLiteBackend(Backend):
                     pass
             self._all.clear()
         self._local = threading.local()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """The file's device and inode: the same while it is the same file."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino

@@ -214,13 +214,13 @@ def test_masks_must_fit() -> None:
 def test_the_gradient_check_catches_a_wrong_batch_norm_gradient(part: str, monkeypatch) -> None:
     """The check is not vacuous on the new path: a 1% error in one gradient fails it."""
     model, X, y, masks = checkable(2, 16, (True, True, True, False, False))
-    real = MLP._backward_remedies
+    real = MLP._backward
 
-    def wrong(self, cache, y, out=None):
-        g = real(self, cache, y, out)
+    def wrong(self, cache, y, out=None, ws=None):
+        g = real(self, cache, y, out, ws)
         (g.dgamma if part == "dgamma" else g.dbeta if part == "dbeta" else g.dW)[0][...] *= 1.01
         return g
 
-    monkeypatch.setattr(MLP, "_backward_remedies", wrong)
+    monkeypatch.setattr(MLP, "_backward", wrong)
     check = gradient_check(model, X, y, eps=1e-6, masks=masks)
     assert not check.passed and check.max_rel_error > 1e-3

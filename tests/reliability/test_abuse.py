@@ -21,7 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from mlp_engine import make_trainer
 from mlp_engine.model import WORKSPACES_KEPT
-from server import live
+from server.live.hub import CLOSE_BUSY, CLOSE_IDLE
 from server.main import create_app
 from server.sessions import CLIENT, Session, TooManySessions
 from server.settings import Settings
@@ -288,7 +288,7 @@ def test_one_client_cannot_take_every_live_slot():
             with greedy.websocket_connect(f"/api/sessions/{sid}/live") as c:
                 with pytest.raises(WebSocketDisconnect) as closed:
                     c.receive_json()
-                assert closed.value.code == live.CLOSE_BUSY and "MAX_LIVE_PER_CLIENT" in closed.value.reason
+                assert closed.value.code == CLOSE_BUSY and "MAX_LIVE_PER_CLIENT" in closed.value.reason
             with other.websocket_connect(f"/api/sessions/{sid}/live") as mine:
                 assert mine.receive_json()["type"] == "hello"
 
@@ -300,7 +300,7 @@ def test_an_idle_live_socket_is_closed_and_frees_its_slot():
             assert ws.receive_json()["type"] == "hello"
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json()  # sends nothing: the server's time-out is the event awaited
-            assert closed.value.code == live.CLOSE_IDLE
+            assert closed.value.code == CLOSE_IDLE
         assert c.get("/api/live").json()["connections"] == 0
 
 

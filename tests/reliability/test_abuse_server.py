@@ -1,6 +1,6 @@
 """Holding under abuse, against a real server (its event loop, its sockets): the loop stays
 free while long work runs, a client that leaves stops its work, heads are bounded. Long
-work is held open at the test-only gate (``MLP_PLAYGROUND_TEST_EPOCHS_GATE``), so every
+work is held open at the test-only gate (``tests/gated_server.py``), so every
 verdict is an event (an answer given while the long requests are verifiably still
 running), never a time."""
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _tiny_config(c: httpx.Client) -> dict:
 def test_ten_long_epochs_requests_leave_the_loop_free(tmp_path):
     gate = tmp_path / "gate"
     os.mkfifo(gate)
-    with launch.running({"MLP_PLAYGROUND_TEST_EPOCHS_GATE": str(gate)}) as url:
+    with launch.running(gate=gate) as url:
         with httpx.Client(base_url=url, timeout=300) as c:
             config = _tiny_config(c)
             ids = [c.post("/api/sessions", json=config).json()["id"] for _ in range(10)]
@@ -91,7 +91,7 @@ def test_a_held_sqlite_write_lock_does_not_stall_the_loop(tmp_path):
 def test_a_client_that_leaves_stops_its_epochs(tmp_path):
     gate = tmp_path / "gate"
     os.mkfifo(gate)
-    with launch.running({"MLP_PLAYGROUND_TEST_EPOCHS_GATE": str(gate)}) as url:
+    with launch.running(gate=gate) as url:
         with httpx.Client(base_url=url, timeout=120) as c:
             sid = c.post("/api/sessions", json={"optimizer": {"batch_size": 1}}).json()["id"]
             cancelled = c.get("/api/health").json()["cancelled"]
@@ -113,7 +113,7 @@ def test_a_client_that_leaves_stops_its_epochs(tmp_path):
 def test_a_client_that_leaves_stops_its_gradient_check_and_the_session_is_unchanged(tmp_path):
     gate = tmp_path / "gate"
     os.mkfifo(gate)
-    with launch.running({"MLP_PLAYGROUND_TEST_EPOCHS_GATE": str(gate)}) as url:
+    with launch.running(gate=gate) as url:
         with httpx.Client(base_url=url, timeout=120) as c:
             sid = c.post("/api/sessions", json={"model": {"layers": [2, 16, 16, 1]}}).json()["id"]
             before = c.get(f"/api/sessions/{sid}/export").json()

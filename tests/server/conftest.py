@@ -9,7 +9,7 @@ import pytest
 
 import launch
 
-# The seeds' worked example (CONTRACT.md): x = [1, 2], y = [1], ReLU, linear output, mse.
+# The worked example of docs/math.md: x = [1, 2], y = [1], ReLU, linear output, mse.
 WORKED_CONFIG: dict[str, Any] = {
     "dataset": {"name": "inline", "X": [[1.0, 2.0]], "y": [[1.0]]},
     "model": {"layers": [2, 2, 1], "activation": "relu", "output_activation": "linear", "loss": "mse",

@@ -49,11 +49,11 @@ def test_20_threads_on_one_session_and_20_on_their_own(live_url):
 
 
 def test_a_long_request_does_not_stall_the_others(tmp_path):
-    # The long request waits at the server's test-only gate until this test lets it go, so it
+    # The long request waits at the test server's gate until this test lets it go, so it
     # is still running while the quick ones are answered, however fast the machine is.
     gate = tmp_path / "epochs-gate"
     os.mkfifo(gate)
-    with launch.running({"MLP_PLAYGROUND_TEST_EPOCHS_GATE": str(gate)}) as url:
+    with launch.running(gate=gate) as url:
         with httpx.Client(base_url=url, timeout=300) as c:
             slow = c.post("/api/sessions", json={"dataset": {"name": "california_housing"},
                                                  "optimizer": {"batch_size": 8}}).json()["id"]

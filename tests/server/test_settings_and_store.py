@@ -3,6 +3,7 @@ the engine's formulas and act' in the API."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from mlp_engine import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
 from server.main import create_app
-from server.settings import Limits, Settings
+from server.settings import Limits, Settings, markdown_table
 from server.store import DurableStore, MemoryStore, open_backend, open_store
 
 
@@ -129,3 +130,14 @@ def test_live_messages_are_bounded_by_the_apps_limits() -> None:
             ws.send_json({"action": "set", "resolution": 9})
             answer = ws.receive_json()
             assert answer["type"] == "set" and answer["resolution"] == 9, answer
+
+
+def test_the_readme_table_of_settings_is_written_from_settings() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("<!-- settings table: python -m server.settings --markdown -->\n")
+    end = readme.index("<!-- end of the settings table -->")
+    assert readme[readme.index("\n", start) + 1:end] == markdown_table(), (
+        "README.md's settings table differs from server/settings.py: paste `python -m server.settings --markdown`")
+    names = {line.split("`")[1] for line in markdown_table().splitlines()[2:]}
+    assert {"MAX_WIDTH", "STORE", "UNLIMITED_CLIENTS", "MAX_HEADER_BYTES"} <= names and "BOUND_HOST" not in names
+    assert len(names) == len(Limits.model_fields) + len(Settings.model_fields) - 2  # not limits, bound_host

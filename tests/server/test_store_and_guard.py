@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from server.guard import json_depth
+from server.bounds.body import json_depth
 from server.main import create_app
 from server.sessions import Session, SessionNotFound
 from server.store import MemoryStore

@@ -1,4 +1,4 @@
-"""The seeds' worked example over HTTP: every number of CONTRACT.md to 1e-12."""
+"""The worked example of ``docs/math.md`` over HTTP: every number of it to 1e-12."""
 from __future__ import annotations
 
 import numpy as np

@@ -24,7 +24,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .settings import Limits
+from ..settings import Limits
 
 LIMITS: ContextVar[Limits] = ContextVar("LIMITS", default=Limits())
 """The limits of the app serving the current request."""
@@ -69,13 +69,13 @@ class AtMost:
 
 class LimitsScope:
     """ASGI middleware: every request (HTTP or WebSocket) runs with ``limits`` in :data:`LIMITS`
-    (and ``budget``, a :class:`server.budget.Budget`, in :data:`server.budget.BUDGET`)."""
+    (and ``budget``, a :class:`server.bounds.budget.Budget`, in :data:`server.bounds.budget.BUDGET`)."""
 
     def __init__(self, app: ASGIApp, limits: Limits, budget: Any = None) -> None:
         self.app, self.limits, self.budget = app, limits, budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from .budget import BUDGET  # (budget imports the engine; limits stays light)
+        from .budget import BUDGET  # (budget imports the engine; fields stays light)
 
         token = LIMITS.set(self.limits)
         spent = BUDGET.set(self.budget) if self.budget is not None else None

@@ -19,7 +19,7 @@
   server nor a listed origin is refused (``403``; a WebSocket is closed
   before it is accepted) unless its method is ``GET``, ``HEAD`` or ``OPTIONS``.
 * **Headers** on every answer: ``X-Content-Type-Options: nosniff``,
-  ``Referrer-Policy: no-referrer``, and (except on ``/docs`` and ``/redoc``,
+  ``Referrer-Policy: no-referrer``, ``Cache-Control: no-store`` on the API's, and (except on ``/docs`` and ``/redoc``,
   whose Swagger/ReDoc assets come from a CDN) a Content-Security-Policy
   allowing only this server, with ``frame-ancestors 'none'`` and
   ``X-Frame-Options: DENY``. Styles may be inline: Plotly writes ``<style>``
@@ -28,18 +28,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-import orjson
 from starlette.concurrency import run_in_threadpool
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from .guard import ASGIApp, Message, Receive, Scope, Send
-from .serialize import JSONBytes
-from .sessions import CLIENT, SessionBusy
-from .store import SessionStore
-from .settings import Settings
+from .body import ASGIApp, Message, Receive, Scope, Send
+from ..errors import ServerError, response
+from ..sessions import CLIENT
+from ..store import SessionStore
+from ..settings import Settings
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -47,10 +45,31 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 PAGE_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY")]
 NO_CSP = ("/docs", "/redoc")
+API = "/api/"
+NO_STORE = [(b"cache-control", b"no-store")]
+"""On every API answer: sessions, exports, scripts and reports are a student's own, and change."""
 
 CREATES = re.compile(r"^/api/(sessions|sessions/import|sessions/[^/]+/fork|lessons/[^/]+)$")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WINDOW_SECONDS = 60.0
+
+
+class UnknownHost(ServerError):
+    """A ``Host`` this server does not answer for (400)."""
+
+    status = 400
+
+
+class OtherSite(ServerError):
+    """A browser's request from a site that is not allowed (403)."""
+
+    status = 403
+
+
+class CreatingTooFast(ServerError):
+    """A client that created its sessions-per-minute already (429)."""
+
+    status, retry_after = 429, int(WINDOW_SECONDS)
 
 
 class Security:
@@ -78,7 +97,7 @@ class Security:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
             else:
-                await _answer(send, 400, detail)
+                await _refuse(UnknownHost(detail), scope, receive, send)
             return
         if scope["type"] == "websocket":
             if not self._same_site(scope):
@@ -88,13 +107,14 @@ class Security:
             return
         method = scope["method"]
         if method not in SAFE_METHODS and not self._same_site(scope):
-            await _answer(send, 403, "origin: this server does not accept requests from other sites "
-                                     "(MLP_PLAYGROUND_CORS_ORIGINS lists the ones it does)")
+            await _refuse(OtherSite("origin: this server does not accept requests from other sites "
+                                    "(MLP_PLAYGROUND_CORS_ORIGINS lists the ones it does)"), scope, receive, send)
             return
         if method == "POST" and client not in self.unlimited and CREATES.match(path):
-            refused = await run_in_threadpool(self._creation_refused, client)  # a durable store's I/O
-            if refused:
-                await _answer(send, 429, refused)
+            try:
+                await run_in_threadpool(self._check_creation, client)  # a durable store's I/O
+            except ServerError as exc:
+                await _refuse(exc, scope, receive, send)
                 return
         await self.app(scope, receive, _with_headers(send, path))
 
@@ -122,20 +142,20 @@ class Security:
         host = headers.get(b"host", b"").decode("latin-1")
         return origin_text.split("://", 1)[-1] == host
 
-    def _creation_refused(self, client: str) -> str | None:
-        s = self.settings
-        held = self.store.count_client(client)
-        if held >= s.max_sessions_per_client:
-            return (f"sessions: {client} already holds {held} sessions; the limit is {s.max_sessions_per_client} "
-                    "per client (MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT); delete some first")
-        if not self.store.note_creation(client, WINDOW_SECONDS, s.session_creations_per_minute):
-            return (f"sessions: {client} created {s.session_creations_per_minute} sessions in the last minute, "
-                    "the limit (MLP_PLAYGROUND_SESSION_CREATIONS_PER_MINUTE); wait and retry")
-        return None
+    def _check_creation(self, client: str) -> None:
+        """Refuse ``client`` a new session before any work is done for it: the store's cap
+        (:class:`~server.store.protocol.ClientCap`), then the rate."""
+        self.store.cap.check(client, self.store.count_client(client))
+        per_minute = self.settings.session_creations_per_minute
+        if not self.store.note_creation(client, WINDOW_SECONDS, per_minute):
+            raise CreatingTooFast(f"sessions: {client} created {per_minute} sessions in the last minute, "
+                                  "the limit (MLP_PLAYGROUND_SESSION_CREATIONS_PER_MINUTE); wait and retry")
 
 
 def _with_headers(send: Send, path: str) -> Send:
     extra = HEADERS if path.startswith(NO_CSP) else HEADERS + PAGE_HEADERS
+    if path.startswith(API):
+        extra = extra + NO_STORE
 
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -145,22 +165,13 @@ def _with_headers(send: Send, path: str) -> Send:
     return sending
 
 
-async def _answer(send: Send, status: int, detail: str) -> None:
-    body = orjson.dumps({"detail": detail})
-    headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if status == 429:
-        headers.append((b"retry-after", b"60"))
-    await send({"type": "http.response.start", "status": status, "headers": headers + HEADERS + PAGE_HEADERS})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _on_busy(request: Request, exc: SessionBusy) -> JSONBytes:
-    return JSONBytes({"detail": exc.detail}, status_code=503, headers={"retry-after": "1"})
+async def _refuse(exc: ServerError, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer ``exc`` before routing (:func:`server.errors.response`), with this module's headers."""
+    await response(exc)(scope, receive, _with_headers(send, scope["path"]))
 
 
 def install(app: FastAPI, settings: Settings, store: SessionStore) -> None:
-    """Add the middleware (outermost, after the others), CORS when asked for, and the 503 for a busy session."""
-    app.add_exception_handler(SessionBusy, _on_busy)  # type: ignore[arg-type]
+    """Add the middleware (outermost, after the others) and CORS when asked for."""
     if settings.origins():
         app.add_middleware(CORSMiddleware, allow_origins=settings.origins(), allow_methods=["*"],
                            allow_headers=["*"], max_age=600)

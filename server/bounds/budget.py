@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from mlp_engine import Trainer, cost
 
-from .settings import Settings
+from ..settings import Settings
 
 STEP_SECONDS = 60e-6
 """Python overhead of one engine step (measured: 45-50 us with Adam on a tiny model)."""
@@ -30,19 +30,19 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Budget:
-    """The budgets of one app (from its :class:`~server.settings.Settings`)."""
+    """The budgets of one app (from its :class:`~server.settings.Settings`, which holds the defaults)."""
 
-    request_seconds: float = 20.0
-    request_bytes: int = 1024 * MB
-    session_bytes: int = 1024 * MB
+    request_seconds: float
+    request_bytes: int
+    session_bytes: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Budget":
         return cls(settings.max_request_seconds, int(settings.max_request_mb * MB), int(settings.max_session_mb * MB))
 
 
-BUDGET: ContextVar[Budget] = ContextVar("BUDGET", default=Budget())
-"""The budget of the app serving the current request (set with the limits, by :class:`server.limits.LimitsScope`)."""
+BUDGET: ContextVar[Budget] = ContextVar("BUDGET", default=Budget.from_settings(Settings()))
+"""The budget of the app serving the current request (set with the limits, by :class:`server.bounds.fields.LimitsScope`)."""
 
 
 def seconds(work: cost.Work) -> float:

@@ -1,13 +1,12 @@
-"""Request and response schemas of ``/api/lessons`` (the lessons' family of
-:mod:`server.schemas`; kept apart so the lessons can change without touching
-the session schemas)."""
+"""Request and response schemas of ``/api/lessons`` (kept apart so the lessons can change
+without touching the session schemas)."""
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .schemas import Request
+from .requests import Request
 
 
 class LessonItem(BaseModel):
