@@ -16,8 +16,8 @@ import numpy as np
 from mlp_engine import ACTIVATIONS, MLP, gradient_check, make_trainer
 
 from .landscape import filter_normalised_direction, loss_slice
-from .lesson import (Build, Lesson, LessonRun, accuracy_of, confusion_of, last_epoch, mean_grad_norms, plain_numbers,
-                     trained)
+from .lesson import (Build, FollowUp, Lesson, LessonRun, accuracy_of, confusion_of, last_epoch, mean_grad_norms,
+                     plain_numbers, trained)
 
 Array = np.ndarray
 
@@ -361,7 +361,12 @@ LESSONS: dict[str, Lesson] = {
                "with residual connections. Compare the gradient-norm charts: plain, the first layer gets "
                "thousands of times less gradient than the last; batch norm lifts that ratio thousands of "
                "times and the skips hundreds of times. Then dropout on a small, noisy dataset: the gap "
-               "between train and test loss shrinks.", vanishing_gradients_cured),
+               "between train and test loss shrinks.", vanishing_gradients_cured,
+               FollowUp("Where does batch norm's help come from? Open its session, take a Step and read one "
+                        "weight's chain rule: its delta goes through gamma, z_hat and the batch's mean and "
+                        "variance, with dgamma and dbeta beside dW.",
+                        "Open the chain rule on the batch-norm session",
+                        f"sigmoid, 6 hidden layers, {REMEDIES[1][0]}", "chain-rule")),
     )
 }
 """Every lesson, in the order the page lists them."""

@@ -300,8 +300,8 @@ def chain(session: Session, layer: int, out: int, into: int, sample: int) -> dic
         raise NoStepToExplain(f"chain: the last Step's pass holds {last.elements} numbers, more than the "
                           f"{LAST_STEP_MAX_ELEMENTS} a session keeps for the chain rule; take a Step "
                           "with a smaller batch (optimizer.batch_size or indices)")
-    out_: dict[str, Any] = explain_weight(t.model, last.result, last.W, layer, out, into)
-    out_["graph"] = sample_graph(t.model, last.result, last.W, sample)
+    out_: dict[str, Any] = explain_weight(t.model, last.result, last.W, layer, out, into, last.gamma)
+    out_["graph"] = sample_graph(t.model, last.result, last.W, sample, last.gamma)
     out_["step"] = last.result.step
     return out_
 

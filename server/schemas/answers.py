@@ -298,7 +298,8 @@ class Distributions(BaseModel):
 
 class ChainRule(BaseModel):
     """``dW[layer][out][in] = sum_s delta[layer][s][out] * a[layer-1][s][in] (+ l2 * W + l1 * sign(W))`` with the
-    last Step's numbers, and how each ``delta`` was made (see ``mlp_engine.chain``)."""
+    last Step's numbers, and how each ``delta`` was made through the skip, dropout and batch norm
+    (see ``mlp_engine.chain``)."""
 
     model_config = ConfigDict(extra="allow")
     layer: int
@@ -313,7 +314,16 @@ class ChainRule(BaseModel):
     l1: float
     sign: float = Field(description="sign(W[layer][out][in]): -1, 0 or 1")
     l1_term: float | None = Field(description="l1 * sign(W), the L1 penalty's part of dW; null without L1")
-    deltas: list[dict[str, Any]] = Field(description="per listed sample, how delta[layer][s][out] was made")
+    remedies: dict[str, Any] = Field(
+        description="the remedies in force at this layer: skip_in (a skip hands a[layer]'s gradient on from "
+                    "above), skip_out, dropout (p, 0 without), batch_norm")
+    batch_norm: dict[str, Any] | None = Field(
+        description="a hidden layer with batch norm: gamma, inv_std, the batch's mean and var, mean_dz_hat, "
+                    "mean_dz_hat_z_hat, dgamma and dbeta of the unit; null otherwise")
+    deltas: list[dict[str, Any]] = Field(
+        description="per listed sample, how delta[layer][s][out] was made: along_W (the sum of its terms) and "
+                    "along_skip, the mask's factor (dropped: no gradient), act_prime, du and with batch norm "
+                    "the direct, mean and variance terms")
     graph: dict[str, Any] | None = Field(description="one sample's computational graph (networks of <= 40 neurons)")
     step: int
     finite: bool

@@ -311,6 +311,16 @@ function header(a, index) {
     <div class="lesson-open"><span>Open in the playground:</span>${opens}</div>`;
 }
 
+/** The line a lesson ends with (the server's words): a link that opens one of its sessions at a panel. */
+function followUp(a) {
+  const f = a.follow_up;
+  const session = f && a.sessions.find((s) => s.label === f.session);
+  if (!session) return '';
+  return `<p class="lesson-next" data-testid="lesson-follow-up">${esc(f.text)} `
+    + `<button type="button" class="link" data-testid="lesson-follow-up-link" data-session="${session.id}" `
+    + `data-panel="${esc(f.panel)}">${esc(f.link)}</button></p>`;
+}
+
 async function startLesson(name) {
   const index = list.findIndex((l) => l.name === name);
   const result = $('lesson-result');
@@ -322,6 +332,7 @@ async function startLesson(name) {
   const answer = await api.startLesson(name, quick);
   result.innerHTML = `${header(answer, index)}<div class="lesson-body" id="lesson-body"></div>`;
   await RENDER[name]($('lesson-body'), answer);
+  result.insertAdjacentHTML('beforeend', followUp(answer));
   shown = { name, answer };
   result.dataset.lesson = name; // tests wait for this: the lesson is on screen, charts drawn
 }
@@ -365,7 +376,10 @@ export function initLessons(h) {
     const b = e.target.closest('button[data-session]');
     if (!b) return;
     toggle(false);
-    handlers.open(b.dataset.session);
+    const { panel } = b.dataset;
+    Promise.resolve(handlers.open(b.dataset.session)).then(() => {
+      if (panel) $(panel)?.scrollIntoView({ block: 'start' });
+    });
   });
 }
 
