@@ -95,8 +95,12 @@ def _announce_when_up(url: str, browser: bool, timeout: float = 120.0) -> None:
 
 def _http(settings: Settings) -> dict[str, object]:
     """uvicorn's HTTP parser: h11, whose bound on the request line and headers
-    (``MAX_HEADER_BYTES``) refuses an oversized head before reading on; httptools has none."""
-    return {"http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes}
+    (``MAX_HEADER_BYTES``) refuses an oversized head before reading on; httptools has none.
+    WebSocket messages are not compressed (no permessage-deflate): the websockets library
+    compresses in the event loop's thread, where one large live frame held every other
+    request for seconds; frames are priced and bounded instead (:mod:`server.live`)."""
+    return {"http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes,
+            "ws_per_message_deflate": False}
 
 
 def main(argv: list[str] | None = None, make_app: Callable[[Settings], FastAPI] = create_app) -> None:

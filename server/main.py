@@ -44,14 +44,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
-from starlette.middleware.gzip import GZipMiddleware
 from threadpoolctl import threadpool_limits
 
 from . import __version__, errors
 from .assets import Assets
+from .compress import ApiGZip
 from .bounds import security
 from .bounds.budget import Budget
-from .bounds.body import ASGIApp, BodyGuard, Receive, Scope, Send, on_unreadable_body
+from .bounds.body import BodyGuard, on_unreadable_body
 from .bounds.fields import LimitsScope
 from .sessions import ComputeScope
 from .live.hub import LiveHub
@@ -64,24 +64,6 @@ DESCRIPTION = """Step a NumPy multi-layer perceptron one backward pass or one ep
 and see every `z`, `a`, `delta`, `dW` and `db`. Conventions (samples are rows, `W[l]` is
 `(out, in)`, the objective is the batch mean) are those of the repository's `docs/math.md`;
 `docs/api.md` describes every endpoint."""
-
-
-class ApiGZip:
-    """Starlette's gzip middleware for the API's answers (a first load's boundary grid and
-    points, traces, the OpenAPI schema) when the client takes gzip. The page's files are
-    compressed and negotiated by :mod:`server.assets`, so they go straight through."""
-
-    PATHS = ("/api/", "/openapi.json")
-    MIN_BYTES = 1024  # below this the headers cost more than gzip saves
-    LEVEL = 5  # compressed per answer: most of level 9's saving for a fraction of its time
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.gzip = GZipMiddleware(app, minimum_size=self.MIN_BYTES, compresslevel=self.LEVEL)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        api = scope["type"] == "http" and scope["path"].startswith(self.PATHS)
-        await (self.gzip if api else self.app)(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from mlp_engine import DATASETS, MLP, EpochRecord, GradCheckResult, StepResult, Trainer
+from mlp_engine import DATASETS, MLP, EpochRecord, GradCheckResult, StepResult, Trainer, cost
 from mlp_engine.chain import backward_terms, explain_weight, sample_graph
 from mlp_engine.model import BN_EPS
 from mlp_engine.features import transform
@@ -23,11 +23,24 @@ from mlp_engine.losses import output_choices
 from mlp_engine import metrics
 from mlp_engine.metrics import history_keys
 
+from .bounds import budget
 from .errors import ServerError
 from .serialize import Verbatim
 from .sessions import LAST_STEP_MAX_ELEMENTS, Session
 
 Array = np.ndarray
+
+PREDICT_CHUNK_BYTES = 64 * 1024 * 1024
+"""Predictions run in chunks of rows whose activations fit in this, whatever the number of rows."""
+
+
+def predict(model: MLP, X: Array) -> Array:
+    """``model.predict(X)`` ``(m, d_out)``, in chunks of rows (:data:`PREDICT_CHUNK_BYTES` of
+    activations each), so that its memory does not grow with ``m``."""
+    chunk = max(1, PREDICT_CHUNK_BYTES // max(cost.activation_bytes(model.layers, 1, backward=False), 1))
+    if X.shape[0] <= chunk:
+        return model.predict(X)
+    return np.concatenate([model.predict(X[lo:lo + chunk]) for lo in range(0, X.shape[0], chunk)])
 
 
 def params(model: MLP) -> list[dict[str, Array]]:
@@ -223,6 +236,28 @@ def plane_inputs(session: Session) -> int:
     return _raw_points(session)[0].shape[1]
 
 
+def check_boundary(session: Session, resolution: int, field: str = "resolution") -> None:
+    """Price :func:`boundary` at ``resolution`` before it runs (a 422 naming ``field``)."""
+    rows = resolution ** plane_inputs(session) if plane_inputs(session) in (1, 2) else 0
+    budget.check_forward(session.trainer.model, rows, field, f"a boundary at resolution {resolution}")
+
+
+def check_neurons(session: Session, resolution: int, field: str = "resolution") -> None:
+    """Price :func:`neurons` at ``resolution``: its forward pass over the grid, and its answer,
+    one ``(R, R)`` grid per neuron."""
+    layers = session.trainer.model.layers
+    what = f"every neuron's picture at resolution {resolution}"
+    budget.check_forward(session.trainer.model, resolution * resolution, field, what)
+    budget.check_answer(resolution * resolution * sum(layers[1:]), field, what)
+
+
+def check_outputs(session: Session, split: str, field: str = "split") -> None:
+    """Price :func:`outputs` on ``split``: a prediction of every row of it."""
+    t = session.trainer
+    rows = t.n_train if split == "train" else int(t.X_test.shape[0])
+    budget.check_forward(t.model, rows, field, f"predicting the {split} split")
+
+
 def _plane_axes(session: Session, resolution: int) -> list[Array]:
     """Per raw input, ``resolution`` points covering all the data with 10% padding."""
     X_tr, X_te = _raw_points(session)
@@ -244,14 +279,14 @@ def boundary(session: Session, resolution: int) -> dict[str, Any]:
         raise ValueError(f"resolution: a boundary needs 1 or 2 input features; this session's "
                          f"network has {d_in} (model.layers[0])")
 
-    def predict(grid: Array) -> Array:  # grid points are raw coordinates; the network sees features
-        return t.model.predict(grid if features is None else transform(grid, features))
+    def output(grid: Array) -> Array:  # grid points are raw coordinates; the network sees features
+        return predict(t.model, grid if features is None else transform(grid, features))
 
     axes = _plane_axes(session, resolution)
     if d_in == 1:
-        return {"kind": "curve", "x": axes[0], "y": predict(axes[0][:, None])}
+        return {"kind": "curve", "x": axes[0], "y": output(axes[0][:, None])}
     xx, yy = np.meshgrid(axes[0], axes[1])  # xx[i, j] = x[j], yy[i, j] = y[i]
-    out = predict(np.column_stack([xx.ravel(), yy.ravel()]))
+    out = output(np.column_stack([xx.ravel(), yy.ravel()]))
     classes = metrics.predict_classes(out).reshape(resolution, resolution)
     z = classes.astype(np.float64) if t.model.output_activation.name == "softmax" else out[:, 0].reshape(resolution, resolution)
     grid = {"kind": "grid", "x": axes[0], "y": axes[1], "z": z}
@@ -325,7 +360,7 @@ def outputs(session: Session, split: str, max_points: int, units: str) -> dict[s
     t, data = session.trainer, session.data
     X, y_true = (t.X, t.y) if split == "train" else (t.X_test, t.y_test)
     n = X.shape[0]
-    y_pred = t.model.predict(X) if n else y_true.copy()
+    y_pred = predict(t.model, X) if n else y_true.copy()
     out: dict[str, Any] = {"task": data.task, "split": split, "class_names": data.class_names,
                            "confusion": None, "accuracy": None, "rmse": None, "r2": None,
                            "units": units, "n": n}

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from . import payloads
+from .bounds import budget
 from .sessions import Session
 
 Array = np.ndarray
@@ -118,6 +119,18 @@ def _table(values: dict[str, Any]) -> str:
     return f"<table>{rows}</table>"
 
 
+def check_report(session: Session) -> None:
+    """Price the report before making it: its output view (a forward pass over a grid, a curve
+    or a split) and its figures, every epoch's numbers written as Plotly's text."""
+    t = session.trainer
+    d = payloads.plane_inputs(session)
+    rows = {2: 80 * 80, 1: 200}.get(d, int(t.X_test.shape[0]) or t.n_train)
+    budget.check_forward(t.model, rows, "report", "the report's output view")
+    h = t.history
+    per_epoch = 3 + t.model.n_layers + len(h.metrics)  # losses, gradient norms, metrics, learning rate
+    budget.check_answer(2 * len(h.train_loss) * per_epoch, "report", "the report's figures", text=True)
+
+
 def report_html(session: Session) -> str:
     """The whole report page."""
     config = dict(session.config)
@@ -126,6 +139,11 @@ def report_html(session: Session) -> str:
         if key in ds:
             ds[key] = f"<{len(ds[key])} rows>"
     config["dataset"] = ds
+    model = dict(config.get("model", {}))
+    for key in ("weights", "biases"):  # a fork's initial parameters: as large as the model
+        if isinstance(model.get(key), list):
+            model[key] = f"<{len(model[key])} layers, {sum(int(np.size(v)) for v in model[key])} numbers>"
+    config["model"] = model
     parts = []
     for k, fig in enumerate(figures(session)):
         parts.append(pio.to_html(fig, full_html=False, include_plotlyjs=(k == 0), config={"responsive": True}))

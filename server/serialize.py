@@ -8,6 +8,10 @@ are (no ``tolist()``), which is what keeps a trace cheap to send.
 A client that does not need a big array can set ``max_elements``: an array
 with more elements than that is replaced by an :class:`~server.schemas.answers.ArraySummary`
 (shape, min, max, mean, std, Frobenius norm).
+
+A large answer is encoded in pieces of at most :data:`PIECE_NUMBERS` numbers, each a short
+call into orjson, so that the thread encoding it lets the interpreter go to the event loop
+between pieces: one call for a 230 MB answer held every other request for a second.
 """
 from __future__ import annotations
 
@@ -46,6 +50,9 @@ BATCH_CHECK = 4096
 (a trace holds dozens of tiny arrays, and one call per array would cost more than the step)."""
 
 
+PIECE_NUMBERS = 100_000
+"""An answer holding more numbers than this in arrays is encoded a piece at a time (about 5 ms each)."""
+
 _PLAIN = frozenset({int, str, bool, type(None)})
 """Leaf types sent as they are (floats are checked for finiteness)."""
 
@@ -53,12 +60,14 @@ _PLAIN = frozenset({int, str, bool, type(None)})
 class _Walker:
     """Prepares a payload for orjson: summarises big arrays, notes non-finite numbers."""
 
-    __slots__ = ("max_elements", "_finite", "_small")
+    __slots__ = ("max_elements", "_finite", "_small", "numbers")
 
     def __init__(self, max_elements: int | None) -> None:
         self.max_elements = max_elements
         self._finite = True
         self._small: list[np.ndarray] = []
+        self.numbers = 0
+        """Numbers in the arrays to be sent (summaries not counted)."""
 
     @property
     def finite(self) -> bool:
@@ -80,6 +89,7 @@ class _Walker:
                     self._finite = False
             if self.max_elements is not None and obj.size > self.max_elements:
                 return summary(obj)
+            self.numbers += obj.size
             return obj if obj.flags.c_contiguous else np.ascontiguousarray(obj)
         if kind is dict:
             return {k: v if type(v) in _PLAIN else self(v) for k, v in obj.items()}
@@ -114,4 +124,37 @@ def respond(payload: dict[str, Any], *, max_elements: int | None = None, status_
     prepared = walk(payload)
     if finite is not None:
         prepared["finite"] = bool(finite and walk.finite)
-    return JSONBytes(orjson.dumps(prepared, option=_OPTIONS), status_code=status_code)
+    if walk.numbers <= PIECE_NUMBERS:
+        return JSONBytes(orjson.dumps(prepared, option=_OPTIONS), status_code=status_code)
+    out: list[bytes] = []
+    _encode(prepared, out)
+    return JSONBytes(b"".join(out), status_code=status_code)
+
+
+def _encode(obj: Any, out: list[bytes]) -> None:
+    """``obj`` (a walked payload) appended to ``out`` as orjson writes it, a piece at a time:
+    containers element by element, a large array in blocks of rows."""
+    kind = type(obj)
+    if kind is dict:
+        out.append(b"{")
+        for k, (key, value) in enumerate(obj.items()):
+            out.append((b',' if k else b'') + orjson.dumps(key) + b":")
+            _encode(value, out)
+        out.append(b"}")
+    elif kind is list or kind is tuple:
+        out.append(b"[")
+        for k, value in enumerate(obj):
+            if k:
+                out.append(b",")
+            _encode(value, out)
+        out.append(b"]")
+    elif kind is np.ndarray and obj.ndim and obj.size > PIECE_NUMBERS:
+        rows = max(1, PIECE_NUMBERS * obj.shape[0] // obj.size)
+        out.append(b"[")
+        for lo in range(0, obj.shape[0], rows):
+            if lo:
+                out.append(b",")
+            out.append(orjson.dumps(obj[lo:lo + rows], option=_OPTIONS)[1:-1])
+        out.append(b"]")
+    else:
+        out.append(orjson.dumps(obj, option=_OPTIONS))

@@ -207,16 +207,19 @@ class Settings(_Variables):
     csv_max_columns: Whole = Field(csv_data.MAX_COLUMNS, gt=0, description="its columns")
     max_request_seconds: Number = Field(20.0, gt=0, description="compute one request may take, estimated up front "
                                         "from the model, the rows and the count (422 beyond, naming the field and "
-                                        "the bound); a live frame too")
+                                        "the bound); a live frame and the views (`/boundary`, `/outputs`, `/neurons`, `/code`, "
+                                        "`/report`) too")
     max_request_mb: Number = Field(1024.0, gt=0, description="memory one request may allocate (its batch's "
-                                                             "activations, a prediction's, a grid's)")
+                                                             "activations, a prediction's, a grid's, the numbers "
+                                                             "of an answer or a live frame)")
     max_session_mb: Number = Field(1024.0, gt=0, description="memory one session may keep (data, parameters, "
                                    "optimizer state, undo snapshots, its batch's buffers)")
     compute_threads: Whole = Field(0, ge=0, description="engine calls running at once (the others queue, off the "
                                    "event loop); 0: as many as the threadpool has (40), so a quick request never "
                                    "queues behind long ones")
-    live_idle_seconds: Number = Field(300.0, gt=0, description="a live socket that neither plays nor sends a "
-                                                               "message this long is closed (code 1001)")
+    live_idle_seconds: Number = Field(300.0, gt=0, description="a live socket whose client neither sends a "
+                                                               "message nor takes a frame this long is closed "
+                                                               "(code 1001), playing or not")
     max_live_per_client: Whole = Field(4, gt=0, description="live sockets one client address may hold (1013 beyond)")
     allowed_hosts: str = Field("", json_schema_extra=_shown("none"),
                                description="comma-separated `Host` names the server answers besides the loopback "

@@ -17,7 +17,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from mlp_engine import Trainer, cost
+from mlp_engine import MLP, Trainer, cost
 
 from ..settings import Settings
 
@@ -26,6 +26,14 @@ STEP_SECONDS = 60e-6
 MACS_PER_SECOND = 1.0e9
 """Multiply-adds per second of single-threaded float64 BLAS (measured: 2e9 to 9e9)."""
 MB = 1024 * 1024
+NUMBER_BYTES = 64
+"""Memory per number an answer carries: the float64 arrays it comes from (a forward pass keeps
+``z`` and ``a``), its JSON text and the copies of it on the way to the socket (measured: live
+frames of 19.9 M numbers grew the server by 1.3 GB, 65 bytes a number)."""
+NUMBER_SECONDS = 1e-7
+"""Encoding one number of an array as JSON (orjson on NumPy arrays: 50-60 ns measured)."""
+TEXT_SECONDS = 3e-6
+"""Writing one number as Python text (a script's ``repr``, a Plotly figure: 2 us measured)."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,8 @@ def seconds(work: cost.Work) -> float:
 
 
 def epoch_work(trainer: Trainer) -> cost.Work:
-    """One whole epoch of ``trainer``, with its test pass."""
-    return cost.epoch(trainer.model.layers, trainer.n_train, trainer.X_test.shape[0], trainer.batch_size)
+    """One whole epoch of ``trainer``, with its test pass and its remedies' work per step."""
+    return cost.trainer_epoch(trainer)
 
 
 def affordable_epochs(trainer: Trainer, budget: Budget | None = None) -> int:
@@ -63,8 +71,12 @@ def affordable_epochs(trainer: Trainer, budget: Budget | None = None) -> int:
 
 def check_seconds(work: cost.Work, field: str, what: str) -> None:
     """Refuse ``work`` over the request budget; ``field`` asked for it, ``what`` says what it is."""
+    check_time(seconds(work), field, what)
+
+
+def check_time(needed: float, field: str, what: str) -> None:
+    """Refuse ``needed`` seconds of compute over the request budget."""
     budget = BUDGET.get()
-    needed = seconds(work)
     if needed > budget.request_seconds:
         raise ValueError(f"{field}: {what} is about {needed:.3g} s of compute; one request may take at most "
                          f"{budget.request_seconds:g} s (MLP_PLAYGROUND_MAX_REQUEST_SECONDS)")
@@ -82,6 +94,21 @@ def check_epochs(trainer: Trainer, count: int, field: str = "count") -> None:
         raise ValueError(f"{field}: {count} epochs of this session are about {count * per:.3g} s of compute; "
                          f"one request may take at most {budget.request_seconds:g} s "
                          f"(MLP_PLAYGROUND_MAX_REQUEST_SECONDS): {hint}")
+
+
+def check_forward(model: MLP, rows: int, field: str, what: str) -> None:
+    """Refuse a forward pass of ``model`` over ``rows`` rows (a grid, a split) over the compute
+    budget. Its memory is bounded by running it in chunks of rows (:func:`server.payloads.predict`)."""
+    check_seconds(cost.forward(model.layers, rows, cost.Remedies.of(model)), field,
+                  f"{what} ({rows} rows through {model.layers})")
+
+
+def check_answer(numbers: int, field: str, what: str, text: bool = False) -> None:
+    """Refuse an answer of ``numbers`` numbers over the memory budget, or over the compute
+    budget to write them (``text``: as Python text, a script's or a report's)."""
+    what = f"{what} ({numbers} numbers)"
+    check_request_bytes(numbers * NUMBER_BYTES, field, what)
+    check_time(numbers * (TEXT_SECONDS if text else NUMBER_SECONDS), field, what)
 
 
 def check_request_bytes(nbytes: int, field: str, what: str) -> None:

@@ -28,7 +28,10 @@ stays complete. A pause is seen before the next frame starts, a disconnect
 cancels the player; a frame under way stops at its next batch, for a pause as for a
 disconnect, so neither waits for a long frame. A frame is priced like ``POST .../epochs``
 (``epochs_per_frame`` over the request budget is refused with an ``error``). A socket that
-neither plays nor sends a message for ``MLP_PLAYGROUND_LIVE_IDLE_SECONDS`` is closed (1001).
+neither sends a message nor takes a frame for ``MLP_PLAYGROUND_LIVE_IDLE_SECONDS`` is closed
+(1001), playing or not (a playing socket sends at least one frame a second, ``fps`` >= 1).
+``resolution`` and ``neurons`` are priced like the epochs (their grids' forward passes and
+the pictures' size), an ``error`` naming the field when over the budget.
 
 The rooms: :mod:`.hub` counts the connections; :mod:`.messages` parses the client's
 messages and keeps the frame options; :mod:`.outbox` queues the answers and the newest

@@ -13,8 +13,9 @@ class LiveHub:
     """Counts the live connections and how many of them are playing (all on the event loop).
     At most ``max_connections`` (``Settings.max_live_connections``) are open at once, and at
     most ``max_per_client`` from one client address, so one client cannot take every slot;
-    one more is accepted, told why, and closed with code 1013. A socket that neither plays nor
-    sends anything for ``idle_seconds`` is closed (1001), so idle sockets free their slots."""
+    one more is accepted, told why, and closed with code 1013. A socket whose client neither
+    sends a message nor takes a frame for ``idle_seconds`` is closed (1001), playing or not, so
+    idle sockets free their slots."""
 
     def __init__(self, max_connections: int = 8, max_per_client: int | None = None,
                  idle_seconds: float | None = None) -> None:

@@ -13,6 +13,8 @@ from ..errors import validation_body
 from ..schemas.requests import DEFAULT_MAX_ELEMENTS, BackwardRequest, MaxElements, Request
 
 MAX_FPS = 240.0
+MIN_FPS = 1.0
+"""A playing socket sends a frame at least this often: it is in use only while its client takes frames."""
 
 
 class FrameOptions(Request):
@@ -20,8 +22,8 @@ class FrameOptions(Request):
 
     epochs_per_frame: Annotated[int, Field(ge=1), AtMost("max_epochs_per_request")] | None = Field(
         None, description="epochs trained per frame (default 1)")
-    fps: float | None = Field(None, gt=0, le=MAX_FPS, allow_inf_nan=False,
-                              description="frames per second at most (default 30)")
+    fps: float | None = Field(None, ge=MIN_FPS, le=MAX_FPS, allow_inf_nan=False,
+                              description="frames per second at most (default 30, at least 1)")
     grid_every: int | None = Field(None, ge=0, le=10_000,
                                    description="a boundary grid every this many frames, 0 never (default 4)")
     resolution: Annotated[int, Field(ge=5), AtMost("max_boundary_resolution")] | None = Field(

@@ -36,6 +36,13 @@ class Outbox:
                     break
         self._ready.set()
 
+    def withdraw_frame(self) -> None:
+        """Take the unsent frame back (a newer one is on its way)."""
+        for item in self._items:
+            if item[0]:
+                self._items.remove(item)
+                break
+
     def post_json(self, payload: dict[str, Any]) -> None:
         self.post(orjson.dumps(payload).decode())
 

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
+import time
 from collections import deque
 from typing import Any
 
+import anyio
 import orjson
 
 from mlp_engine import EpochRecord
@@ -20,6 +23,8 @@ from .hub import CLOSE_NOT_FOUND, LiveHub
 from .messages import FrameOptions, FrameSettings, SetMessage
 from .outbox import Outbox
 
+THREAD_BYTES = 256 * 1024
+"""A frame larger than this is turned into the socket's text in a worker thread, not on the loop."""
 TAIL_MAX = 1024
 """Epoch records kept for a client that is behind; older ones are dropped (the history is in GET)."""
 
@@ -68,6 +73,8 @@ class Player:
         self._seq = 0
         self._tail: deque[tuple[int, EpochRecord]] = deque(maxlen=TAIL_MAX)  # (frame seq, record)
         self._sent = 0
+        self.active_at = time.monotonic()
+        """When the client last did something: sent a message, or took a frame (the idle rule)."""
 
     async def session(self) -> Session:
         """The session, marked as used (a playing session never idles out); loaded in a
@@ -78,12 +85,31 @@ class Player:
         """The sender took frame ``seq`` to send: its epochs need not ride along again."""
         self._sent = seq
 
+    def active(self) -> None:
+        """The client did something: a message came, or it took a frame."""
+        self.active_at = time.monotonic()
+
     # -- the moves --------------------------------------------------------
+    async def price(self, session: Session, options: FrameOptions) -> None:
+        """Refuse ``options`` when a frame made with them would be over the request budget
+        (a ``ValueError`` naming ``epochs_per_frame``, ``resolution`` or ``neurons``): its
+        epochs, its boundary grid and its neuron pictures, priced as the REST calls are."""
+        frame = dataclasses.replace(self.settings)
+        frame.update(options)
+
+        def check() -> None:
+            budget.check_epochs(session.trainer, frame.epochs_per_frame, "epochs_per_frame")
+            if frame.grid_every > 0 and payloads.plane_inputs(session) in (1, 2):
+                payloads.check_boundary(session, frame.resolution, "resolution")
+                if frame.neurons >= 2 and payloads.plane_inputs(session) == 2:
+                    payloads.check_neurons(session, frame.neurons, "neurons")
+
+        await session.run(check)
+
     async def play(self, options: FrameOptions) -> None:
         """Start (or retune) playing; a frame over the request budget is refused up front."""
         session = await self.session()
-        epochs = options.epochs_per_frame or self.settings.epochs_per_frame
-        await session.run(lambda: budget.check_epochs(session.trainer, epochs, "epochs_per_frame"))
+        await self.price(session, options)
         self.settings.update(options)
         self.outbox.post_json({"type": "playing", **self.settings.as_dict()})
         if self._task is None:
@@ -108,9 +134,7 @@ class Player:
 
     async def set(self, message: SetMessage) -> None:
         session = await self.session()
-        if message.epochs_per_frame is not None:
-            await session.run(lambda: budget.check_epochs(session.trainer, message.epochs_per_frame,
-                                                          "epochs_per_frame"))
+        await self.price(session, message)
         self.settings.update(message)
         if message.learning_rate is not None:
             await session.run(lambda: set_learning_rate(session, message.learning_rate))
@@ -184,9 +208,17 @@ class Player:
 
         body, records, finite, stopped = await session.run(work)
         # The epochs the client has not been sent yet ride along; decided here on the event loop,
-        # where the sender takes frames, so none is sent twice or lost with a replaced frame.
+        # where the sender takes frames, so none is sent twice or lost with a replaced frame: the
+        # unsent frame is withdrawn first (this one replaces it), so the sender cannot take it
+        # while a large frame's text is made in a thread.
         self._tail.extend((seq, r) for r in records)
+        self.outbox.withdraw_frame()
         while self._tail and self._tail[0][0] <= self._sent:
             self._tail.popleft()
-        self.outbox.post(extend_json(body, {"new_epochs": _epochs([r for _, r in self._tail])}), seq)
+        fields = {"new_epochs": _epochs([r for _, r in self._tail])}
+        if len(body) > THREAD_BYTES:
+            text = await anyio.to_thread.run_sync(extend_json, body, fields)
+        else:
+            text = extend_json(body, fields)
+        self.outbox.post(text, seq)
         return "diverged" if not finite else ("early_stopping" if stopped else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 from fastapi import APIRouter, Request, WebSocket
 from starlette.websockets import WebSocketDisconnect
@@ -89,16 +90,19 @@ async def _serve(websocket: WebSocket, player: Player) -> None:
 
 
 async def _receive(websocket: WebSocket, player: Player) -> dict:
-    """The next client message; ``TimeoutError`` after ``idle_seconds`` without one while not
-    playing (a playing socket is in use even when its client only watches)."""
+    """The next client message; ``TimeoutError`` once the client has done nothing for
+    ``idle_seconds``: sent no message and taken no frame, playing or not (a client that only
+    watches takes a frame at least every second, ``MIN_FPS``)."""
     idle = player.hub.idle_seconds
     receiving = asyncio.ensure_future(websocket.receive())
     try:
         while True:
-            done, _ = await asyncio.wait({receiving}, timeout=idle)
+            left = None if idle is None else max(0.0, player.active_at + idle - time.monotonic())
+            done, _ = await asyncio.wait({receiving}, timeout=left)
             if done:
+                player.active()
                 return receiving.result()
-            if not player.playing:
+            if time.monotonic() >= player.active_at + idle:  # (idle is set: a time-out came)
                 raise TimeoutError
     finally:
         if not receiving.done():
@@ -132,6 +136,8 @@ async def _send(websocket: WebSocket, player: Player) -> None:
             if seq:  # taken means delivered (or the connection dies): its epochs need not ride again
                 player.sent(seq)
             await websocket.send_text(text)
+            if seq:
+                player.active()  # the client took a frame (a client that reads nothing blocks the send)
         code, reason = outbox.closing  # type: ignore[misc]
         await websocket.close(code, reason)
     except (WebSocketDisconnect, RuntimeError, OSError):

@@ -25,28 +25,40 @@ def data(session: SessionDep, max_points: MaxPoints = 2000) -> JSONBytes:
 
 
 @router.get("/boundary", response_model=Boundary)
-def boundary(session: SessionDep,
-             resolution: Annotated[int, Query(ge=5), AtMost("max_boundary_resolution")] = 50) -> JSONBytes:
-    """The output over a grid (2 inputs) or a line (1 input) covering the data with 10% padding."""
-    with session.lock:
+async def boundary(session: SessionDep,
+                   resolution: Annotated[int, Query(ge=5), AtMost("max_boundary_resolution")] = 50) -> JSONBytes:
+    """The output over a grid (2 inputs) or a line (1 input) covering the data with 10% padding.
+    Priced before it runs (a 422 naming ``resolution`` over the request budget)."""
+    def work() -> JSONBytes:
+        payloads.check_boundary(session, resolution)
         return respond(payloads.boundary(session, resolution))
+
+    return await session.run(work)
 
 
 @router.get("/outputs", response_model=Outputs)
-def outputs(session: SessionDep, split: Literal["train", "test"] = "test", max_points: MaxPoints = 2000,
-            units: Literal["original", "scaled"] = "original") -> JSONBytes:
-    """Predictions against targets on a split: confusion and accuracy, or RMSE and R^2."""
-    with session.lock:
+async def outputs(session: SessionDep, split: Literal["train", "test"] = "test", max_points: MaxPoints = 2000,
+                  units: Literal["original", "scaled"] = "original") -> JSONBytes:
+    """Predictions against targets on a split: confusion and accuracy, or RMSE and R^2. The
+    split is predicted in chunks of rows, priced first (a 422 naming ``split``)."""
+    def work() -> JSONBytes:
+        payloads.check_outputs(session, split)
         return respond(payloads.outputs(session, split, max_points, units))
+
+    return await session.run(work)
 
 
 @router.get("/neurons", response_model=Neurons)
-def neurons(session: SessionDep,
-            resolution: Annotated[int, Query(ge=2, le=100)] = 24) -> JSONBytes:
+async def neurons(session: SessionDep,
+                  resolution: Annotated[int, Query(ge=2, le=100)] = 24) -> JSONBytes:
     """Every hidden and output neuron's activation over the plane of the two raw inputs
-    (the grid of ``/boundary``); a session whose inputs are not 2-D is refused."""
-    with session.lock:
+    (the grid of ``/boundary``); a session whose inputs are not 2-D is refused. Priced first:
+    its pass over the grid and its answer, a grid per neuron (a 422 naming ``resolution``)."""
+    def work() -> JSONBytes:
+        payloads.check_neurons(session, resolution)
         return respond(payloads.neurons(session, resolution))
+
+    return await session.run(work)
 
 
 @router.get("/distributions", response_model=Distributions)

@@ -5,16 +5,20 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from ..deps import SessionDep
-from ..report import report_html
+from ..report import check_report, report_html
 
 router = APIRouter(prefix="/api/sessions/{session_id}", tags=["reports"])
 
 
 @router.get("/report", response_class=HTMLResponse)
-def report(session: SessionDep) -> HTMLResponse:
+async def report(session: SessionDep) -> HTMLResponse:
     """Title, config, final metrics and the figures (loss, gradient norms, metrics, learning
-    rate, output view), Plotly.js inlined once; sent as a download."""
-    with session.lock:
-        page = report_html(session)
+    rate, output view), Plotly.js inlined once; sent as a download. Priced first (a 422 naming
+    ``report`` over the request budget)."""
+    def work() -> str:
+        check_report(session)
+        return report_html(session)
+
+    page = await session.run(work)
     return HTMLResponse(page, headers={
         "content-disposition": f'attachment; filename="mlp-playground-report-{session.id}.html"'})

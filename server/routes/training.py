@@ -26,8 +26,6 @@ router = APIRouter(prefix="/api/sessions/{session_id}", tags=["training"])
 ALL_TRACE = ("forward", "backward", "params", "X", "y")
 TRACE_COPIES = 2
 """A trace hands back its forward and backward arrays, and the response encodes them: twice the pass's buffers."""
-PREDICT_CHUNK_BYTES = 64 * 1024 * 1024
-"""``predict`` runs in chunks of rows whose activations fit in this, whatever the number of rows."""
 
 
 def check_backward(trainer, rows: int, field: str) -> None:
@@ -166,9 +164,7 @@ async def predict(session: SessionDep, body: PredictRequest) -> JSONBytes:
 
     def work() -> JSONBytes:
         model = session.trainer.model
-        budget.check_seconds(cost.forward(model.layers, X.shape[0]), "X", f"predicting {X.shape[0]} rows")
-        chunk = max(1, PREDICT_CHUNK_BYTES // max(cost.activation_bytes(model.layers, 1, backward=False), 1))
-        parts = [model.predict(X[lo:lo + chunk]) for lo in range(0, X.shape[0], chunk)]
-        return respond({"y": np.concatenate(parts) if parts else model.predict(X)})
+        budget.check_forward(model, X.shape[0], "X", "predicting")
+        return respond({"y": payloads.predict(model, X)})
 
     return await session.run(work)

@@ -112,7 +112,7 @@ BAD = [
     ({"action": "set", "learning_rate": -1}, "learning_rate: Input should be greater than 0"),
     ({"action": "set", "learning_rate": "fast"}, "learning_rate: Input should be a valid number"),
     ({"action": "set", "learning_rate": 1e300}, "learning_rate: Input should be less than or equal to"),
-    ({"action": "play", "fps": 0}, "fps: Input should be greater than 0"),
+    ({"action": "play", "fps": 0}, "fps: Input should be greater than or equal to 1"),
     ({"action": "play", "epochs_per_frame": 0}, "epochs_per_frame: Input should be greater than or equal to 1"),
     ({"action": "play", "fsp": 30}, "fsp: Extra inputs are not permitted"),
     ({"action": "play", "resolution": 4}, "resolution: Input should be greater than or equal to 5"),

@@ -165,3 +165,15 @@ def test_rest_calls_on_a_playing_session_see_consistent_states(server):
         assert m["step"] == 23 * m["epoch"] + -(-m["position"] // 7)
     assert all(f["position"] == 0 and f["step"] == 23 * f["epoch"] for f in frames)
     assert [f["step"] for f in frames] == sorted(f["step"] for f in frames)
+
+
+def test_no_frame_is_compressed_on_the_event_loop(server):
+    # The page's browser offers permessage-deflate, as this client does by default; the
+    # websockets library would compress every frame in the event loop's thread (a large
+    # frame held every other request for seconds), so the server declines the extension.
+    sid = server.session()
+    with server.live(sid) as live:
+        assert live.ws.response.headers.get("Sec-WebSocket-Extensions") is None
+        assert live.ws.protocol.extensions == []
+        live.play(2, fps=60)
+        live.pause()

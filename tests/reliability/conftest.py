@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
-from reliability_kit import REDIS_SERVER, free_port, start_redis
+from reliability_kit import REDIS_SERVER, free_port, in_process, start_redis
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +38,10 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = base.rsplit("/", 1)[0] + f"/{db}"
     redis.Redis.from_url(url).flushdb()
     return url
+
+
+@pytest.fixture
+def api() -> Iterator[Any]:
+    """An app in process (memory store, default limits) and its client."""
+    with in_process() as c:
+        yield c

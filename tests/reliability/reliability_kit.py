@@ -73,3 +73,13 @@ class Server:
         self.http.close()
         self.proc.kill()
         self.proc.wait()
+
+
+def in_process(settings: "Settings | None" = None, **kwargs: Any) -> "TestClient":
+    """A ``TestClient`` on a new app with ``settings`` (default: in memory, the default limits)."""
+    from fastapi.testclient import TestClient
+
+    from server.main import create_app
+    from server.settings import Settings
+
+    return TestClient(create_app(settings or Settings()), **kwargs)

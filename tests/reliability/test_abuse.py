@@ -12,7 +12,7 @@ import sys
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,6 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from mlp_engine import make_trainer
 from mlp_engine.model import WORKSPACES_KEPT
+from reliability_kit import in_process as _client
 from server.live.hub import CLOSE_BUSY, CLOSE_IDLE
 from server.main import create_app
 from server.sessions import CLIENT, Session, TooManySessions
@@ -28,16 +29,6 @@ from server.settings import Settings
 from server.store import DurableStore, MemoryStore, open_backend
 
 ADAM = {"dataset": {"name": "moons", "n_samples": 60}, "seed": 3, "optimizer": {"name": "adam", "batch_size": 8}}
-
-
-def _client(settings: Settings | None = None, **kwargs: Any) -> TestClient:
-    return TestClient(create_app(settings or Settings()), **kwargs)
-
-
-@pytest.fixture
-def api() -> Iterator[TestClient]:
-    with _client() as c:
-        yield c
 
 
 def _export(c: TestClient) -> dict[str, Any]:
@@ -169,9 +160,9 @@ def test_a_backward_pass_over_the_memory_budget_is_refused_and_changes_nothing()
 
 
 def test_predict_is_computed_in_chunks_and_agrees(api, monkeypatch):
-    from server.routes import training
+    from server import payloads
 
-    monkeypatch.setattr(training, "PREDICT_CHUNK_BYTES", 1000)  # a few rows a chunk
+    monkeypatch.setattr(payloads, "PREDICT_CHUNK_BYTES", 1000)  # a few rows a chunk
     sid = api.post("/api/sessions", json={}).json()["id"]
     X = np.random.default_rng(0).normal(size=(300, 2)).tolist()
     chunked = api.post(f"/api/sessions/{sid}/predict", json={"X": X}).json()["y"]

@@ -10,25 +10,16 @@ import random
 import shutil
 from typing import Any, Iterator
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 import launch
+from reliability_kit import in_process as _client
 from server.bounds import body as body_guard
-from server.main import create_app
 from server.settings import Limits, Settings
 
 XOR = {"dataset": {"name": "xor"}, "model": {"layers": [2, 8, 1]}}
-
-
-def _client(settings: Settings | None = None, **kwargs: Any) -> TestClient:
-    return TestClient(create_app(settings or Settings()), **kwargs)
-
-
-@pytest.fixture
-def api() -> Iterator[TestClient]:
-    with _client() as c:
-        yield c
 
 
 # -- 1. the body check: one linear pass, off the loop -------------------------------
@@ -192,3 +183,177 @@ def test_a_csv_larger_than_a_session_takes_is_refused_at_upload_naming_the_bound
         assert r.json()["detail"].startswith("csv: the table holds 120 values") and \
             "MAX_INLINE_VALUES" in r.json()["detail"]
         assert c.post("/api/datasets/csv", json={"csv": "a,b,c,y\n" + rows[:40]}).status_code == 200
+
+
+# -- 2. the view endpoints, priced and under the compute limiter ------------------------
+WIDE = {"dataset": {"name": "moons", "n_samples": 60_000}, "model": {"layers": [2, 1024, 960, 1]},
+        "optimizer": {"name": "adam"}}
+"""The attack's wide model (988,033 parameters, within the default limits)."""
+
+
+@pytest.fixture(scope="module")
+def wide() -> Iterator[tuple[TestClient, str]]:
+    with _client() as c:
+        yield c, c.post("/api/sessions", json=WIDE).json()["id"]
+
+
+@pytest.mark.parametrize("view,field", [
+    ("boundary?resolution=200", "resolution"),
+    ("outputs?split=train", "split"),
+])
+def test_a_view_of_the_wide_model_over_the_budget_is_refused_naming_the_field(wide, view, field):
+    c, sid = wide
+    r = c.get(f"/api/sessions/{sid}/{view}")
+    assert r.status_code == 422, r.text[:300]
+    assert r.json()["detail"].startswith(f"{field}: ") and "MAX_REQUEST_SECONDS" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("view,field,budget", [
+    ("neurons?resolution=100", "resolution", {"max_request_mb": 256}),
+    ("code?steps=1000", "code", {"max_request_seconds": 2}),
+    ("report", "report", {"max_request_seconds": 2}),
+])
+def test_pictures_scripts_and_reports_are_priced_before_they_are_made(view, field, budget):
+    with _client(Settings(**budget)) as c:
+        sid = c.post("/api/sessions", json={**WIDE, "dataset": {"name": "xor"}}).json()["id"]
+        r = c.get(f"/api/sessions/{sid}/{view}")
+        assert r.status_code == 422, r.text[:300]
+        assert r.json()["detail"].startswith(f"{field}: ") and "MLP_PLAYGROUND_MAX_REQUEST_" in r.json()["detail"]
+
+
+def test_the_views_run_under_the_compute_limiter(monkeypatch):
+    from server import payloads, sessions
+    from server.routes import code, reports
+
+    borrowed: dict[str, float] = {}
+
+    def recording(module: Any, name: str) -> None:
+        real = getattr(module, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            limiter = sessions.COMPUTE.get()
+            borrowed[name] = limiter.borrowed_tokens if limiter is not None else -1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, call)
+
+    for module, name in ((payloads, "boundary"), (payloads, "outputs"), (payloads, "neurons"),
+                         (code, "generate"), (reports, "report_html")):
+        recording(module, name)
+    with _client(Settings(compute_threads=1)) as c:
+        sid = c.post("/api/sessions", json=XOR).json()["id"]
+        for view in ("boundary", "outputs", "neurons", "code", "report"):
+            assert c.get(f"/api/sessions/{sid}/{view}").status_code == 200, view
+    # Each ran holding the one compute slot (a plain threadpool call borrows none of it).
+    assert borrowed == {"boundary": 1, "outputs": 1, "neurons": 1, "generate": 1, "report_html": 1}
+
+
+def test_outputs_are_predicted_in_chunks_and_agree(api, monkeypatch):
+    from server import payloads
+
+    sid = api.post("/api/sessions", json={"dataset": {"name": "moons", "n_samples": 500}}).json()["id"]
+    whole = api.get(f"/api/sessions/{sid}/outputs", params={"split": "train"}).json()
+    calls: list[int] = []
+    model = api.app.state.store.get(sid).trainer.model
+    real = type(model).predict
+
+    def counted(self: Any, X: Any) -> Any:
+        calls.append(X.shape[0])
+        return real(self, X)
+
+    monkeypatch.setattr(payloads, "PREDICT_CHUNK_BYTES", 2000)  # a few rows a chunk
+    monkeypatch.setattr(type(model), "predict", counted)
+    chunked = api.get(f"/api/sessions/{sid}/outputs", params={"split": "train"}).json()
+    assert len(calls) > 10 and max(calls) < 400
+    np.testing.assert_allclose(chunked.pop("y_pred"), whole.pop("y_pred"), rtol=1e-12)
+    assert chunked == whole
+
+
+# -- 3. live frames priced -------------------------------------------------------------
+@pytest.mark.parametrize("play,budget,field", [
+    ({"resolution": 200}, {}, "resolution"),
+    ({"neurons": 100, "resolution": 5}, {"max_request_mb": 256}, "neurons"),
+])
+def test_a_live_frame_over_the_budget_is_an_error_naming_the_field(play, budget, field):
+    with _client(Settings(**budget)) as c:
+        sid = c.post("/api/sessions", json={**WIDE, "dataset": {"name": "xor"}}).json()["id"]
+        with c.websocket_connect(f"/api/sessions/{sid}/live") as ws:
+            assert ws.receive_json()["type"] == "hello"
+            ws.send_json({"action": "play", "fps": 240, "grid_every": 1, "max_elements": 1_000_000, **play})
+            error = ws.receive_json()
+            assert error["type"] == "error" and error["detail"].startswith(f"{field}: "), error
+            ws.send_json({"action": "set", **play})  # changing the options while not playing: priced too
+            error = ws.receive_json()
+            assert error["type"] == "error" and error["detail"].startswith(f"{field}: "), error
+            ws.send_json({"action": "play", "grid_every": 0})  # the socket and the session carry on
+            assert ws.receive_json()["type"] == "playing"
+            assert ws.receive_json()["type"] == "frame"
+
+
+# -- 6. a near-zero frame rate; the idle rule while playing ------------------------------
+def test_play_at_a_near_zero_rate_is_refused_naming_fps(api):
+    sid = api.post("/api/sessions", json=XOR).json()["id"]
+    with api.websocket_connect(f"/api/sessions/{sid}/live") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        ws.send_json({"action": "play", "fps": 1e-9, "grid_every": 0})
+        error = ws.receive_json()
+        assert error["type"] == "error" and error["detail"].startswith("fps: "), error
+        assert api.get("/api/live").json()["playing"] == 0
+
+
+def test_a_playing_socket_whose_client_takes_no_frame_is_closed_as_idle(monkeypatch):
+    import threading
+
+    from starlette.websockets import WebSocketDisconnect
+
+    from server.live.hub import CLOSE_IDLE
+    from server.live.player import Player
+
+    async def stuck(self: Any, session: Any, index: int) -> None:
+        await asyncio.Event().wait()  # a frame that never reaches the client
+
+    monkeypatch.setattr(Player, "_frame", stuck)
+    with _client(Settings(live_idle_seconds=0.2)) as c:
+        sid = c.post("/api/sessions", json=XOR).json()["id"]
+        with c.websocket_connect(f"/api/sessions/{sid}/live") as ws:
+            assert ws.receive_json()["type"] == "hello"
+            ws.send_json({"action": "play"})
+            assert ws.receive_json()["type"] == "playing"
+            closed: list[int] = []
+
+            def read() -> None:
+                try:
+                    ws.receive_json()
+                except WebSocketDisconnect as exc:
+                    closed.append(exc.code)
+
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
+            reader.join(120)  # a hang, not a speed: the server's idle rule is the event awaited
+            assert closed == [CLOSE_IDLE]
+        launch.wait_until(lambda: c.get("/api/live").json() == {**c.get("/api/live").json(), "connections": 0,
+                                                                 "playing": 0}, "the slot is free")
+
+
+# -- 8. a config's arrays (the report) ----------------------------------------------------
+def test_a_forks_weights_in_its_config_are_summarised_in_the_report(api):
+    sid = api.post("/api/sessions", json={"dataset": {"name": "xor"}, "model": {"layers": [2, 64, 64, 1]}}).json()["id"]
+    r = api.post(f"/api/sessions/{sid}/fork", json={"overrides": {"model": {"dtype": "float32"}}})
+    assert r.status_code == 201, r.text[:300]
+    fork = r.json()["id"]
+    assert len(api.app.state.store.get(fork).config["model"]["weights"]) == 3  # the weights are in the config
+    page = api.get(f"/api/sessions/{fork}/report").text
+    config = page[page.index('<pre id="config">'):page.index("</pre>")]
+    assert "&lt;3 layers, 4288 numbers&gt;" in config and "&lt;3 layers, 129 numbers&gt;" in config
+    assert len(config) < 4000
+
+
+# -- 4. the remedies' per-step cost, priced ---------------------------------------------
+def test_twenty_epochs_of_every_remedy_at_batch_1_are_refused_naming_count(api):
+    config = {"dataset": {"name": "moons", "n_samples": 20_000},
+              "model": {"layers": [2, 1, 1, 1, 1, 1, 1, 1, 1], "batch_norm": True, "dropout": 0.1, "residual": True},
+              "optimizer": {"name": "adam", "batch_size": 1}}
+    sid = api.post("/api/sessions", json=config).json()["id"]
+    r = api.post(f"/api/sessions/{sid}/epochs", json={"count": 20})  # a 40-byte request, about 100 s of work
+    assert r.status_code == 422 and r.json()["detail"].startswith("count: 20 epochs"), r.text
+    assert api.get(f"/api/sessions/{sid}", params={"include": []}).json()["epoch"] == 0
