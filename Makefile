@@ -62,7 +62,7 @@ screenshots: install-test chromium
 	$(BIN)/python -m pytest -q tests/browser/test_lessons.py -k test_each_lesson_starts_from_the_page $(ARGS)
 	cp artifacts/screenshots/lessons/*.png docs/lessons/
 	rm -rf artifacts/screenshots/practice
-	$(BIN)/python -m pytest -q tests/browser/test_practice.py tests/browser/test_compare.py -k "backward_1 or two_learning_rates" $(ARGS)
+	$(BIN)/python -m pytest -q tests/browser/test_practice.py tests/browser/test_compare.py -k "backward_1 or batch_norm or two_learning_rates" $(ARGS)
 	cp artifacts/screenshots/practice/*.png docs/practice/
 
 bench: install-test

@@ -251,10 +251,11 @@ class DataNotFoundError(ValueError):
     """A real dataset's files are missing; the message says where we looked and how to get them."""
 
 
-@functools.lru_cache(maxsize=8)
-def _load_california(folder: str, download: bool) -> tuple[Array, Array]:
-    """``X`` ``(20640, 8)`` in scikit-learn's column order and ``y`` in $100,000."""
-    path = Path(folder)
+def read_california_file(path: Path) -> "tuple[np.ndarray, np.ndarray] | None":
+    """California housing from ``cal_housing.data.gz`` or ``cal_housing.tgz`` in the folder
+    ``path``: ``X`` ``(20640, 8)`` in scikit-learn's column order and ``y`` in $100,000;
+    ``None`` when neither file is there. (The code export writes this function into its
+    scripts as it stands here: it uses ``gzip``, ``tarfile`` and ``numpy`` only.)"""
     raw = None
     if (path / "cal_housing.data.gz").is_file():
         with gzip.open(path / "cal_housing.data.gz", "rt") as f:
@@ -263,10 +264,21 @@ def _load_california(folder: str, download: bool) -> tuple[Array, Array]:
         with tarfile.open(path / "cal_housing.tgz") as tar:
             member = tar.extractfile("CaliforniaHousing/cal_housing.data")
             raw = np.loadtxt(member, delimiter=",")
-    if raw is not None:
-        lon, lat, age, rooms, beds, pop, hh, inc, val = raw.T
-        X = np.column_stack([inc, age, rooms / hh, beds / hh, pop, pop / hh, lat, lon])
-        return X, val / 100000.0
+    if raw is None:
+        return None
+    lon, lat, age, rooms, beds, pop, hh, inc, val = raw.T
+    X = np.column_stack([inc, age, rooms / hh, beds / hh, pop, pop / hh, lat, lon])
+    return X, val / 100000.0
+
+
+@functools.lru_cache(maxsize=8)
+def _load_california(folder: str, download: bool) -> tuple[Array, Array]:
+    """``X`` ``(20640, 8)`` in scikit-learn's column order and ``y`` in $100,000: the data
+    folder's file, else scikit-learn's cache (or download)."""
+    path = Path(folder)
+    found = read_california_file(path)
+    if found is not None:
+        return found
     try:
         bunch = skd.fetch_california_housing(download_if_missing=download)
         return bunch.data, bunch.target

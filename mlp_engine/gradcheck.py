@@ -5,7 +5,7 @@ For every parameter ``theta_i`` of every layer the numerical derivative is
 ``(J(theta_i + eps) - J(theta_i - eps)) / (2 eps)`` of the batch objective
 ``J`` (mean loss plus the penalties), and each layer's ``W`` and ``b`` (and,
 with batch norm, each hidden layer's ``gamma`` and ``beta``) are compared with
-the analytic gradient by the usual relative error
+the analytic gradient by the reference write-up's relative error
 ``||a - n|| / (||a|| + ||n||)`` (0 when both are 0).
 
 ``J`` is a training step's objective: batch norm uses the batch's statistics,
@@ -61,7 +61,7 @@ class GradCheckResult:
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """The usual ``||a - n|| / (||a|| + ||n||)``; 0 when both gradients are 0
+    """The reference write-up's ``||a - n|| / (||a|| + ||n||)``; 0 when both gradients are 0
     (NaN, never a warning, when either is not finite)."""
     with np.errstate(all="ignore"):
         denom = np.linalg.norm(analytic) + np.linalg.norm(numeric)

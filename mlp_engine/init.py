@@ -18,7 +18,7 @@ INITIALIZERS: dict[str, Initializer] = {
     "xavier": lambda rng, n_out, n_in: rng.uniform(
         -np.sqrt(6.0 / (n_in + n_out)), np.sqrt(6.0 / (n_in + n_out)), (n_out, n_in)
     ),
-    # Seed 003's NN class: N(0, n_in ** -0.5).
+    # The reference write-up's NN class (its California-housing experiment): N(0, n_in ** -0.5).
     "normal": lambda rng, n_out, n_in: rng.normal(0.0, n_in**-0.5, (n_out, n_in)),
     # Uniform in +-1/sqrt(n_in), the classic default of many libraries.
     "uniform": lambda rng, n_out, n_in: rng.uniform(-(n_in**-0.5), n_in**-0.5, (n_out, n_in)),

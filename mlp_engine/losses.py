@@ -113,6 +113,20 @@ VALID_PAIRS: dict[str, tuple[str, ...]] = {
 }
 """For each output activation, the losses it pairs with (first is the usual one)."""
 
+TASK_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "regression": ("linear",),
+    "classification": tuple(VALID_PAIRS),
+}
+"""For each task, the output activations that suit it (regression wants an unbounded output)."""
+
+MIN_OUTPUTS: dict[str, int] = {"softmax": 2}
+"""Outputs an output activation needs: softmax over one output is always 1."""
+
+
+def output_choices(task: str, n_outputs: int) -> list[str]:
+    """The output activations that suit ``task`` with ``n_outputs`` outputs."""
+    return [o for o in TASK_OUTPUTS.get(task, tuple(VALID_PAIRS)) if n_outputs >= MIN_OUTPUTS.get(o, 1)]
+
 
 def get_loss(name: str, field: str = "loss") -> Loss:
     """Look a loss up by name; a ``ValueError`` names the field and the choices."""

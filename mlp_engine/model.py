@@ -290,16 +290,17 @@ class MLP:
                   ws: Workspace | None = None) -> Gradients:
         """The backward pass, one loop over the layers, down.
 
-        In a hidden layer ``g = dObjective/da[l]`` arrives from above and goes
-        back through ``f'`` or, with remedies, the layer's stages in reverse
-        (:meth:`_hidden_backward`), giving ``delta[l]``; then ``dW[l]``, ``db[l]``,
-        and ``delta[l] @ W[l]`` (plus ``g`` where the skip handed it on) is
-        ``dObjective/da[l-1]``.
+        Layer ``l`` takes ``delta[l]`` to ``dW[l]``, ``db[l]`` and ``delta[l] @ W[l]``
+        (plus ``g = dObjective/da[l]`` where its skip handed it on), which is
+        ``g = dObjective/da[l-1]``; that goes back through ``f'`` of layer ``l-1`` or,
+        with remedies, its stages in reverse (:meth:`_hidden_backward`), giving
+        ``delta[l-1]``.
 
         ``out`` lets the training loop reuse one gradient buffer for every
         step and ``ws`` its delta buffers (the plain network's only; it keeps
         no traces); a public backward() gets fresh arrays."""
-        P, L = self.params, self.n_layers
+        P = self.params
+        L = len(P.W)
         grads = out if out is not None else Params(self.layers, np.empty_like(P.flat), self.batch_norm)
         if not self._plain:
             ws = None
@@ -315,19 +316,8 @@ class MLP:
         # path sums with add.reduce, which rounds differently, and keeps it so that saved
         # runs continue bit for bit.
         ones = None if not self._plain else np.ones(d.shape[0], d.dtype) if ws is None else ws.ones
-        g = d
+        g = d  # dObjective/da of the hidden layer above, which its skip hands on
         for l in range(L - 1, -1, -1):
-            if l < L - 1:  # a hidden layer: d is dObjective/da[l]
-                if staged[l] is None:  # f' only
-                    df = dfs[l]
-                    if df is not None:
-                        d *= (fp := df(cache.z[l], cache.a[l], out=df_out[l]))
-                    else:  # linear's f' is 1: no multiply; a trace still shows the 1
-                        fp = None if ws is not None else self.activations[l].df(cache.z[l], cache.a[l])
-                    act_prime[l] = fp
-                else:
-                    g = d  # the skip hands it on below
-                    d = self._hidden_backward(l, d, cache, grads, act_prime)
             delta[l] = d
             # dW = delta.T @ a[l-1], the sum over the batch of the outer products delta_i a_i^T.
             np.dot(d.T, inputs[l], out=dW[l])
@@ -339,8 +329,19 @@ class MLP:
                 np.add.reduce(d, axis=0, out=db[l])
             if l:
                 d = np.dot(d, W[l], out=d_out[l - 1])  # back through W.T: dObjective/da[l-1]
-                if skip_at[l]:
-                    d = Skip.backward(d, g)
+                k = l - 1  # the hidden layer below
+                if staged[k] is None:  # f' only
+                    df = dfs[k]
+                    if df is not None:
+                        d *= (fp := df(cache.z[k], cache.a[k], out=df_out[k]))
+                    else:  # linear's f' is 1: no multiply; a trace still shows the 1
+                        fp = None if ws is not None else self.activations[k].df(cache.z[k], cache.a[k])
+                    act_prime[k] = fp
+                else:
+                    if skip_at[l]:
+                        d = Skip.backward(d, g)
+                    g = d
+                    d = self._hidden_backward(k, d, cache, grads, act_prime)
         if self.l2 or self.l1:
             loss += self.penalty()
             self._add_penalty_gradient(grads, ws)
@@ -536,3 +537,8 @@ def _as_array(value, shape: tuple[int, ...], name: str, finite: bool = True) -> 
     if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: must be finite numbers (no NaN or infinity)")
     return arr
+
+
+# The model's parts live in rooms of their own; callers may import them from here too.
+__all__ = ["MLP", "DTYPES", "l1_gradient", "Params", "n_params", "n_weights", "ForwardCache", "Gradients",
+           "Workspace", "WORKSPACES_KEPT", "BN_EPS", "BN_MOMENTUM"]

@@ -8,11 +8,11 @@ scikit-learn; the engine depends on neither it nor the server.
 * :mod:`.landscape`: slices of the loss around trained weights;
 * :mod:`.catalogue`: the ten lessons.
 """
-from .catalogue import (LESSONS, SEED_CALIFORNIA_CONFIG, SEED_CALIFORNIA_MSE, WORKED_EXAMPLE_CONFIG,
+from .catalogue import (LESSONS, PRESETS, SEED_CALIFORNIA_CONFIG, SEED_CALIFORNIA_MSE, WORKED_EXAMPLE_CONFIG,
                         WORKED_EXAMPLE_NUMBERS, hidden_units_identical, run_lesson)
 from .landscape import filter_normalised_direction, loss_slice
 from .lesson import Lesson, LessonRun
 
-__all__ = ["LESSONS", "Lesson", "LessonRun", "run_lesson", "hidden_units_identical", "filter_normalised_direction",
+__all__ = ["LESSONS", "PRESETS", "Lesson", "LessonRun", "run_lesson", "hidden_units_identical", "filter_normalised_direction",
            "loss_slice", "SEED_CALIFORNIA_CONFIG", "SEED_CALIFORNIA_MSE", "WORKED_EXAMPLE_CONFIG",
            "WORKED_EXAMPLE_NUMBERS"]

@@ -8,6 +8,7 @@ either way.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -15,8 +16,8 @@ import numpy as np
 from mlp_engine import ACTIVATIONS, MLP, gradient_check, make_trainer
 
 from .landscape import filter_normalised_direction, loss_slice
-from .lesson import (Build, Lesson, LessonRun, accuracy_of, confusion_of, last_epoch, mean_grad_norms, plain_numbers,
-                     trained)
+from .lesson import (Build, FollowUp, Lesson, LessonRun, accuracy_of, confusion_of, last_epoch, mean_grad_norms,
+                     plain_numbers, trained)
 
 Array = np.ndarray
 
@@ -28,12 +29,19 @@ WORKED_EXAMPLE_CONFIG: dict[str, Any] = {
     "optimizer": {"name": "sgd", "learning_rate": 0.1, "batch_size": 1, "shuffle": False},
     "seed": 0,
 }
+PRESETS: dict[str, dict[str, Any]] = {
+    "worked-example": {"label": "Worked example",
+                       "description": "A 2-2-1 ReLU network on x = [1, 2], y = [1] with W[0] = [[0.1, 0.2], "
+                                      "[0.3, 0.4]], W[1] = [[0.5, 0.6]] and zero biases; linear output, mse, SGD at 0.1",
+                       "config": WORKED_EXAMPLE_CONFIG},
+}
+"""Configurations the page offers by name (GET /api/options -> presets)."""
 WORKED_EXAMPLE_NUMBERS: dict[str, Any] = {
     "z0": [0.5, 1.1], "yhat": 0.91, "loss": 0.00405, "delta1": [-0.09], "dW1": [[-0.045, -0.099]],
     "db1": [-0.09], "delta0": [-0.045, -0.054], "dW0": [[-0.045, -0.09], [-0.054, -0.108]],
     "db0": [-0.045, -0.054],
 }
-# Seed 003's table: test MSE in original units ($100,000 squared).
+# The reference write-up's California-housing table: test MSE in original units ($100,000 squared).
 SEED_CALIFORNIA_MSE = {"engine": 0.32, "sklearn_mlp": 0.33, "linear_regression": 0.56}
 SEED_CALIFORNIA_CONFIG: dict[str, Any] = {
     "dataset": {"name": "california_housing", "test_fraction": 0.2, "seed": 42},
@@ -52,10 +60,14 @@ def worked_example(quick: bool, build: Build) -> LessonRun:
     got = {"z0": c.z[0][0].tolist(), "yhat": float(c.a[1][0, 0]), "loss": g.loss,
            "delta1": g.delta[1][0].tolist(), "dW1": g.dW[1].tolist(), "db1": g.db[1].tolist(),
            "delta0": g.delta[0][0].tolist(), "dW0": g.dW[0].tolist(), "db0": g.db[0].tolist()}
-    err = max(float(np.max(np.abs(np.subtract(got[k], v)))) for k, v in WORKED_EXAMPLE_NUMBERS.items())
+    errors = {k: float(np.max(np.abs(np.subtract(got[k], v)))) for k, v in WORKED_EXAMPLE_NUMBERS.items()}
+    err = max(errors.values())
+    after = make_trainer(WORKED_EXAMPLE_CONFIG)  # the first Step applied, on a copy the learner does not see
+    after.step()
     return LessonRun([("worked example", trainer)],
-                     {"computed": got, "seed": WORKED_EXAMPLE_NUMBERS, "max_abs_error": err,
-                      "matches": err < 1e-12})
+                     {"computed": got, "seed": WORKED_EXAMPLE_NUMBERS, "errors": errors, "max_abs_error": err,
+                      "tolerance": EXACT_TOLERANCE, "matches": err < EXACT_TOLERANCE, "setup": PRESETS["worked-example"]["description"],
+                      "W0_after": after.model.W[0].tolist()})
 
 
 # -- 2 ---------------------------------------------------------------------
@@ -75,6 +87,7 @@ def vanishing_gradients(quick: bool, build: Build) -> LessonRun:
         runs.append((f"{act}, 6 hidden layers", t))
     measured["sigmoid_vs_relu"] = (measured["sigmoid"]["first_over_last"]
                                    / measured["relu"]["first_over_last"])
+    measured["times_slower"] = round(1 / measured["sigmoid_vs_relu"])  # how many times more slowly sigmoid's first layer learns
     return LessonRun(runs, measured)
 
 
@@ -93,10 +106,12 @@ def exploding_gradients(quick: bool, build: Build) -> LessonRun:
         if t.finite:
             t.run_epochs(epochs - 1)
         key = "unclipped" if clip is None else "clipped"
+        norms = [_global_norm(r.grads.flat) for r in first]
+        finite = [n for n in norms if math.isfinite(n)]
         measured[key] = {**last_epoch(t), "epochs_run": len(t.history.train_loss),
                          "grad_norms": t.history.grad_norms,
-                         "first_epoch": {"loss": [r.loss for r in first],
-                                         "global_grad_norm": [_global_norm(r.grads.flat) for r in first]}}
+                         "first_epoch": {"loss": [r.loss for r in first], "global_grad_norm": norms,
+                                         "largest_grad_norm": max(finite) if finite else None}}
         runs.append((label, t))
     return LessonRun(runs, measured)
 
@@ -147,7 +162,7 @@ def initialisation(quick: bool, build: Build) -> LessonRun:
 
 # -- 6 ---------------------------------------------------------------------
 def california_housing(quick: bool, build: Build) -> LessonRun:
-    """Seed 003's table live: this engine, scikit-learn's MLPRegressor and
+    """The reference write-up's California-housing table, live: this engine, scikit-learn's MLPRegressor and
     LinearRegression, test MSE in original units."""
     import warnings
 
@@ -216,6 +231,12 @@ def loss_landscape(quick: bool, build: Build) -> LessonRun:
 
 
 # -- 9 ---------------------------------------------------------------------
+SIGMOID_TOLERANCE = 1e-9
+"""sigma' against central differences with h = 1e-5: their own error is about h^2 = 1e-10."""
+EXACT_TOLERANCE = 1e-12
+"""Two ways to the same float64 numbers (the worked example, p - y) agree to round-off."""
+
+
 def derivations(quick: bool, build: Build) -> LessonRun:
     sigmoid = ACTIVATIONS["sigmoid"]
     z = np.linspace(-6, 6, 241)
@@ -238,8 +259,10 @@ def derivations(quick: bool, build: Build) -> LessonRun:
                           "optimizer": {"batch_size": 5}, "seed": 0})
     three_check = gradient_check(three.model, three.X, three.y)
     return LessonRun([("3-layer network", three)], {
-        "sigmoid_derivative": {"max_abs_error": sig_err, "z_range": [-6, 6], "h": h},
-        "softmax_cross_entropy": {"delta_equals_p_minus_y_over_m": p_minus_y,
+        "sigmoid_derivative": {"max_abs_error": sig_err, "z_range": [-6, 6], "h": h, "tolerance": SIGMOID_TOLERANCE,
+                               "holds": sig_err < SIGMOID_TOLERANCE},
+        "softmax_cross_entropy": {"delta_equals_p_minus_y_over_m": p_minus_y, "tolerance": EXACT_TOLERANCE,
+                                  "delta_holds": p_minus_y < EXACT_TOLERANCE,
                                   "gradcheck_max_rel_error": soft_check.max_rel_error,
                                   "passed": soft_check.passed},
         "three_layer": {"layers": [4, 6, 5, 2], "gradcheck_max_rel_error": three_check.max_rel_error,
@@ -316,9 +339,10 @@ LESSONS: dict[str, Lesson] = {
                "receives the same gradient, so they stay identical forever and the network is stuck; "
                "random initialisations break the symmetry.", initialisation),
         Lesson("california-housing", "California housing: the reference write-up's table, live",
-               "Seed 003's experiment: [8, 20, 10, 1], sigmoid, SGD at 0.1, batch 32, standardised data, "
-               "an 80/20 split. Test MSE in original units for this engine, scikit-learn's MLPRegressor "
-               "and LinearRegression, beside the seed's 0.32, 0.33 and 0.56.", california_housing),
+               "The reference write-up's California-housing experiment: [8, 20, 10, 1], sigmoid, SGD at 0.1, "
+               "batch 32, standardised data, an 80/20 split. Test MSE in original units for this engine, "
+               "scikit-learn's MLPRegressor and LinearRegression, beside the write-up's 0.32, 0.33 and 0.56.",
+               california_housing),
         Lesson("digits", "Digits and MNIST: accuracy, confusion, learned features",
                "A one-hidden-layer softmax network on scikit-learn's 8x8 digits and on 10,000 real MNIST "
                "digits. Look at the confusion matrix (which digits are mistaken for which) and at the "
@@ -337,7 +361,12 @@ LESSONS: dict[str, Lesson] = {
                "with residual connections. Compare the gradient-norm charts: plain, the first layer gets "
                "thousands of times less gradient than the last; batch norm lifts that ratio thousands of "
                "times and the skips hundreds of times. Then dropout on a small, noisy dataset: the gap "
-               "between train and test loss shrinks.", vanishing_gradients_cured),
+               "between train and test loss shrinks.", vanishing_gradients_cured,
+               FollowUp("Where does batch norm's help come from? Open its session, take a Step and read one "
+                        "weight's chain rule: its delta goes through gamma, z_hat and the batch's mean and "
+                        "variance, with dgamma and dbeta beside dW.",
+                        "Open the chain rule on the batch-norm session",
+                        f"sigmoid, 6 hidden layers, {REMEDIES[1][0]}", "chain-rule")),
     )
 }
 """Every lesson, in the order the page lists them."""

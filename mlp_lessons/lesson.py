@@ -30,16 +30,29 @@ class LessonRun:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """The line a lesson ends with: ``text``, then ``link``, which opens the lesson's session
+    labelled ``session`` in the playground at the panel ``panel`` (its element's id)."""
+
+    text: str
+    link: str
+    session: str
+    panel: str
+
+
+@dataclass(frozen=True)
 class Lesson:
-    """A named lesson: its title, what to look at, and how to run it."""
+    """A named lesson: its title, what to look at, how to run it, and the line it ends with."""
 
     name: str
     title: str
     summary: str
     run: Callable[[bool, "Build"], LessonRun] = field(repr=False)
+    follow_up: FollowUp | None = None
 
-    def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "title": self.title, "summary": self.summary}
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "summary": self.summary,
+                "follow_up": None if self.follow_up is None else vars(self.follow_up)}
 
 
 def trained(config: dict[str, Any], epochs: int, build: Build = make_trainer) -> Trainer:

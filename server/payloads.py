@@ -16,8 +16,10 @@ from typing import Any, Iterable
 import numpy as np
 
 from mlp_engine import DATASETS, MLP, EpochRecord, GradCheckResult, StepResult, Trainer, cost
-from mlp_engine.chain import explain_weight, sample_graph
+from mlp_engine.chain import backward_terms, explain_weight, sample_graph
+from mlp_engine.model import BN_EPS
 from mlp_engine.features import transform
+from mlp_engine.losses import output_choices
 from mlp_engine import metrics
 from mlp_engine.metrics import history_keys
 
@@ -76,7 +78,8 @@ def state(session: Session, include: Iterable[str]) -> dict[str, Any]:
         "steps_per_epoch": t.steps_per_epoch, "position": t.position, "n_params": t.model.n_params,
         "dataset": dataset_item(session), "class_names": session.data.class_names,
         "learning_rate": t.learning_rate, **stopping(t), "undo_available": t.undo_available,
-        "undo_depth": t.undo_depth,
+        "undo_depth": t.undo_depth, **structure(t.model),
+        "output_choices": output_choices(session.data.task, t.model.layers[-1]),
     }
     if "params" in include:
         out["params"] = params(t.model)
@@ -102,9 +105,17 @@ def history(train_loss: list[float], test_loss: list[float | None], grad_norms: 
     return out
 
 
-def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[str, Any]:
+def structure(model: MLP) -> dict[str, Any]:
+    """What each hidden layer does, as the engine decided it: ``hidden_activations`` (one
+    name per hidden layer), ``skip`` (per hidden layer, whether it adds its input ``a[l-1]``),
+    ``dropout`` (``p``) and ``bn_eps`` (batch norm's ``eps``; ``None`` without batch norm)."""
+    return {"hidden_activations": [act.name for act in model.activations], "skip": list(model.skip),
+            "dropout": model.dropout, "bn_eps": BN_EPS if model.batch_norm else None}
+
+
+def trace(trainer: Trainer, result: StepResult, include: Iterable[str], W: list[Array]) -> dict[str, Any]:
     """``BackwardTrace``: the batch, the forward cache and the gradients (made with
-    the parameters before the update) and the parameters after it."""
+    the parameters before the update, ``W``) and the parameters after it."""
     model = trainer.model
     rec = result.epoch_finished
     out: dict[str, Any] = {
@@ -113,7 +124,7 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[
         "epoch_record": epoch_record(rec) if rec is not None else None, "position": trainer.position,
         "learning_rate": result.learning_rate, "layers": model.layers,
         "activation": model.activation_spec, "output_activation": model.output_activation.name,
-        "loss_name": model.loss_fn.name,
+        "loss_name": model.loss_fn.name, **structure(model),
     }
     if "X" in include:
         out["X"] = result.X
@@ -125,14 +136,19 @@ def trace(trainer: Trainer, result: StepResult, include: Iterable[str]) -> dict[
         for l, layer in enumerate(out["forward"][:-1]):  # the hidden layers' extra stages
             if c.z_hat is not None:
                 layer["z_hat"], layer["u"] = c.z_hat[l], c.u[l]
+                layer["mean"], layer["var"] = c.mean[l], c.var[l]
             if c.mask is not None:
                 layer["mask"] = c.mask[l]
+            if c.fa is not None and (c.mask is not None or model.skip[l]):  # a is more than act(u)
+                layer["fa"] = c.fa[l]
     if "backward" in include:
         g = result.grads
         out["backward"] = [{"delta": d, "act_prime": p, "dW": dW, "db": db, "grad_norm": n}
                            for d, p, dW, db, n in zip(g.delta, g.act_prime, g.dW, g.db, g.grad_norm)]
         for layer, dgamma, dbeta in zip(out["backward"], g.dgamma, g.dbeta):
             layer["dgamma"], layer["dbeta"] = dgamma, dbeta
+        for layer, terms in zip(out["backward"], backward_terms(model, result, W)):
+            layer.update(terms)
     if "params" in include:
         out["params"] = params(model)
     return out
@@ -319,8 +335,8 @@ def chain(session: Session, layer: int, out: int, into: int, sample: int) -> dic
         raise NoStepToExplain(f"chain: the last Step's pass holds {last.elements} numbers, more than the "
                           f"{LAST_STEP_MAX_ELEMENTS} a session keeps for the chain rule; take a Step "
                           "with a smaller batch (optimizer.batch_size or indices)")
-    out_: dict[str, Any] = explain_weight(t.model, last.result, last.W, layer, out, into)
-    out_["graph"] = sample_graph(t.model, last.result, last.W, sample)
+    out_: dict[str, Any] = explain_weight(t.model, last.result, last.W, layer, out, into, last.gamma)
+    out_["graph"] = sample_graph(t.model, last.result, last.W, sample, last.gamma)
     out_["step"] = last.result.step
     return out_
 

@@ -146,15 +146,18 @@ class LastStep:
     """``None`` when the pass was too large to keep (see :data:`LAST_STEP_MAX_ELEMENTS`)."""
     W: list[np.ndarray] | None
     elements: int = 0
+    gamma: list[np.ndarray] | None = None
+    """Batch norm's ``gamma`` the pass used (empty without batch norm)."""
 
     @classmethod
-    def keep(cls, trainer: Trainer, result: StepResult, W: list[np.ndarray]) -> "LastStep":
+    def keep(cls, trainer: Trainer, result: StepResult, W: list[np.ndarray],
+             gamma: list[np.ndarray] | None = None) -> "LastStep":
         """The step as it stands, holding its arrays only up to :data:`LAST_STEP_MAX_ELEMENTS` numbers."""
         c, g = result.cache, result.grads
         n = result.X.size + sum(w.size for w in W) + sum(x.size for x in (*c.z, *c.a, *g.delta))
         if n > LAST_STEP_MAX_ELEMENTS:
             return cls(trainer, trainer.step_count, trainer.revision, None, None, n)
-        return cls(trainer, trainer.step_count, trainer.revision, result, W, n)
+        return cls(trainer, trainer.step_count, trainer.revision, result, W, n, gamma)
 
     def current(self, trainer: Trainer) -> bool:
         return trainer is self.trainer and trainer.step_count == self.step and trainer.revision == self.revision

@@ -35,12 +35,10 @@ KNOWN_FIELDS = {
     "dataset": {"name", "n_samples", "noise", "test_fraction", "seed", "X", "y", "task", "standardize",
                 "features"},
     "model": {"layers", "activation", "output_activation", "loss", "init", "dtype", "weights", "biases",
-              "residual", "dropout"},
+              "residual", "dropout", "batch_norm"},
     "optimizer": {"name", "learning_rate", "batch_size", "momentum", "nesterov", "l2", "l1", "shuffle",
                   "clip_norm", "schedule", "early_stopping"},
 }
-# Options reproduced only when off (their default): the scripts do not write batch norm yet.
-OFF_ONLY = {"model": {"batch_norm"}}
 KNOWN_TOP = {"dataset", "model", "optimizer", "seed"}
 
 
@@ -52,9 +50,11 @@ class Snapshot:
     name per hidden layer; ``skip[l]`` says hidden layer ``l`` adds ``a[l-1]`` (the model's
     residual rule: ``l >= 1`` and as wide as the layer below); ``dropout`` is ``p`` (0: none)
     and ``dropout_rng`` the mask generator's PCG64 state;
-    ``W[l]`` ``(out, in)`` and ``b[l]`` ``(out,)`` in the model's dtype; ``opt`` is the
-    optimizer's ``state_dict()`` with its flat vectors split per layer (``velocity``, ``m``,
-    ``v`` as ``{"W": [...], "b": [...]}``); ``order`` the current epoch's order (``None``
+    ``W[l]`` ``(out, in)`` and ``b[l]`` ``(out,)`` in the model's dtype; with ``batch_norm``
+    every hidden layer's ``gamma``, ``beta`` and running ``mean``, ``var`` ``(n,)`` (empty
+    lists without); ``opt`` is the optimizer's ``state_dict()`` with its flat vectors split
+    per layer (``velocity``, ``m``, ``v`` as ``{"W": [...], "b": [...]}``, plus ``"gamma"``
+    and ``"beta"`` with batch norm); ``order`` the current epoch's order (``None``
     before the next epoch is drawn) and ``cursor`` how much of it is consumed; ``rng`` the
     batch-order generator's PCG64 state."""
 
@@ -72,9 +72,14 @@ class Snapshot:
     l1: float
     dropout: float
     dropout_rng: dict[str, Any] | None
+    batch_norm: bool
     dtype: str
     W: list[Array]
     b: list[Array]
+    gamma: list[Array]
+    beta: list[Array]
+    running_mean: list[Array]
+    running_var: list[Array]
     opt: dict[str, Any]
     learning_rate: float
     base_learning_rate: float
@@ -116,20 +121,18 @@ def check_config(config: dict[str, Any]) -> None:
         if key not in KNOWN_TOP:
             raise ValueError(f"{key}: the code export does not reproduce this option yet")
     for part, known in KNOWN_FIELDS.items():
-        off = OFF_ONLY.get(part, set())
-        for key, value in (config.get(part) or {}).items():
-            if key in off and not value:
-                continue
+        for key in config.get(part) or {}:
             if key not in known:
                 raise ValueError(f"{part}.{key}: the code export does not reproduce this option yet")
 
 
-def _split(flat: Array | None, layers: list[int]) -> dict[str, list[Array]] | None:
-    """A flat optimizer vector (the parameters' layout: every ``W``, then every ``b``) per layer."""
+def _split(flat: Array | None, layers: list[int], batch_norm: bool) -> dict[str, list[Array]] | None:
+    """A flat optimizer vector (the parameters' layout: every ``W``, then every ``b``, then with
+    batch norm every ``gamma`` and every ``beta``) per layer."""
     if flat is None:
         return None
-    p = Params(layers, flat)
-    return {"W": p.W, "b": p.b}
+    p = Params(layers, flat, batch_norm)
+    return {"W": p.W, "b": p.b, **({"gamma": p.gamma, "beta": p.beta} if batch_norm else {})}
 
 
 def _dropout_state(trainer: Trainer) -> dict[str, Any] | None:
@@ -151,16 +154,19 @@ def snapshot(trainer: Trainer, config: dict[str, Any], steps: int, data_dir: str
     opt = dict(state["optimizer"])
     for key in ("velocity", "m", "v"):
         if key in opt:
-            opt[key] = _split(opt[key], model.layers)
+            opt[key] = _split(opt[key], model.layers, model.batch_norm)
     data = trainer.data
+    params, running = state["params"], state.get("running") or {"mean": [], "var": []}
     return Snapshot(
         config=config, spec=dict(data.spec), features=None if data.features is None else list(data.features),
         raw_width=int(data.raw_train.shape[1]), layers=list(model.layers), activation=model.activation_spec,
         activations=[act.name for act in model.activations], skip=[bool(k) for k in model.skip],
         output_activation=model.output_activation.name, loss=model.loss_fn.name, l2=model.l2, l1=model.l1,
-        dropout=model.dropout, dropout_rng=_dropout_state(trainer),
-        dtype=model.dtype, W=[np.array(w) for w in state["params"]["W"]],
-        b=[np.array(v) for v in state["params"]["b"]], opt=opt,
+        dropout=model.dropout, dropout_rng=_dropout_state(trainer), batch_norm=model.batch_norm,
+        dtype=model.dtype, W=[np.array(w) for w in params["W"]], b=[np.array(v) for v in params["b"]],
+        gamma=[np.array(g) for g in params.get("gamma", [])], beta=[np.array(g) for g in params.get("beta", [])],
+        running_mean=[np.array(r) for r in running["mean"]], running_var=[np.array(r) for r in running["var"]],
+        opt=opt,
         learning_rate=float(trainer.optimizer.learning_rate), base_learning_rate=trainer.base_learning_rate,
         schedule=trainer.schedule.as_config(), batch_size=trainer.batch_size, shuffle=trainer.shuffle,
         rng=state["rng"], order=state["order"], cursor=int(state["cursor"]), epoch=int(state["epoch"]),
@@ -217,6 +223,18 @@ def per_layer(name: str, arrays: list[Array], comment: str) -> str:
         parts.append(f"    {array_literal(a, 4)},")
     parts.append("]")
     return "\n".join(parts)
+
+
+def batch_norm_literals(s: Snapshot, names: tuple[str, str, str, str]) -> str:
+    """Batch norm's ``gamma``, ``beta`` and running mean and variance of every hidden layer as
+    ``per_layer`` lists under ``names`` (the scripts then give them their framework's type)."""
+    return "\n".join([
+        "# Batch norm's scale and shift of every hidden layer, (n,) each, trained like W and b,",
+        "# and its running estimates (kept, not trained).",
+        per_layer(names[0], s.gamma, "gamma[l]: the scale after normalising."),
+        per_layer(names[1], s.beta, "beta[l]: the shift."),
+        per_layer(names[2], s.running_mean, "The running estimate of each hidden unit's mean ..."),
+        per_layer(names[3], s.running_var, "... and of its variance (unbiased).")])
 
 
 # --------------------------------------------------------------------------
@@ -311,11 +329,28 @@ def early_stopping_note(s: Snapshot) -> str:
             f"# once per epoch and ends whole-epoch training; single steps, as taken here, go on regardless.\n")
 
 
-def output_section() -> str:
-    return '''\
+EVAL_ROWS = 8
+"""With batch norm the script also answers the network in evaluation mode on this many training rows."""
+
+
+def output_section(s: Snapshot) -> str:
+    """The script's one JSON line (``params_now()``, and with batch norm ``bn_now()`` and
+    ``predict(X)``, are the framework's)."""
+    bn = f'''
+# Batch norm: gamma, beta and the running estimates after the last step, and the network in
+# evaluation mode (the running estimates in place of the batch's) on the first training rows.
+bn = bn_now()
+result.update({{key: [np.asarray(x).tolist() for x in bn[key]] for key in ("gamma", "beta")}})
+result["running"] = {{"mean": [np.asarray(x).tolist() for x in bn["mean"]],
+                     "var": [np.asarray(x).tolist() for x in bn["var"]]}}
+X_eval = X_train[:{EVAL_ROWS}]
+result["eval"] = {{"X": np.asarray(X_eval).tolist(), "yhat": np.asarray(predict(X_eval)).tolist()}}''' if s.batch_norm else ""
+    return f'''\
 # ---- One JSON line: the loss of every step, the last step's gradients, the parameters after it ----
-print(json.dumps({"loss": losses, "dW": [g.tolist() for g in last_dW], "db": [g.tolist() for g in last_db],
-                  "params": [{"W": w.tolist(), "b": v.tolist()} for w, v in params_now()]}))'''
+result = {{"loss": losses, "dW": [np.asarray(g).tolist() for g in last_dW],
+          "db": [np.asarray(g).tolist() for g in last_db],
+          "params": [{{"W": np.asarray(w).tolist(), "b": np.asarray(v).tolist()}} for w, v in params_now()]}}{bn}
+print(json.dumps(result))'''
 
 
 def header(s: Snapshot, framework: str, needs: str) -> str:
@@ -330,6 +365,8 @@ def header(s: Snapshot, framework: str, needs: str) -> str:
                if s.l1 else "")
     drop_note = (f"\nDropout: p = {_num(s.dropout)} on every hidden output in training, each step's masks drawn\n"
                  "from a copy of the session's dropout generator.") if s.dropout else ""
+    bn_note = ("\nBatch norm: every hidden layer's z is normalised over the minibatch, u = gamma z_hat + beta,\n"
+               "before its activation (evaluation mode: the running estimates).") if s.batch_norm else ""
     skip_note = ""
     if any(s.skip):
         skip_note = ("\nResidual: hidden layer l adds a[l-1] to its output where the widths agree\n"
@@ -345,8 +382,8 @@ step(s) exactly as the session would and prints one JSON line:
 
 Conventions (the playground's): samples are rows, X is (m, d_in); W[l] is (out, in) and
 b[l] is (out,); z[l] = a[l-1] @ W[l].T + b[l]; the objective is the batch MEAN of the
-per-sample loss plus (l2/2) sum_l ||W[l]||^2. Equations are the seeds' (000: one hidden
-layer, Delta = (1/m)(Yhat - Y), dW = Delta^T H, delta_1 = (W_2^T delta_2) * sigma'(z_1)).{l1_note}{skip_note}{drop_note}
+per-sample loss plus (l2/2) sum_l ||W[l]||^2. Equations are the textbook derivation's (one hidden
+layer, Delta = (1/m)(Yhat - Y), dW = Delta^T H, delta_1 = (W_2^T delta_2) * sigma'(z_1)).{l1_note}{bn_note}{skip_note}{drop_note}
 
 Session config:
 {textwrap.fill(cfg, WIDTH - 10, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False)}

@@ -4,11 +4,13 @@ full), then checked byte for byte against the session's.
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import sklearn
 
 from mlp_engine import DATASETS
-from mlp_engine.datasets import DATA_ENV
+from mlp_engine.datasets import DATA_ENV, read_california_file
 from mlp_engine.features import DEFAULT_FEATURES
 
 from .common import Snapshot, array_literal
@@ -78,23 +80,14 @@ def load_all():
     bunch = skd.load_diabetes(scaled=False)
     return bunch.data, bunch.target
 ''',
+    # The engine's own reader of the data folder's file (read_california_file, written out below).
     "california_housing": '''\
 def load_all():
     """The 1990 census block groups: 8 features (scikit-learn's column order) and the median
     house value in $100,000, from the data folder or scikit-learn's cache."""
-    import gzip
-    import tarfile
-    raw = None
-    if (DATA_FOLDER / "cal_housing.data.gz").is_file():
-        with gzip.open(DATA_FOLDER / "cal_housing.data.gz", "rt") as f:
-            raw = np.loadtxt(f, delimiter=",")
-    elif (DATA_FOLDER / "cal_housing.tgz").is_file():
-        with tarfile.open(DATA_FOLDER / "cal_housing.tgz") as tar:
-            raw = np.loadtxt(tar.extractfile("CaliforniaHousing/cal_housing.data"), delimiter=",")
-    if raw is not None:
-        lon, lat, age, rooms, beds, pop, hh, inc, val = raw.T
-        X = np.column_stack([inc, age, rooms / hh, beds / hh, pop, pop / hh, lat, lon])
-        return X, val / 100000.0
+    found = read_california_file(DATA_FOLDER)
+    if found is not None:
+        return found
     try:
         bunch = skd.fetch_california_housing(download_if_missing=False)
     except OSError:
@@ -167,6 +160,8 @@ def can_stratify(labels, test_fraction):
             if s.dataset in ("california_housing", "mnist_subset"):
                 out.append("# Real files are read from $MLP_PLAYGROUND_DATA, else the folder the session read them from.")
                 out.append(f"DATA_FOLDER = Path(os.environ.get({DATA_ENV!r}) or {s.data_folder!r}).expanduser()")
+            if s.dataset == "california_housing":
+                out.append("\n" + inspect.getsource(read_california_file))
             out.append("\n" + _REAL[s.dataset])
             out.append(f"rng_data = np.random.default_rng({seed})  # the dataset's seed")
             out.append("X_all, target = load_all()")
@@ -212,7 +207,8 @@ if digest != "{s.data_sha256}":
 
 
 def _standardise_code(targets_too: bool) -> str:
-    lines = ["# Seed 003's scaling: StandardScaler fit on the training part only."]
+    lines = ["# The scaling of the reference write-up's California-housing experiment:",
+             "# StandardScaler fit on the training part only."]
     lines.append("X_train = StandardScaler().fit(X_train).transform(X_train)")
     if targets_too:
         lines.append("y_train = StandardScaler().fit(y_train).transform(y_train)  # regression targets too")
@@ -222,6 +218,8 @@ def _standardise_code(targets_too: bool) -> str:
 def data_imports(s: Snapshot) -> list[str]:
     """The imports the data section needs."""
     lines = ["import sklearn"]
+    if s.dataset == "california_housing":
+        lines += ["import gzip", "import tarfile"]
     if s.dataset in ("california_housing", "mnist_subset"):
         lines.append("from pathlib import Path")
     needs_split = float(s.spec["test_fraction"]) > 0

@@ -5,8 +5,12 @@
 """
 from __future__ import annotations
 
-from .common import (Snapshot, _num, early_stopping_note, header,
-                     order_section, per_layer, schedule_section)
+import pprint
+
+from mlp_engine.remedies import BN_EPS, BN_MOMENTUM
+
+from .common import (WIDTH, Snapshot, _num, batch_norm_literals, early_stopping_note, header,
+                     order_section, output_section, per_layer, schedule_section)
 from .data import data_imports, data_section
 
 _HIDDEN = {
@@ -29,6 +33,20 @@ _LOSS = {
 }
 
 
+def _bn_state(s: Snapshot, prefix: str, state: dict[str, list], what: str) -> list[str]:
+    """With batch norm, the optimizer's state of every ``gamma`` and ``beta`` (``<prefix>gamma``, ``<prefix>beta``)."""
+    if not s.batch_norm:
+        return []
+    return [per_layer(f"{prefix}gamma", state["gamma"], f"{what} of batch norm's gamma ..."),
+            per_layer(f"{prefix}beta", state["beta"], "... and of its beta.")]
+
+
+def _paired(prefix: str, s: Snapshot) -> str:
+    """The state lists in the order of ``params``: each layer's W and b, then gamma and beta."""
+    pairs = f"[x for pair in zip({prefix}W, {prefix}b) for x in pair]"
+    return f"{pairs} + {prefix}gamma + {prefix}beta" if s.batch_norm else pairs
+
+
 def _optimizer(s: Snapshot) -> str:
     o = s.opt
     name, t = o["name"], int(o["t"])
@@ -36,10 +54,12 @@ def _optimizer(s: Snapshot) -> str:
     lines = [f"# ---- The optimizer: {name} (updates applied so far: t = {t}) ----", f"t = {t}"]
     if clip is not None:
         lines.append(f"CLIP_NORM = {_num(clip)}")
-    lines.append("params = [p for layer in layers for p in (layer.weight, layer.bias)]")
+    lines.append("params = [p for layer in layers for p in (layer.weight, layer.bias)]" + (
+        "\nparams += list(gamma) + list(beta)  # batch norm's, after every W and b as in the engine"
+        if s.batch_norm else ""))
     by_hand = False
     if name == "sgd":
-        lines.append("# torch.optim.SGD without momentum is the seeds' theta <- theta - lr g. No weight_decay:")
+        lines.append("# torch.optim.SGD without momentum is gradient descent, theta <- theta - lr g. No weight_decay:")
         lines.append("# the L2 penalty is part of the objective, so dW includes l2 W (what the session")
         lines.append("# reports) and clipping sees it, as in the engine.")
         lines.append("optimizer = torch.optim.SGD(params, lr=1.0)")
@@ -56,9 +76,9 @@ def _optimizer(s: Snapshot) -> str:
         else:
             lines.append(per_layer("vW", o["velocity"]["W"], "The velocity of every weight, as the session holds it ..."))
             lines.append(per_layer("vb", o["velocity"]["b"], "... and of every bias."))
-            lines.append("for layer, v_w, v_b in zip(layers, vW, vb):")
-            lines.append("    for p, v in ((layer.weight, v_w), (layer.bias, v_b)):")
-            lines.append(f"        optimizer.state[p]['momentum_buffer'] = -torch.tensor(v, dtype=TORCH_DTYPE) / {_num(s.learning_rate)}")
+            lines += _bn_state(s, "v", o["velocity"], "The velocity")
+            lines.append(f"for p, v in zip(params, {_paired('v', s)}):")
+            lines.append(f"    optimizer.state[p]['momentum_buffer'] = -torch.tensor(v, dtype=TORCH_DTYPE) / {_num(s.learning_rate)}")
     elif name == "momentum":
         by_hand = True
         lines.append(f"MU, NESTEROV = {_num(o['momentum'])}, {o['nesterov']!r}")
@@ -70,7 +90,8 @@ def _optimizer(s: Snapshot) -> str:
         else:
             lines.append(per_layer("vW", o["velocity"]["W"], "The velocity of every weight ..."))
             lines.append(per_layer("vb", o["velocity"]["b"], "... and of every bias."))
-            lines.append("velocity = [torch.tensor(v, dtype=TORCH_DTYPE) for pair in zip(vW, vb) for v in pair]")
+            lines += _bn_state(s, "v", o["velocity"], "The velocity")
+            lines.append(f"velocity = [torch.tensor(v, dtype=TORCH_DTYPE) for v in {_paired('v', s)}]")
     else:
         by_hand = True
         lines.append(f"BETA1, BETA2, EPSILON = {_num(o['beta1'])}, {_num(o['beta2'])}, {_num(o['epsilon'])}")
@@ -85,8 +106,10 @@ def _optimizer(s: Snapshot) -> str:
             lines.append(per_layer("mb", o["m"]["b"], "... and of the biases."))
             lines.append(per_layer("sW", o["v"]["W"], "Second moments (mean of g^2) of the weights ..."))
             lines.append(per_layer("sb", o["v"]["b"], "... and of the biases."))
-            lines.append("m1 = [torch.tensor(x, dtype=TORCH_DTYPE) for pair in zip(mW, mb) for x in pair]")
-            lines.append("m2 = [torch.tensor(x, dtype=TORCH_DTYPE) for pair in zip(sW, sb) for x in pair]")
+            lines += _bn_state(s, "m", o["m"], "First moments")
+            lines += _bn_state(s, "s", o["v"], "Second moments")
+            lines.append(f"m1 = [torch.tensor(x, dtype=TORCH_DTYPE) for x in {_paired('m', s)}]")
+            lines.append(f"m2 = [torch.tensor(x, dtype=TORCH_DTYPE) for x in {_paired('s', s)}]")
     lines += ["", "", "def update(lr):", '    """One update of every parameter from its .grad (dW, db of the batch)."""',
               "    global t"]
     if clip is not None:
@@ -132,38 +155,122 @@ def _hidden(s: Snapshot) -> str:
 
 
 def _forward(s: Snapshot) -> str:
-    """``forward(X)``, with the skips when the session is residual."""
-    if not any(s.skip):
-        return '''def forward(X):
-    """a[l] = f(z[l]) through every layer; the last layer's z and a (m, d_out)."""
+    """``forward(X)``, and with the remedies in force their parts: batch norm, dropout, the skips."""
+    if not (any(s.skip) or s.dropout or s.batch_norm):
+        return '''def forward(X, masks=None, train=True):
+    """a[l] = f(z[l]) through every layer; the last layer's z and a (m, d_out), and no batch statistics."""
     a = X
     for l, layer in enumerate(layers):
         z = layer(a)
         a = output(z) if l == len(layers) - 1 else HIDDEN[l](z)
-    return z, a'''
-    return f'''# model.residual: hidden layer l adds a[l-1] to its output where l >= 1 and it is as wide as
-# the layer below, a[l] = f(z[l]) + a[l-1]; autograd carries the gradient back through both.
+    return z, a, []'''
+    parts = []
+    if s.dropout:
+        rng_state = pprint.pformat(s.dropout_rng, width=WIDTH - 32).replace("\n", "\n" + " " * 32)
+        parts.append(f'''# model.dropout: inverted dropout, p = {_num(s.dropout)} on every hidden layer's output in training,
+# a[l] = f(u[l]) * mask / (1 - p). The masks come from the session's own dropout generator (NumPy's
+# PCG64, its state copied here), drawn as the session draws them, one step at a time: torch's
+# own generator (torch.nn.Dropout) would draw other masks.
+P_DROP = {_num(s.dropout)}
+drop_rng = np.random.Generator(np.random.PCG64())
+drop_rng.bit_generator.state = {rng_state}
+
+
+def draw_masks(m):
+    """Per hidden layer, (m, n) of 0 and 1: kept where rng.random((m, n)) < 1 - p, layer by layer."""
+    return [torch.from_numpy((drop_rng.random((m, n)) < 1.0 - P_DROP).astype(DTYPE)) for n in LAYERS[1:-1]]
+''')
+    if s.batch_norm:
+        parts.append(f'''# model.batch_norm: every hidden layer normalises z over the minibatch before its activation,
+# z_hat = (z - mean) / sqrt(var + eps), u = gamma z_hat + beta; autograd carries the gradient
+# through the batch's mean and variance. Written out rather than torch.nn.BatchNorm1d, which
+# is the same formula (eps 1e-5, momentum 0.1, the unbiased variance in the running estimate)
+# but refuses a batch of one row, which the session takes (the last batch of an epoch may be one).
+BN_EPS, BN_MOMENTUM = {_num(BN_EPS)}, {_num(BN_MOMENTUM)}
+
+
+def batch_norm(z, l, train, stats):
+    """u = gamma[l] z_hat + beta[l] (m, n). Training: the batch's mean and biased variance (appended
+    to stats for the running estimates); evaluation: the running estimates."""
+    if train:
+        mean = z.mean(dim=0)
+        var = ((z - mean) ** 2).mean(dim=0)  # biased: divided by m
+        stats.append((mean.detach(), var.detach()))
+    else:
+        mean, var = running_mean[l], running_var[l]
+    inv_std = 1.0 / torch.sqrt(var + BN_EPS)
+    z_hat = (z - mean) * inv_std
+    return gamma[l] * z_hat + beta[l]
+
+
+def update_running(stats, m):
+    """r <- (1 - momentum) r + momentum s, with the batch's mean and its unbiased variance
+    var m / (m - 1) (a batch of one has none: the variance estimate stays)."""
+    with torch.no_grad():
+        for l, (mean, var) in enumerate(stats):
+            running_mean[l] = (1.0 - BN_MOMENTUM) * running_mean[l] + BN_MOMENTUM * mean
+            if m > 1:
+                running_var[l] = (1.0 - BN_MOMENTUM) * running_var[l] + BN_MOMENTUM * (var * (m / (m - 1)))
+''')
+    if any(s.skip):
+        parts.append(f'''# model.residual: hidden layer l adds a[l-1] to its output where l >= 1 and it is as wide as
+# the layer below, a[l] = f(u[l]) + a[l-1] (after dropout); autograd carries the gradient back through both.
 SKIP = {s.skip!r}
-
-
-def forward(X):
-    """a[l] = f(z[l]) (+ a[l-1] where SKIP[l]) through every layer; the last layer's z and a (m, d_out)."""
+''')
+    bn = "\n            u = batch_norm(z, l, train, stats)" if s.batch_norm else ""
+    drop = ("\n            if masks is not None:  # dropout: keep, scaled by 1 / (1 - p)"
+            "\n                a_new = f * masks[l] / (1.0 - P_DROP)") if s.dropout else ""
+    skip = "\n            if SKIP[l]:\n                a_new = a_new + a  # the skip: + a[l-1]" if any(s.skip) else ""
+    parts.append(f'''
+def forward(X, masks=None, train=True):
+    """a[l] through every layer (train=False: evaluation mode); the last layer's z and a (m, d_out),
+    and the batch statistics batch norm used."""
+    stats = []
     a = X
     for l, layer in enumerate(layers):
         z = layer(a)
         if l == len(layers) - 1:
             a = output(z)
         else:
-            a = HIDDEN[l](z) + a if SKIP[l] else HIDDEN[l](z)
-    return z, a'''
+            u = z{bn}
+            f = HIDDEN[l](u)
+            a_new = f{drop}{skip}
+            a = a_new
+    return z, a, stats''')
+    return "\n\n".join(parts)
 
 
 def render(s: Snapshot) -> str:
-    """The whole PyTorch script for ``s`` (``ValueError`` naming ``model.dropout`` with dropout on)."""
-    if s.dropout:
-        raise ValueError("model.dropout: the PyTorch export does not reproduce dropout yet (the NumPy one does)")
+    """The whole PyTorch script for ``s``."""
     imports = "\n".join(["import hashlib", "import json", "import math", "import os", "import sys", "",
                          "import numpy as np", "import torch", *data_imports(s)])
+    bn_model = bn_out = bn_step = ""
+    if s.batch_norm:
+        bn_model = f"""
+{batch_norm_literals(s, ("GAMMA", "BETA", "RUNNING_MEAN", "RUNNING_VAR"))}
+gamma = torch.nn.ParameterList(torch.nn.Parameter(torch.tensor(g, dtype=TORCH_DTYPE)) for g in GAMMA)
+beta = torch.nn.ParameterList(torch.nn.Parameter(torch.tensor(g, dtype=TORCH_DTYPE)) for g in BETA)
+running_mean = [torch.tensor(r, dtype=TORCH_DTYPE) for r in RUNNING_MEAN]
+running_var = [torch.tensor(r, dtype=TORCH_DTYPE) for r in RUNNING_VAR]"""
+        bn_out = '''
+
+
+def bn_now():
+    """Batch norm's gamma, beta and running estimates as they stand."""
+    return {"gamma": [g.detach().numpy() for g in gamma], "beta": [g.detach().numpy() for g in beta],
+            "mean": running_mean, "var": running_var}
+
+
+def predict(X):
+    """The network in evaluation mode: batch norm with the running estimates, no dropout."""
+    with torch.no_grad():
+        return forward(X, train=False)[1].numpy()'''
+        bn_step = """
+    update_running(stats, len(rows))  # from this batch's mean and variance
+    with torch.no_grad():  # the batch mean cancels a hidden layer's b: the engine takes db = 0 exactly
+        for layer in layers[:-1]:
+            layer.bias.grad.zero_()"""
+    draw = "\n    masks = draw_masks(len(rows))  # this step's dropout masks" if s.dropout else ""
     return f'''{header(s, "PyTorch", "torch, numpy and scikit-learn")}
 {imports}
 
@@ -175,7 +282,7 @@ X_train, y_train = torch.from_numpy(X_train), torch.from_numpy(y_train)
 
 # ---- The model as it stands: layers {s.layers} ----
 # torch.nn.Linear holds weight as (out, in), as the playground's W[l]; it computes
-# z = a @ weight.T + bias, seed 000's z_1 = W_1 x + b_1 with samples as rows.
+# z = a @ weight.T + bias, the derivation's z_1 = W_1 x + b_1 with samples as rows.
 {per_layer("W", s.W, "The parameters as the session holds them: W[l] is (out, in) ...")}
 {per_layer("b", s.b, "... and b[l] is (out,).")}
 LAYERS = {s.layers}
@@ -183,7 +290,7 @@ layers = torch.nn.ModuleList(torch.nn.Linear(n_in, n_out, dtype=TORCH_DTYPE) for
 with torch.no_grad():
     for layer, w, v in zip(layers, W, b):
         layer.weight.copy_(torch.tensor(w, dtype=TORCH_DTYPE))
-        layer.bias.copy_(torch.tensor(v, dtype=TORCH_DTYPE))
+        layer.bias.copy_(torch.tensor(v, dtype=TORCH_DTYPE)){bn_model}
 L2 = {_num(s.l2)}  # the penalty (l2/2) sum_l ||W[l]||^2, on weights only
 L1 = {_num(s.l1)}  # the penalty l1 sum_l sum |W[l]|, on weights only; autograd's d|w|/dw is sign(w), 0 at 0
 
@@ -199,25 +306,26 @@ def output(z):
 {_forward(s)}
 
 
-def objective(X, y):
-    """The batch objective: mean loss {s.loss} plus (l2/2) sum ||W||^2 (plus l1 sum |W|). Autograd's backward of it
-    is the seeds' backward pass: delta[L-1] from the loss, delta[l-1] = (delta[l] @ W[l]) * sigma'(z[l-1]),
-    dW[l] = delta[l].T @ a[l-1] (+ l2 W[l] + l1 sign(W[l])), db[l] = delta[l].sum(0)."""
+def objective(X, y, masks=None):
+    """The batch objective: mean loss {s.loss} plus (l2/2) sum ||W||^2 (plus l1 sum |W|), and the batch
+    statistics. Autograd's backward of it is the textbook backward pass: delta[L-1] from the loss,
+    delta[l-1] = (delta[l] @ W[l]) * sigma'(z[l-1]), dW[l] = delta[l].T @ a[l-1] (+ l2 W[l] + l1 sign(W[l])),
+    db[l] = delta[l].sum(0) (and through the remedies in force)."""
     m = X.shape[0]
-    z, yhat = forward(X)
+    z, yhat, stats = forward(X, masks)
     value = {_LOSS[s.loss]}
     if L2:
         value = value + 0.5 * L2 * sum((layer.weight ** 2).sum() for layer in layers)
     if L1:
         value = value + L1 * sum(layer.weight.abs().sum() for layer in layers)
-    return value
+    return value, stats
 
 
 {_optimizer(s)}
 
 
 def params_now():
-    return [(layer.weight.detach().numpy(), layer.bias.detach().numpy()) for layer in layers]
+    return [(layer.weight.detach().numpy(), layer.bias.detach().numpy()) for layer in layers]{bn_out}
 
 
 {order_section(s)}
@@ -233,17 +341,15 @@ for _ in range(STEPS):
     rows, ends_epoch = next_batch()
     rows = torch.from_numpy(np.asarray(rows))
     for p in params:
-        p.grad = None
-    value = objective(X_train[rows], y_train[rows])
-    value.backward()  # autograd: every dW[l], db[l] into .grad
-    losses.append(float(value))
+        p.grad = None{draw}
+    value, stats = objective(X_train[rows], y_train[rows]{", masks" if s.dropout else ""})
+    value.backward()  # autograd: every dW[l], db[l] into .grad{bn_step}
+    losses.append(value.item())
     last_dW = [layer.weight.grad.detach().numpy().copy() for layer in layers]  # before clipping, as reported
     last_db = [layer.bias.grad.detach().numpy().copy() for layer in layers]
     update(rate_for_update(t + 1))
     if ends_epoch:
         end_epoch()
 
-# ---- One JSON line: the loss of every step, the last step's gradients, the parameters after it ----
-print(json.dumps({{"loss": losses, "dW": [g.tolist() for g in last_dW], "db": [g.tolist() for g in last_db],
-                  "params": [{{"W": w.tolist(), "b": v.tolist()}} for w, v in params_now()]}}))
+{output_section(s)}
 '''

@@ -19,6 +19,7 @@ from mlp_engine import (
 
 from mlp_engine.features import FEATURE_SETS
 from mlp_engine.schedules import SCHEDULES
+from mlp_lessons import PRESETS
 
 from .. import __version__
 from ..schemas.answers import DatasetItem, Health, Options
@@ -66,12 +67,13 @@ def _formulas() -> dict[str, Any]:
 
 @router.get("/options", response_model=Options)
 def options() -> JSONBytes:
-    """The valid choices (from the engine's registries) with their formulas, the limits
-    and the default config."""
+    """The valid choices (from the engine's registries) with their formulas, the limits,
+    the default config and the presets (the worked example among them)."""
     return JSONBytes({
         "features": {str(d): names for d, names in FEATURE_SETS.items()}, "schedules": list(SCHEDULES),
         "activations": list(ACTIVATIONS), "output_activations": list(OUTPUT_ACTIVATIONS),
         "losses": list(LOSSES), "valid_pairs": {k: list(v) for k, v in VALID_PAIRS.items()},
         "inits": list(INITIALIZERS), "optimizers": list(OPTIMIZERS), "datasets": list_datasets(),
         "limits": current_limits().as_dict(), "defaults": _defaults(), "formulas": _formulas(),
+        "presets": PRESETS,
     })

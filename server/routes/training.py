@@ -52,10 +52,11 @@ async def backward(session: SessionDep, body: BackwardRequest | None = None) -> 
             check_backward(t, len(body.indices), "indices")
         else:
             check_backward(t, min(t.batch_size, t.n_train), "optimizer.batch_size")
-        W = [w.copy() for w in t.model.W]  # the chain-rule view needs the weights this pass used
+        # The chain-rule view needs the weights (and batch norm's gamma) this pass used.
+        W, gamma = [w.copy() for w in t.model.W], [g.copy() for g in t.model.gamma]
         result = t.step(body.indices, body.apply)
-        session.last_step = LastStep.keep(t, result, W)
-        return respond(payloads.trace(t, result, include), max_elements=body.max_elements,
+        session.last_step = LastStep.keep(t, result, W, gamma)
+        return respond(payloads.trace(t, result, include, W), max_elements=body.max_elements,
                        finite=result.finite and t.finite)
 
     return await session.run(work)

@@ -73,6 +73,12 @@ class Formulas(BaseModel):
     losses: dict[str, LossFormula]
 
 
+class Preset(BaseModel):
+    label: str
+    description: str
+    config: dict[str, Any] = Field(description="a SessionConfig, as POST /api/sessions takes it")
+
+
 class Options(BaseModel):
     features: dict[str, list[str]] = Field(description="input features on offer per raw input width")
     schedules: list[str]
@@ -86,6 +92,7 @@ class Options(BaseModel):
     limits: Limits = Field(description="the bounds this server enforces (MLP_PLAYGROUND_MAX_* and the like)")
     defaults: dict[str, Any] = Field(description="the complete resolved SessionConfig of a default session")
     formulas: Formulas = Field(description="the engine's formulas, as display strings")
+    presets: dict[str, Preset] = Field(description="configurations the page offers by name")
 
 
 class LayerParams(BaseModel):
@@ -113,7 +120,16 @@ class HistoryModel(MetricLists):
     grad_norms: list[list[float | None]]
 
 
-class SessionState(BaseModel):
+class Structure(BaseModel):
+    """What each hidden layer does, as the engine decided it (the page restates none of it)."""
+
+    hidden_activations: list[str] = Field(description="the activation of each hidden layer")
+    skip: list[bool] = Field(description="per hidden layer: whether it adds its input a[l-1] (model.residual)")
+    dropout: float = Field(description="dropout's p (0: none)")
+    bn_eps: float | None = Field(description="batch norm's eps in sqrt(var + eps); null without batch norm")
+
+
+class SessionState(Structure):
     id: str
     config: dict[str, Any] = Field(description="the complete resolved SessionConfig")
     epoch: int
@@ -134,6 +150,7 @@ class SessionState(BaseModel):
     stopped_epoch: int | None
     undo_available: int = Field(description="changes POST .../undo can take back")
     undo_depth: int = Field(description="snapshots kept; 0 when the model is too large to snapshot")
+    output_choices: list[str] = Field(description="the output activations that suit the task and its outputs")
 
 
 class ForwardLayer(BaseModel):
@@ -142,6 +159,9 @@ class ForwardLayer(BaseModel):
     z_hat: Array | None = Field(None, description=f"batch norm (hidden layers): (z - mean) / sqrt(var + {BN_EPS:g})")
     u: Array | None = Field(None, description="batch norm (hidden layers): gamma z_hat + beta, the activation's input")
     mask: Array | None = Field(None, description="dropout (hidden layers): 0 or 1 per unit and sample")
+    fa: Array | None = Field(None, description="with dropout or a skip (hidden layers): act(u), before the mask and the skip")
+    mean: Array | None = Field(None, description="batch norm (hidden layers): the mean z_hat used (n,)")
+    var: Array | None = Field(None, description="batch norm (hidden layers): the biased variance z_hat used (n,)")
 
 
 class BackwardLayer(BaseModel):
@@ -153,6 +173,11 @@ class BackwardLayer(BaseModel):
     dgamma: Array | None = Field(None, description="batch norm (hidden layers)")
     dbeta: Array | None = Field(None, description="batch norm (hidden layers)")
     grad_norm: float | None
+    da: Array | None = Field(None, description="delta[l] @ W[l] (m, n_{l-1}): the gradient at the layer's input "
+                             "activation a[l-1] (X for l = 0) through W[l]")
+    da_skip: Array | None = Field(None, description="a hidden layer with a skip: the gradient its skip hands to "
+                                  "a[l-1], dObjective/da[l]")
+    du: Array | None = Field(None, description="batch norm (hidden layers): the gradient at u[l], the activation's input")
 
 
 class EpochSummary(BaseModel):
@@ -162,7 +187,7 @@ class EpochSummary(BaseModel):
     grad_norms: list[float | None]
 
 
-class BackwardTrace(BaseModel):
+class BackwardTrace(Structure):
     step: int
     indices: list[int]
     X: Array | None = None
@@ -179,7 +204,7 @@ class BackwardTrace(BaseModel):
     position: int
     learning_rate: float
     layers: list[int]
-    activation: str
+    activation: str | list[str]
     output_activation: str
     loss_name: str
 
@@ -273,7 +298,8 @@ class Distributions(BaseModel):
 
 class ChainRule(BaseModel):
     """``dW[layer][out][in] = sum_s delta[layer][s][out] * a[layer-1][s][in] (+ l2 * W + l1 * sign(W))`` with the
-    last Step's numbers, and how each ``delta`` was made (see ``mlp_engine.chain``)."""
+    last Step's numbers, and how each ``delta`` was made through the skip, dropout and batch norm
+    (see ``mlp_engine.chain``)."""
 
     model_config = ConfigDict(extra="allow")
     layer: int
@@ -288,7 +314,16 @@ class ChainRule(BaseModel):
     l1: float
     sign: float = Field(description="sign(W[layer][out][in]): -1, 0 or 1")
     l1_term: float | None = Field(description="l1 * sign(W), the L1 penalty's part of dW; null without L1")
-    deltas: list[dict[str, Any]] = Field(description="per listed sample, how delta[layer][s][out] was made")
+    remedies: dict[str, Any] = Field(
+        description="the remedies in force at this layer: skip_in (a skip hands a[layer]'s gradient on from "
+                    "above), skip_out, dropout (p, 0 without), batch_norm")
+    batch_norm: dict[str, Any] | None = Field(
+        description="a hidden layer with batch norm: gamma, inv_std, the batch's mean and var, mean_dz_hat, "
+                    "mean_dz_hat_z_hat, dgamma and dbeta of the unit; null otherwise")
+    deltas: list[dict[str, Any]] = Field(
+        description="per listed sample, how delta[layer][s][out] was made: along_W (the sum of its terms) and "
+                    "along_skip, the mask's factor (dropped: no gradient), act_prime, du and with batch norm "
+                    "the direct, mean and variance terms")
     graph: dict[str, Any] | None = Field(description="one sample's computational graph (networks of <= 40 neurons)")
     step: int
     finite: bool

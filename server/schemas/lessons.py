@@ -15,6 +15,16 @@ class LessonItem(BaseModel):
     name: str = Field(description="the lesson's id, as in POST /api/lessons/{name}")
     title: str
     summary: str = Field(description="what to look at, in a few sentences")
+    follow_up: "LessonFollowUp | None" = Field(
+        None, description="the line the lesson ends with: text, then a link that opens one of its sessions "
+                          "(by label) at a panel of the playground")
+
+
+class LessonFollowUp(BaseModel):
+    text: str
+    link: str = Field(description="the link's words")
+    session: str = Field(description="the label of the lesson's session it opens")
+    panel: str = Field(description="the id of the playground's panel it shows, e.g. 'chain-rule'")
 
 
 class LessonRequest(Request):
@@ -33,3 +43,6 @@ class LessonStarted(LessonItem):
     sessions: list[LessonSession]
     measured: dict[str, Any] = Field(description="the lesson's numbers; non-finite ones are null")
     finite: bool = Field(description="false when any measured number is not finite (sent as null)")
+
+
+LessonItem.model_rebuild()

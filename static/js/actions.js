@@ -1,49 +1,17 @@
 // The user's actions (step, epoch, reset, gradcheck, undo, edit, draw, a new config), run one
-// at a time, in order, through the queue; `data-busy` on <body> tells tests and styles when all
-// is idle.
+// at a time, in order, through the queue (queue.js).
 import * as api from './api.js';
-import { banner, clearBanner, showError } from './banner.js';
-import { epochsB, resetB, stepB } from './compare.js';
-import { stopAnimation, stopPlay } from './playback.js';
-import { refreshOutput, renderAll } from './render.js';
+import { stopAnimation } from './animation.js';
+import { banner, clearBanner } from './banner.js';
+import { epochsB, resetB, stepB } from './lockstep.js';
+import { stopPlay } from './playback.js';
+import { afterTraining, run } from './queue.js';
 import { doEpochs, doStep, fullParams, newSession, openSession, takeChanged } from './session.js';
 import { store } from './store.js';
 import { chartCoords, drawnConfig, nearest, pointsOf } from './views/draw.js';
 import { renderGradcheck } from './views/gradcheck.js';
 
 const $ = (id) => document.getElementById(id);
-
-// The seed's numerical example: x = [1, 2], y = [1], W[0] = [[0.1, 0.2], [0.3, 0.4]], W[1] = [[0.5, 0.6]], zero biases.
-export const WORKED_EXAMPLE = {
-  dataset: { name: 'inline', X: [[1, 2]], y: [[1]], test_fraction: 0 },
-  model: {
-    layers: [2, 2, 1], activation: 'relu', output_activation: 'linear', loss: 'mse',
-    weights: [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6]]], biases: [[0, 0], [0]],
-  },
-  optimizer: { name: 'sgd', learning_rate: 0.1, batch_size: 1, l2: 0 },
-  seed: 0,
-};
-
-let queue = Promise.resolve();
-let pending = 0;
-
-/** Queue `action` after every action before it; a failure is shown on the banner. */
-export function run(action) {
-  pending += 1;
-  document.body.dataset.busy = '1';
-  const p = queue.then(action).catch(showError).finally(() => {
-    pending -= 1;
-    if (!pending) document.body.dataset.busy = '0';
-  });
-  queue = p;
-  return p;
-}
-
-/** Redraw every view after the session changed. */
-export async function afterTraining() {
-  renderAll();
-  await refreshOutput();
-}
 
 export const step = (animate) => run(async () => {
   await stopPlay();

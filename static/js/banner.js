@@ -1,7 +1,7 @@
 // The banner over the page: what went wrong (the server's refusal, a page error), divergence,
 // and early stopping. An error also pauses Play.
 import * as api from './api.js';
-import { stopPlay } from './playback.js';
+import { pause } from './pause.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,7 +15,7 @@ export function banner(text, kind = 'error') {
 export const clearBanner = () => { $('banner').hidden = true; };
 
 export function showError(err) {
-  stopPlay();
+  pause();
   if (err instanceof api.ApiError) {
     const who = err.status ? `The server refused the request (${err.status})` : 'No answer from the server';
     banner(`${who}: ${err.message}`);
@@ -26,7 +26,7 @@ export function showError(err) {
 }
 
 export function diverged(where) {
-  stopPlay();
+  pause();
   banner(`Training diverged: the loss is NaN (diverged) ${where}. Lower the learning rate (or L2), then press Reset.`, 'diverged');
 }
 

@@ -84,7 +84,3 @@ export function quantityHtml(name, value, { maxRows = 6, maxCols = 4, note = '' 
   }
   return `<div class="qty" data-name="${name}">${head}${body}</div>`;
 }
-
-/** Plain matrix helpers for display-only products (the server sends every real result). */
-export const transpose = (m) => (m.length ? m[0].map((_, j) => m.map((row) => row[j])) : []);
-export const matmul = (A, B) => A.map((row) => B[0].map((_, j) => row.reduce((s, x, k) => s + x * B[k][j], 0)));

@@ -101,17 +101,6 @@ async function showChain() {
     graph.innerHTML = '';
     return;
   }
-  // The server lays out the plain chain rule (with the penalties' terms) only; it answers 422
-  // for these, so don't ask.
-  const { model: m } = store.session.config;
-  const extras = [m.batch_norm && 'batch norm', m.residual && 'residual connections',
-    m.dropout > 0 && 'dropout'].filter(Boolean);
-  if (extras.length) {
-    body.innerHTML = `<p class="hint">This panel lays out the plain chain rule; this network also has ${
-      extras.join(', ')}, whose terms it does not show. The step-through has their stages.</p>`;
-    graph.innerHTML = '';
-    return;
-  }
   const l = Number($('chain-layer').value);
   const i = Number($('chain-out').value);
   const j = Number($('chain-in').value);

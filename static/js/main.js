@@ -1,18 +1,22 @@
 // The playground's wiring: DOM events to actions, and start-up. What is on screen lives in
-// store.js; the actions (actions.js, session.js), playback (playback.js) and the views' redraw
-// (render.js) each have their own module. Keys: Space plays/pauses; → next stage (or a new Step
+// store.js; the actions (actions.js, session.js), their queue (queue.js), the Step animation
+// (animation.js), Play (playback.js) and the views' redraw (render.js) each have their own
+// module. Modules never import upwards: what a lower one needs from above (pausing Play) is
+// handed down from here. Keys: Space plays/pauses; → next stage (or a new Step
 // at the end); ← previous stage.
 import * as api from './api.js';
 import {
-  WORKED_EXAMPLE, applyConfig, clearDrawing, drawClick, editParam, epoch, gradcheck, openLessonSession, reset, run,
-  step, undo,
+  applyConfig, clearDrawing, drawClick, editParam, epoch, gradcheck, openLessonSession, reset, step, undo,
 } from './actions.js';
+import { goToStage, nextStage, prevStage } from './animation.js';
 import { banner, clearBanner, showError } from './banner.js';
 import { applyHide } from './classroom.js';
 import { changeB, initCompare } from './compare.js';
 import { initInside } from './inside.js';
 import { onlyLearningRateDiffers } from './live.js';
-import { changeRate, goToStage, nextStage, prevStage, togglePlay } from './playback.js';
+import { setPause } from './pause.js';
+import { changeRate, stopPlay, togglePlay } from './playback.js';
+import { run } from './queue.js';
 import {
   practiceView, refreshOutput, renderAll, renderCharts, renderLoss, renderStageViews, showOutputTools, updateButtons,
 } from './render.js';
@@ -35,6 +39,8 @@ import { initThemeToggle, onThemeChange } from './theme.js';
 
 const $ = (id) => document.getElementById(id);
 const next = () => nextStage(step);
+/** A preset of the server's (GET /api/options -> presets), as a config of the page's own to change. */
+const preset = (name) => clone(store.options.presets[name].config);
 
 /** Practice mode from a link (`&practice=1`). */
 function showPractice(on) {
@@ -58,7 +64,7 @@ function wire() {
   $('btn-play').addEventListener('click', togglePlay);
   $('btn-reset').addEventListener('click', reset);
   $('btn-gradcheck').addEventListener('click', gradcheck);
-  $('btn-worked').addEventListener('click', () => applyConfig(clone(WORKED_EXAMPLE)));
+  $('btn-worked').addEventListener('click', () => applyConfig(preset('worked-example')));
   $('btn-help').addEventListener('click', () => $('help').showModal());
   $('btn-undo').addEventListener('click', undo);
   initThemeToggle($('btn-theme'));
@@ -130,14 +136,16 @@ function wire() {
 
 async function start() {
   document.body.dataset.busy = '1';
+  setPause(stopPlay);
   wire();
   await run(async () => {
     setOptions(await api.options());
+    $('preset-hint').textContent = `${store.options.presets['worked-example'].description}; then press Step.`;
     initControls(store.options, {
       onChange: (config) => (store.compare ? changeB(config)
         : store.playing && onlyLearningRateDiffers(store.session.config, config)
           ? changeRate(config) : applyConfig(config)),
-      onPreset: () => applyConfig(clone(WORKED_EXAMPLE)),
+      onPreset: () => applyConfig(preset('worked-example')),
       onError: (text) => banner(text),
     });
     const { config, progress, hide, practice, session } = fromHash(window.location.hash);

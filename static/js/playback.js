@@ -1,80 +1,26 @@
-// Playback: the Step animation through the stages of one trace, and Play, which trains over the
-// server's live socket (live.js): each animation frame shows the newest frame (counters at once,
-// views in turn as time allows); Pause stops the server after the frame under way, and the page
-// then syncs with it.
+// Play, which trains over the server's live socket (live.js): each animation frame shows the
+// newest frame (counters at once, views in turn as time allows); Pause stops the server after the
+// frame under way, and the page then syncs with it. Play of two runs side by side is lockstep.js's.
 import * as api from './api.js';
-import { afterTraining, run } from './actions.js';
+import { stopAnimation } from './animation.js';
 import { banner, diverged, stoppedEarly } from './banner.js';
-import { stopPlayBoth, togglePlayBoth } from './compare.js';
+import { stopPlayBoth, togglePlayBoth } from './lockstep.js';
 import { liveInsideViews } from './inside.js';
 import { LivePlay, PLAY_OPTIONS, ViewRotation, whenShown } from './live.js';
+import { afterTraining, run } from './queue.js';
 import {
-  practiceView, renderHeatmapsNow, renderLoss, renderNetworkNow, renderStageViews, renderStatus, showMetric,
-  updateButtons,
+  renderHeatmapsNow, renderLoss, renderNetworkNow, renderStageViews, renderStatus, showMetric, updateButtons,
 } from './render.js';
 import { fullParams, newSession, previewGrads, syncState } from './session.js';
-import { stagesOf } from './stages.js';
 import {
-  absorbFrame, clearTrace, setLearningRate, setPlaying, setStage, showEpochLoss, store, takeParams,
+  absorbFrame, clearTrace, setLearningRate, setPlaying, showEpochLoss, store, takeParams,
 } from './store.js';
 import { showConfig } from './views/controls.js';
 import { renderGradNormChart } from './views/charts.js';
 import { paintLiveBoundary } from './views/live-boundary.js';
 import { NEEDS, outputMode, renderOutput } from './views/output.js';
-import { practiceLocks } from './views/practice.js';
 
 const $ = (id) => document.getElementById(id);
-const STAGE_MS = 750;         // one stage of the Step animation
-
-// ---------------------------------------------------------------- the Step animation
-let animation = null;
-
-/** Show stage `i` of the trace (stopping the animation); in practice mode not past a stage still to answer. */
-export function goToStage(i) {
-  if (i > store.stageIndex && practiceLocks(practiceView())) return;
-  stopAnimation();
-  setStage(i);
-  renderStageViews();
-  updateButtons();
-}
-
-export function startAnimation() {
-  document.body.dataset.animating = '1';
-  animation = window.setInterval(() => {
-    if (store.stageIndex >= stagesOf(store.trace).length - 1) {
-      stopAnimation();
-      return;
-    }
-    setStage(store.stageIndex + 1);
-    renderStageViews();
-    updateButtons();
-  }, STAGE_MS);
-}
-
-export function stopAnimation() {
-  if (animation) window.clearInterval(animation);
-  animation = null;
-  document.body.dataset.animating = '0';
-}
-
-/** → : the next stage, or a new Step (shown from its first stage) at the end. */
-export function nextStage(step) {
-  if (store.session && practiceLocks(practiceView())) return; // check or reveal first
-  const n = store.trace ? stagesOf(store.trace).length : 0;
-  if (store.trace && store.stageIndex < n - 1 && !animation) {
-    goToStage(store.stageIndex + 1);
-    return;
-  }
-  if (animation) {
-    goToStage(Math.min(store.stageIndex + 1, n - 1));
-    return;
-  }
-  step(false);
-}
-
-export function prevStage() {
-  if (store.trace && store.stageIndex > 0) goToStage(store.stageIndex - 1);
-}
 
 // ---------------------------------------------------------------- Play
 const live = new LivePlay({ receive: absorbFrame, draw: drawFrame, stopped: liveStopped });

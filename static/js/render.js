@@ -63,8 +63,8 @@ export function renderNetworkNow(el = $('network'), { trace = true } = {}) {
   if (hidden) trace = false;
   return renderNetwork(el, {
     layers: m.layers, params: hidden && store.before ? store.before : store.params, trace: trace ? store.trace : null, before: trace ? store.before : null,
-    stage: trace ? currentStage() : null, activation: m.activation, outputActivation: m.output_activation,
-    residual: !!m.residual,
+    stage: trace ? currentStage() : null, activations: store.session.hidden_activations, outputActivation: m.output_activation,
+    skip: store.session.skip, residual: !!m.residual,
   });
 }
 

@@ -1,9 +1,11 @@
 // The session on screen and the server: each function asks the API, then moves the store
-// through its transitions. The callers (actions.js, playback.js) redraw afterwards.
+// through its transitions. The callers (actions.js, playback.js) redraw afterwards. Play is
+// paused first through pause.js (Play itself lives above, in playback.js).
 import * as api from './api.js';
+import { startAnimation, stopAnimation } from './animation.js';
 import { clearBanner, diverged } from './banner.js';
 import { applyHide } from './classroom.js';
-import { stopAnimation, stopPlay, startAnimation } from './playback.js';
+import { pause } from './pause.js';
 import { fillHeatmapLayers, renderAll, refreshOutput } from './render.js';
 import {
   adoptState, clearTrace, paramsInFull, setStage, showEpochLoss, stopCompare, store, takeGrads, takeParams, takeState,
@@ -30,14 +32,14 @@ export async function syncState() {
 
 /** Start a new session for `config` (deleting the old one), then replay `progress` from a link. */
 export async function newSession(config, progress = {}) {
-  await stopPlay();
+  await pause();
   stopAnimation();
   await show(await api.createSession(config), progress, true);
 }
 
 /** Show an existing session (one a lesson made) as it stands. */
 export async function openSession(id) {
-  await stopPlay();
+  await pause();
   stopAnimation();
   await show(await api.getSession(id, { maxElements: FULL }), {}, false);
 }
@@ -62,7 +64,7 @@ export async function followSession(id, refresh) {
 
 /** Make a session this page created (a comparison's B) the one on screen, as it stands. */
 export async function adoptSession(id) {
-  await stopPlay();
+  await pause();
   stopAnimation();
   await show(await api.getSession(id, { maxElements: FULL }), {}, true);
 }
@@ -95,7 +97,7 @@ async function replay(steps, stage) {
   const target = traced ? steps - 1 : steps;
   const perEpoch = store.session.steps_per_epoch || 1;
   let epochs = Math.floor(target / perEpoch);
-  const maxChunk = store.options.limits?.max_epochs_per_request || 100;
+  const maxChunk = store.options.limits.max_epochs_per_request;
   while (epochs > 0) {
     const n = Math.min(epochs, maxChunk);
     const r = await api.epochs(store.session.id, n);

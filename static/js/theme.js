@@ -57,8 +57,28 @@ export const CONFUSION = [];
 export const CLASS_COLORS = [];
 export const SERIES = [];
 
-/** '#rrggbb' as [r, g, b] (0-255), for the views that paint canvas pixels themselves. */
-export const rgbOf = (hex) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16));
+/** '#rrggbb' or '#rgb' as [r, g, b] (0-255), for the views that paint canvas pixels themselves. */
+export function rgbOf(hex) {
+  const h = hex.length === 4 ? [...hex.slice(1)].map((c) => c + c).join('') : hex.slice(1);
+  return [0, 2, 4].map((k) => parseInt(h.slice(k, k + 2), 16));
+}
+
+/**
+ * A colour scale ([[t, '#rrggbb'], ...], t from 0 to 1, e.g. DIVERGING) as a function of v in
+ * [0, 1] (clamped) to [r, g, b], linear in RGB between stops as Plotly's colorscales are.
+ */
+export function scaleOf(stops) {
+  const parsed = stops.map(([t, c]) => [t, rgbOf(c)]);
+  return (v) => {
+    const t = Math.max(0, Math.min(1, v));
+    let k = 1;
+    while (k < parsed.length - 1 && parsed[k][0] < t) k += 1;
+    const [t0, a] = parsed[k - 1];
+    const [t1, b] = parsed[k];
+    const w = t1 > t0 ? (t - t0) / (t1 - t0) : 0;
+    return a.map((x, n) => Math.round(x + (b[n] - x) * w));
+  };
+}
 
 const KEY = 'mlp-playground-theme';
 const listeners = [];

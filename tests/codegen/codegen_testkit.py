@@ -80,7 +80,7 @@ REMEDY_CASES: dict[str, dict[str, Any]] = {
         "optimizer": {"batch_size": 5, "l1": 0.005}},
 }
 
-# Dropout, NumPy script only: the masks drawn from a copy of the session's dropout generator.
+# Dropout: the masks drawn from a copy of the session's dropout generator.
 DROPOUT_CASES: dict[str, dict[str, Any]] = {
     "dropout": {"dataset": {"name": "moons"}, "model": {"dropout": 0.3}},
     "dropout-residual-l1-adam": {"dataset": {"name": "spiral"},
@@ -89,6 +89,27 @@ DROPOUT_CASES: dict[str, dict[str, Any]] = {
                                  "optimizer": {"name": "adam", "l1": 0.001, "l2": 0.01}},
     "dropout-softmax-step": {"dataset": {"name": "digits"}, "model": {"layers": [64, 12, 10], "dropout": 0.2},
                              "optimizer": {"batch_size": 50, "schedule": {"name": "step", "step_size": 1}}},
+}
+
+# Batch norm (gamma, beta, their optimizer state, the running estimates, evaluation mode), alone,
+# with each optimizer, a last batch of one row (11 % 5 == 1: no unbiased variance), and every
+# remedy together.
+BATCH_NORM_CASES: dict[str, dict[str, Any]] = {
+    "batch-norm": {"dataset": {"name": "circles"}, "model": {"layers": [2, 6, 5, 1], "batch_norm": True}},
+    "batch-norm-momentum-clip": {"dataset": {"name": "moons"},
+                                 "model": {"layers": [2, 6, 1], "batch_norm": True, "activation": "tanh"},
+                                 "optimizer": {"name": "momentum", "clip_norm": 0.2, "batch_size": 16}},
+    "batch-norm-adam-softmax": {"dataset": {"name": "digits"},
+                                "model": {"layers": [64, 12, 10], "batch_norm": True},
+                                "optimizer": {"name": "adam", "batch_size": 50}},
+    "batch-norm-batch-of-one": {
+        "dataset": {"name": "inline", "X": INLINE_X[:11], "y": INLINE_Y[:11]},
+        "model": {"layers": [3, 4, 1], "batch_norm": True, "activation": "sigmoid"},
+        "optimizer": {"name": "momentum", "nesterov": True, "batch_size": 5}},
+    "all-remedies": {"dataset": {"name": "spiral"},
+                     "model": {"layers": [2, 6, 6, 6, 1], "batch_norm": True, "dropout": 0.2, "residual": True,
+                               "activation": ["relu", "tanh", "leaky_relu"]},
+                     "optimizer": {"name": "adam", "l1": 0.001, "l2": 0.01, "clip_norm": 1.0}},
 }
 
 FLOAT32 = {"dataset": {"name": "xor"}, "model": {"dtype": "float32"}, "optimizer": {"name": "adam"}}
@@ -107,3 +128,54 @@ def assert_same(got: dict[str, Any], want: dict[str, Any], tol: float = 1e-10) -
         close(got["db"][l], want["db"][l], f"db[{l}]")
         close(got["params"][l]["W"], want["params"][l]["W"], f"W[{l}]")
         close(got["params"][l]["b"], want["params"][l]["b"], f"b[{l}]")
+    if "gamma" in want:  # batch norm: its parameters, running estimates and evaluation mode
+        for key in ("gamma", "beta"):
+            assert len(got[key]) == len(want[key])
+            for l, (g, w) in enumerate(zip(got[key], want[key])):
+                close(g, w, f"{key}[{l}]")
+        for key in ("mean", "var"):
+            for l, (g, w) in enumerate(zip(got["running"][key], want["running"][key])):
+                close(g, w, f"running {key}[{l}]")
+        close(got["eval"]["yhat"], want["eval"]["yhat"], "evaluation-mode output")
+
+
+# Each term of the remedies as the scripts write it, and the script without it: every one of these
+# edits must make the script part from the session (a test that cannot see a term is no test of it).
+NUMPY_TERMS: dict[str, tuple[str, str]] = {
+    "batch norm's mean term": ("dzh - dzh.mean(axis=0) - z_hat", "dzh - z_hat"),
+    "batch norm's variance term": (" - z_hat * (dzh * z_hat).mean(axis=0))", ")"),
+    "gamma in dz_hat": ("dzh = du * gamma[l - 1]", "dzh = du"),
+    "gamma in u": ("return gamma[l] * z_hat + beta[l]", "return z_hat + beta[l]"),
+    "z_hat in dgamma": ("g_gamma[l - 1] = (du * z_hat).sum(axis=0)", "g_gamma[l - 1] = du.sum(axis=0)"),
+    "the unbiased running variance": ("BN_MOMENTUM * (var * (m / (m - 1)))", "BN_MOMENTUM * var"),
+    "the running estimates in evaluation mode": ("mean, var = running_mean[l].copy(), running_var[l].copy()",
+                                                 "mean, var = z.mean(axis=0), z.var(axis=0)"),
+    "dropout's 1/(1-p) going back": ("g_in = g_in * masks[l - 1] / (1.0 - P_DROP)", "g_in = g_in * masks[l - 1]"),
+    "the skip going back": ("g_below = g_below + g", "g_below = g_below"),
+    "l1 sign(W)": ("gW = [g + L1 * np.sign(w) for g, w in zip(gW, W)]", "gW = gW"),
+    "l2 W": ("gW = [g + L2 * w for g, w in zip(gW, W)]", "gW = gW"),
+}
+PYTORCH_TERMS: dict[str, tuple[str, str]] = {
+    # Autograd differentiates what the forward pass computes: detaching the batch's mean or
+    # variance drops its term from the gradient.
+    "batch norm's mean term": ("z_hat = (z - mean) * inv_std", "z_hat = (z - mean.detach()) * inv_std"),
+    "batch norm's variance term": ("inv_std = 1.0 / torch.sqrt(var + BN_EPS)",
+                                   "inv_std = 1.0 / torch.sqrt(var.detach() + BN_EPS)"),
+    "gamma in u": ("return gamma[l] * z_hat + beta[l]", "return (0 * gamma[l] + 1) * z_hat + beta[l]"),
+    "the unbiased running variance": ("BN_MOMENTUM * (var * (m / (m - 1)))", "BN_MOMENTUM * var"),
+    "the running estimates in evaluation mode": ("mean, var = running_mean[l], running_var[l]",
+                                                 "mean, var = z.mean(dim=0), z.var(dim=0)"),
+    "dropout's 1/(1-p)": ("a_new = f * masks[l] / (1.0 - P_DROP)", "a_new = f * masks[l]"),
+    "the skip": ("a_new = a_new + a  # the skip", "a_new = a_new  # the skip"),
+    "l1 |W|": ("value = value + L1 * sum(", "value = value + 0 * sum("),
+    "l2 ||W||^2": ("value = value + 0.5 * L2 * sum(", "value = value + 0 * sum("),
+}
+
+
+def parts_from(got: dict[str, Any], want: dict[str, Any]) -> bool:
+    """Whether ``got`` differs from ``want`` by more than :func:`assert_same` allows."""
+    try:
+        assert_same(got, want)
+    except AssertionError:
+        return True
+    return False

@@ -12,6 +12,8 @@ from typing import Any, Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from mlp_engine.state import decode
+
 SCRIPT_TIMEOUT = 300  # seconds; generous, the machine is shared
 TRACE = {"include": ["backward", "params"], "max_elements": 1_000_000}
 
@@ -33,16 +35,28 @@ def run_script(source: str, tmp_path: Path, env: dict[str, str] | None = None) -
                           cwd=tmp_path, env=env)
 
 
-def session_steps(client: TestClient, sid: str, steps: int) -> dict[str, Any]:
-    """The session's next ``steps`` steps: every loss, the last dW/db, the parameters after."""
+def session_steps(client: TestClient, sid: str, steps: int, eval_X: list | None = None) -> dict[str, Any]:
+    """The session's next ``steps`` steps: every loss, the last dW/db, the parameters after; with
+    batch norm also gamma, beta and the running estimates after (from ``GET .../export``) and the
+    session's own ``POST .../predict`` (evaluation mode) of ``eval_X``."""
     losses = []
     for _ in range(steps):
         r = client.post(f"/api/sessions/{sid}/backward", json=TRACE)
         assert r.status_code == 200, r.text
         trace = r.json()
         losses.append(trace["loss"])
-    return {"loss": losses, "dW": [b["dW"] for b in trace["backward"]], "db": [b["db"] for b in trace["backward"]],
+    want = {"loss": losses, "dW": [b["dW"] for b in trace["backward"]], "db": [b["db"] for b in trace["backward"]],
             "params": trace["params"]}
+    state = decode(client.get(f"/api/sessions/{sid}/export").json()["state"])
+    if "running" in state:
+        want["gamma"] = [g.tolist() for g in state["params"]["gamma"]]
+        want["beta"] = [g.tolist() for g in state["params"]["beta"]]
+        want["running"] = {key: [r.tolist() for r in state["running"][key]] for key in ("mean", "var")}
+        assert eval_X is not None, "a batch-norm script answers its evaluation-mode outputs"
+        r = client.post(f"/api/sessions/{sid}/predict", json={"X": eval_X})
+        assert r.status_code == 200, r.text
+        want["eval"] = {"X": eval_X, "yhat": r.json()["y"]}
+    return want
 
 
 @pytest.fixture
@@ -65,6 +79,21 @@ def export_and_run(client: TestClient, tmp_path: Path) -> Callable[..., Run]:
         assert done.returncode == 0, done.stderr[-4000:]
         lines = done.stdout.strip().splitlines()
         assert len(lines) == 1, done.stdout[-2000:]
-        return Run(json.loads(lines[0]), session_steps(client, sid, steps), r.text)
+        got = json.loads(lines[0])
+        return Run(got, session_steps(client, sid, steps, (got.get("eval") or {}).get("X")), r.text)
+
+    return go
+
+
+@pytest.fixture
+def run_edited(tmp_path: Path) -> Callable[[str, str, str], dict[str, Any]]:
+    """``run_edited(source, old, new)``: the script with its one ``old`` replaced by ``new``, run;
+    its JSON line (the edit must leave a script that runs)."""
+
+    def go(source: str, old: str, new: str) -> dict[str, Any]:
+        assert source.count(old) == 1, f"the script should hold {old!r} once"
+        done = run_script(source.replace(old, new), tmp_path)
+        assert done.returncode == 0, done.stderr[-4000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
 
     return go

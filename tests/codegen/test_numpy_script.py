@@ -73,3 +73,4 @@ def test_numpy_script_with_dropout_draws_the_sessions_masks(export_and_run, name
 def test_numpy_script_with_dropout_after_whole_epochs(export_and_run):
     run = export_and_run(DROPOUT_CASES["dropout"], 20, "numpy", epochs=2)
     assert_same(run.got, run.want)
+

@@ -1,13 +1,13 @@
 """The PyTorch script (torch.nn.Linear, autograd, torch.optim where its formula is the
-engine's) prints the session's own next N steps to 1e-10. Skipped without torch: it is an
-optional extra (``pip install -e .[torch]``), a large download CI does without."""
+engine's) prints the session's own next N steps to 1e-10. torch is in the test extras, so
+these run wherever the suite does (the script runs in a child process)."""
 from __future__ import annotations
 
 import pytest
 
-from codegen_testkit import CASES, FLOAT32, REMEDY_CASES, assert_same
+from codegen_testkit import CASES, DROPOUT_CASES, FLOAT32, REMEDY_CASES, assert_same
 
-pytest.importorskip("torch", reason="torch is not installed (optional extra: pip install -e '.[torch]')")
+pytestmark = pytest.mark.subprocess  # each case runs the exported script in a child Python
 
 TORCH_CASES = ["sgd", "momentum-l2-clip", "nesterov", "adam-l2-clip", "step-schedule", "invscaling",
                "momentum-invscaling", "features", "leaky_relu", "sigmoid-hidden", "tanh", "linear-hidden",
@@ -48,3 +48,12 @@ def test_pytorch_float32_agrees_to_float32_rounding(export_and_run):
 def test_pytorch_after_whole_epochs(export_and_run):
     run = export_and_run(CASES["step-schedule"], 20, "pytorch", epochs=2)
     assert_same(run.got, run.want)
+
+
+@pytest.mark.parametrize("steps", [1, 20])
+@pytest.mark.parametrize("name", list(DROPOUT_CASES))
+def test_pytorch_script_with_dropout_draws_the_sessions_masks(export_and_run, name, steps):
+    run = export_and_run(DROPOUT_CASES[name], steps, "pytorch", before=7)
+    assert "masks = draw_masks(len(rows))" in run.source
+    assert_same(run.got, run.want)
+

@@ -55,14 +55,3 @@ def test_a_weight_at_zero_gets_no_l1_term():
     c = explain_weight(t.model, result, W, 0, 2, 0)
     assert c["W"] == 0.0 and c["sign"] == 0.0 and c["l1_term"] == 0.0
     assert c["dW"] == float(result.grads.dW[0][2, 0])
-
-
-@pytest.mark.parametrize("model, field", [({"residual": True, "layers": [2, 3, 3, 1]}, "model.residual"),
-                                          ({"dropout": 0.3}, "model.dropout"),
-                                          ({"batch_norm": True}, "model.batch_norm")])
-def test_the_remedies_with_stages_are_still_refused_by_name(model, field):
-    t = make_trainer({"dataset": {"name": "xor"}, "model": model, "optimizer": {"l1": 0.01}})
-    W = [w.copy() for w in t.model.W]
-    result = t.step(apply=False)
-    with pytest.raises(ValueError, match=rf"^{field}: the chain-rule view"):
-        explain_weight(t.model, result, W, 0, 0, 0)

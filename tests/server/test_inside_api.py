@@ -4,6 +4,7 @@ weights (and of a backward pass written here for ``dW`` and ``a``)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 PERCENTILES = [0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93.32, 100]
 
@@ -205,8 +206,30 @@ def test_the_chain_rule_with_l1_and_l2_adds_both_penalty_terms(client, new_sessi
     assert c["l1"] == 0.0 and c["l1_term"] is None
 
 
-def test_the_chain_rule_still_refuses_residual_by_name(client, new_session):
-    sid = new_session({"dataset": {"name": "xor"}, "model": {"layers": [2, 4, 4, 1], "residual": True}})["id"]
-    client.post(f"/api/sessions/{sid}/backward", json={})
-    r = client.get(f"/api/sessions/{sid}/chain", params={"layer": 0, "out": 0, "in": 0})
-    assert r.status_code == 422 and "model.residual" in r.json()["detail"]
+@pytest.mark.parametrize("model", [{"residual": True}, {"dropout": 0.3}, {"batch_norm": True},
+                                   {"residual": True, "dropout": 0.3, "batch_norm": True}])
+def test_the_chain_rule_shows_every_remedy_and_adds_up_to_the_traces_dw(client, new_session, model):
+    # The terms' own check against an independent backward pass is tests/engine/test_engine_chain_remedies.py;
+    # here: the route answers them, for a weight in every layer, and they add up to the Step's dW.
+    sid = new_session({"dataset": {"name": "xor"}, "model": {"layers": [2, 4, 4, 1], **model},
+                       "optimizer": {"batch_size": 8, "l1": 0.01}})["id"]
+    trace = client.post(f"/api/sessions/{sid}/backward", json={}).json()
+    for layer, out, into in ((0, 1, 0), (1, 2, 3), (2, 0, 1)):
+        r = client.get(f"/api/sessions/{sid}/chain", params={"layer": layer, "out": out, "in": into})
+        assert r.status_code == 200, r.text
+        c = r.json()
+        shown = sum(t["product"] for t in c["terms"]) + (c["l2_term"] or 0.0) + (c["l1_term"] or 0.0)
+        assert abs(shown - trace["backward"][layer]["dW"][out][into]) < 1e-12
+        hidden = layer < 2
+        assert c["remedies"]["batch_norm"] == bool(hidden and model.get("batch_norm"))
+        assert c["remedies"]["skip_in"] == bool(layer == 0 and model.get("residual"))
+        if c["remedies"]["batch_norm"]:
+            assert c["batch_norm"]["dgamma"] == pytest.approx(trace["backward"][layer]["dgamma"][out], abs=1e-15)
+            assert all(set(d["batch_norm"]) >= {"direct", "mean_term", "var_term"} for d in c["deltas"])
+        if hidden and model.get("dropout"):
+            assert all(d["mask_factor"] in (0.0, pytest.approx(1 / 0.7)) for d in c["deltas"])
+    graph = client.get(f"/api/sessions/{sid}/chain", params={"layer": 0, "out": 0, "in": 0}).json()["graph"]
+    kinds = {e["kind"] for e in graph["edges"]}
+    assert ("skip" in kinds) == bool(model.get("residual"))
+    assert ("dropout" in kinds) == bool(model.get("dropout"))
+    assert ("batch_norm" in kinds) == bool(model.get("batch_norm"))

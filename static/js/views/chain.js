@@ -26,10 +26,54 @@ function outputDelta(d, l, i) {
   return `delta[${l}][${d.sample}][${i}] = ${esc(d.formula)} = ${put} = <b>${n(d.value)}</b>`;
 }
 
+/** How a hidden delta was made, stage by stage, with the terms the server named. */
 function hiddenDelta(d, l, i) {
   const parts = d.terms.map((t) => `${n(t.delta)} * ${n(t.W)}`);
-  const summed = parts.length > 1 ? ` = (${n(d.sum)}) * ${n(d.act_prime)}` : '';
-  return `delta[${l}][${d.sample}][${i}] = (${folded(parts, null)}) * ${n(d.act_prime)}${summed} = <b>${n(d.value)}</b>`;
+  const plain = d.along_skip === null && d.mask_factor === null && !d.batch_norm;
+  if (plain) {
+    const summed = parts.length > 1 ? ` = (${n(d.sum)}) * ${n(d.act_prime)}` : '';
+    return `delta[${l}][${d.sample}][${i}] = (${folded(parts, null)}) * ${n(d.act_prime)}${summed} = <b>${n(d.value)}</b>`;
+  }
+  // dObjective/da: along W (the sum above), plus along the skip when a layer above adds a[l].
+  let g = `(${folded(parts, null)})`;
+  if (d.along_skip !== null) {
+    g = `(<span data-term="along-W">along W: ${g} = ${n(d.along_W)}</span> + `
+      + `<span data-term="along-skip">along the skip: ${n(d.along_skip)}</span>)`;
+  }
+  const mask = d.mask_factor === null ? ''
+    : ` * <span data-term="mask">${d.dropped ? 'mask 0 (dropped: no gradient goes on through it)' : `mask 1/(1-p) = ${n(d.mask_factor)}`}</span>`;
+  const du = `${g}${mask} * ${n(d.act_prime)}`;
+  const bn = d.batch_norm;
+  if (!bn) return `delta[${l}][${d.sample}][${i}] = ${du} = <b>${n(d.value)}</b>`;
+  return `du = ${du} = ${n(d.du)}; dz_hat = gamma * du = ${n(bn.dz_hat)}; `
+    + `delta[${l}][${d.sample}][${i}] = <span data-term="direct">direct ${n(bn.direct)}</span> `
+    + `+ <span data-term="mean">batch mean ${n(bn.mean_term)}</span> + <span data-term="var">batch variance ${n(bn.var_term)}</span>`
+    + ` = <b>${n(d.value)}</b>`
+    + ` (z_hat ${n(bn.z_hat)})`;
+}
+
+/** The formula of a hidden delta with the remedies in force at this layer. */
+function hiddenFormula(c, l, i) {
+  const r = c.remedies;
+  let g = `sum_k delta[${l + 1}][s][k] * W[${l + 1}][k][${i}]`;
+  if (r.skip_in) g = `(${g}) + dL/da[${l + 1}][s][${i}] (along the skip)`;
+  const mask = r.dropout ? ` * mask[s][${i}] / (1 - ${n(r.dropout)})` : '';
+  if (!r.batch_norm) return `(${g})${mask} * act'(z[${l}][s][${i}])`;
+  return `du = (${g})${mask} * act'(u[${l}][s][${i}]), dz_hat = gamma * du; `
+    + 'delta = inv_std * dz_hat (direct) - inv_std * mean_s(dz_hat) (the batch mean\'s term) '
+    + '- inv_std * z_hat * mean_s(dz_hat * z_hat) (the batch variance\'s term)';
+}
+
+/** Batch norm's numbers of the unit, and dgamma and dbeta beside dW. */
+function batchNorm(c, l, i) {
+  const b = c.batch_norm;
+  if (!b) return '';
+  const stats = b.batch_stats ? `the batch's mean ${n(b.mean)} and variance ${n(b.var)}`
+    : `the running mean ${n(b.mean)} and variance ${n(b.var)} (constants)`;
+  return `<p class="eq" data-testid="chain-bn">Batch norm of unit ${i}: gamma[${l}][${i}] = ${n(b.gamma)}, `
+    + `${stats}, inv_std = 1/sqrt(var + eps) = ${n(b.inv_std)}; mean_s(dz_hat) = ${n(b.mean_dz_hat)}, `
+    + `mean_s(dz_hat * z_hat) = ${n(b.mean_dz_hat_z_hat)}. Beside dW: dgamma[${l}][${i}] = sum_s du * z_hat = `
+    + `<b>${n(b.dgamma)}</b>, dbeta[${l}][${i}] = sum_s du = <b>${n(b.dbeta)}</b>; db[${l}][${i}] = 0 (the batch mean cancels b).</p>`;
 }
 
 /**
@@ -52,11 +96,11 @@ export function renderChain(el, c) {
   const deltas = c.deltas.map((d) => `<li class="eq">${d.kind === 'output' ? outputDelta(d, l, i) : hiddenDelta(d, l, i)}</li>`);
   const output = c.deltas[0]?.kind === 'output';
   const how = `<p class="hint">How each delta[${l}][s][${i}] was made: ${output ? 'from the loss'
-    : `(sum_k delta[${l + 1}][s][k] * W[${l + 1}][k][${i}]) * act'(z[${l}][s][${i}])`}:</p>`
+    : hiddenFormula(c, l, i)}:</p>`
     + (many ? `<ol class="deltas" data-testid="chain-deltas">${deltas.slice(0, SHOWN).join('')}</ol>`
       + `<details class="all-terms"><summary>all ${deltas.length} samples</summary><ol start="${SHOWN + 1}">${deltas.slice(SHOWN).join('')}</ol></details>`
       : `<ol class="deltas" data-testid="chain-deltas">${deltas.join('')}</ol>`);
-  el.innerHTML = `${dW}${how}<p class="hint">Step ${c.step}, minibatch of ${c.m}; W is the weights that pass used.</p>`;
+  el.innerHTML = `${dW}${batchNorm(c, l, i)}${how}<p class="hint">Step ${c.step}, minibatch of ${c.m}; W is the weights that pass used.</p>`;
 }
 
 /**
@@ -72,7 +116,10 @@ export function renderGraph(el, graph, selected) {
     return;
   }
   const columns = new Map(); // column -> node ids
-  const col = (node) => (node.kind === 'x' ? 0 : node.kind === 'loss' ? 2 * node.layer : 2 * node.layer + (node.kind === 'z' ? 1 : 2));
+  // A column per stage a hidden layer has: z, batch norm's u, f(u) before dropout, a.
+  const stages = ['z', 'u', 'f', 'a'].filter((k) => graph.nodes.some((node) => node.kind === k));
+  const col = (node) => (node.kind === 'x' ? 0 : node.kind === 'loss' ? 2 + (node.layer - 1) * stages.length
+    : 1 + node.layer * stages.length + stages.indexOf(node.kind));
   for (const node of graph.nodes) {
     const c = col(node);
     if (!columns.has(c)) columns.set(c, []);
@@ -113,7 +160,15 @@ export function renderGraph(el, graph, selected) {
     const y1 = a.y;
     const x2 = b.x;
     const y2 = b.y;
-    parts.push(`<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${on ? COLORS.neg : '#cbd5e1'}" stroke-width="${on ? 2.5 : 1}"/>`);
+    const stroke = `stroke="${on ? COLORS.neg : '#cbd5e1'}" stroke-width="${on ? 2.5 : 1}" data-edge="${esc(e.kind)}"`;
+    if (e.kind === 'skip') {
+      // The skip jumps over the layer's own stages: a dashed arc through the gap above the row.
+      const top = y1 - 31;
+      parts.push(`<path d="M ${x1 - BOX / 2} ${y1 - 22} Q ${(x1 + x2) / 2} ${top - 12} ${x2 + BOX / 2} ${y2 - 22}" fill="none" ${stroke} stroke-dasharray="6 4"/>`);
+      parts.push(`<text x="${(x1 + x2) / 2}" y="${top - 6}" class="edge-label${on ? ' hot' : ''}" text-anchor="middle">skip ${esc(fmt(e.local, 3))}</text>`);
+      return;
+    }
+    parts.push(`<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" ${stroke}/>`);
     const tx = x1 + 0.62 * (x2 - x1);
     const ty = y1 + 0.62 * (y2 - y1);
     parts.push(`<text x="${tx}" y="${ty - 2}" class="edge-label${on ? ' hot' : ''}" text-anchor="middle">${esc(fmt(e.local, 3))}</text>`);
@@ -123,11 +178,14 @@ export function renderGraph(el, graph, selected) {
       : `${node.kind}[${node.layer}][${node.index}]`;
     const on = hotNodes.has(node.id);
     const value = fmt(node.value, 4);
-    const yhat = node.yhat !== undefined ? ` · ŷ ${fmt(node.yhat, 3)}` : '';
+    const yhat = node.yhat !== undefined ? ` · ŷ ${fmt(node.yhat, 3)}` : node.mask !== undefined ? ` · mask ${node.mask}` : '';
     parts.push(`<g class="node${on ? ' hot' : ''}" data-node="${esc(node.id)}"><rect x="${x}" y="${y - 22}" width="${BOX}" height="44" rx="6"/>`
       + `<text x="${x + BOX / 2}" y="${y - 7}" text-anchor="middle" class="node-name">${esc(name)} = ${esc(value)}</text>`
       + `<text x="${x + BOX / 2}" y="${y + 13}" text-anchor="middle" class="node-grad">grad ${esc(fmt(node.grad, 4))}${esc(yhat)}</text></g>`);
   }
   el.innerHTML = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" style="max-width: 100%; height: auto" role="img" aria-label="computational graph of sample ${graph.sample}">${parts.join('')}</svg>`
-    + `<p class="hint">Sample ${graph.sample + 1} of the minibatch. Boxes: value and gradient (of the batch loss); edges: the local derivative (W on a link, act'(z) from z to a, the loss's delta from the output's z). In orange: the path of W[${sl}][${si}][${sj}].</p>`;
+    + `<p class="hint">Sample ${graph.sample + 1} of the minibatch. Boxes: value and gradient (of the batch loss); edges: the local derivative (W on a link, act' to the activation, the loss's delta from the output's z${
+    stages.includes('u') ? '; batch norm z to u: gamma inv_std (1 - 1/m - z_hat²/m), this row\'s own share' : ''}${
+    stages.includes('f') ? '; dropout f to a: the mask\'s factor, 0 or 1/(1-p)' : ''}${
+    graph.edges.some((e) => e.kind === 'skip') ? '; dashed: the skip, 1' : ''}). In orange: the path of W[${sl}][${si}][${sj}].</p>`;
 }

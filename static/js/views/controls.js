@@ -17,13 +17,6 @@ const fill = (select, values, labels = {}) => {
 
 const numberOf = (input) => (input.value.trim() === '' ? null : Number(input.value));
 
-/** Output activations that make sense for a task: softmax needs 2+ classes, regression a linear output. */
-function outputsFor(task, nOut) {
-  const all = Object.keys(opts.valid_pairs);
-  if (task === 'regression') return all.filter((o) => o === 'linear');
-  return all.filter((o) => o !== 'softmax' || nOut >= 2);
-}
-
 function hiddenOf(config) {
   return config.model.layers.slice(1, -1);
 }
@@ -41,26 +34,34 @@ function dropWeights(config) {
   delete config.model.biases;
 }
 
+/** The activation of hidden layer i of the session on screen, as the server names it. */
+const activationOf = (i) => state.hidden_activations[i];
+
+/**
+ * Hidden layer sizes changed. model.activation is one name or a list per hidden layer (the only
+ * place the page writes either): a list keeps its names, and a new layer takes the last one's.
+ */
 function setLayers(config, hidden) {
   const layers = config.model.layers;
   config.model.layers = [layers[0], ...hidden, layers[layers.length - 1]];
   dropWeights(config);
-  const act = config.model.activation;
-  if (Array.isArray(act)) { // one name per hidden layer: a new layer takes the last one's
-    config.model.activation = hidden.map((_, i) => act[Math.min(i, act.length - 1)] ?? 'relu');
+  if (Array.isArray(config.model.activation)) {
+    const names = state.hidden_activations;
+    config.model.activation = hidden.map((_, i) => names[Math.min(i, names.length - 1)] ?? opts.defaults.model.activation);
   }
 }
 
-/** The activation of hidden layer i (model.activation is one name or one per hidden layer). */
-function activationOf(config, i) {
-  const act = config.model.activation;
-  return Array.isArray(act) ? act[i] : act;
+/** Hidden layer i's activation set to `name`: one name when every layer agrees (the plain config), else a list. */
+function setActivation(config, i, name) {
+  const names = hiddenOf(config).map((_, k) => activationOf(k));
+  names[i] = name;
+  config.model.activation = names.every((a) => a === names[0]) ? names[0] : names;
 }
 
 function renderArch() {
   const { layers } = state.config.model;
   const hidden = hiddenOf(state.config);
-  const maxWidth = opts.limits?.max_width ?? 512;
+  const maxWidth = opts.limits.max_width;
   const parts = [`<span class="fixed" title="inputs (set by the data)">${layers[0]}</span>`];
   hidden.forEach((n, i) => {
     parts.push('<span class="arrow">→</span>');
@@ -69,7 +70,7 @@ function renderArch() {
       <span>${n}</span>
       <button type="button" data-testid="neurons-plus-${i}" data-i="${i}" data-d="1" aria-label="more neurons in hidden layer ${i}" ${n >= maxWidth ? 'disabled' : ''}>+</button>
       <select data-testid="layer-activation-${i}" data-layer="${i}" aria-label="activation of hidden layer ${i}">
-        ${opts.activations.map((a) => `<option value="${a}" ${a === activationOf(state.config, i) ? 'selected' : ''}>${a.replaceAll('_', ' ')}</option>`).join('')}
+        ${opts.activations.map((a) => `<option value="${a}" ${a === activationOf(i) ? 'selected' : ''}>${a.replaceAll('_', ' ')}</option>`).join('')}
       </select>
     </span>`);
   });
@@ -88,14 +89,9 @@ function renderArch() {
   }));
   arch.querySelectorAll('select[data-layer]').forEach((sel) => sel.addEventListener('change', () => {
     const i = Number(sel.dataset.layer);
-    emit((c) => {
-      const names = hiddenOf(c).map((_, k) => activationOf(c, k));
-      names[i] = sel.value;
-      // One name when every hidden layer agrees (the plain config), else one per layer.
-      c.model.activation = names.every((a) => a === names[0]) ? names[0] : names;
-    });
+    emit((c) => setActivation(c, i, sel.value));
   }));
-  const maxLayers = opts.limits?.max_layers ?? 8;
+  const maxLayers = opts.limits.max_layers;
   $('btn-layer-add').disabled = hidden.length + 1 >= maxLayers;
   $('btn-layer-remove').disabled = hidden.length === 0;
 }
@@ -291,8 +287,8 @@ export function showConfig(session) {
   $('btn-regenerate').hidden = inline;
   $('ctl-noise').disabled = info.kind !== undefined && info.kind !== 'toy';
   setValue('ctl-samples', ds.n_samples ?? (session.n_train !== undefined ? session.n_train + session.n_test : info.n_samples));
-  setValue('ctl-noise', ds.noise ?? (info.kind === 'toy' ? 0.1 : ''));
-  setValue('ctl-test', ds.test_fraction ?? (inline ? 0 : 0.2));
+  setValue('ctl-noise', ds.noise ?? (info.kind === 'toy' ? opts.defaults.dataset.noise : ''));
+  setValue('ctl-test', ds.test_fraction ?? (inline ? 0 : opts.defaults.dataset.test_fraction));
   setValue('ctl-dseed', ds.seed ?? c.seed);
   if (inline) {
     setValue('ctl-inline-X', JSON.stringify(ds.X));
@@ -300,12 +296,11 @@ export function showConfig(session) {
   }
   renderArch();
   const m = c.model;
-  setValue('ctl-activation', Array.isArray(m.activation) ? m.activation[0] : m.activation);
+  setValue('ctl-activation', activationOf(0) ?? opts.defaults.model.activation);
   setValue('ctl-dropout', m.dropout ?? 0);
   $('ctl-batch-norm').checked = !!m.batch_norm;
   $('ctl-residual').checked = !!m.residual;
-  const nOut = m.layers[m.layers.length - 1];
-  const outputs = outputsFor(session.task, nOut);
+  const outputs = [...session.output_choices];
   if (!outputs.includes(m.output_activation)) outputs.push(m.output_activation);
   fill($('ctl-output'), outputs);
   setValue('ctl-output', m.output_activation);

@@ -41,7 +41,7 @@ function networkSentence() {
   }
   const stage = store.trace ? stagesOf(store.trace)[store.stageIndex] : null;
   const showing = stage ? `the ${stage.label} stage of the last Step` : 'the weights';
-  return `A ${m.layers.join('-')} network (${m.activation} hidden, ${m.output_activation} output) showing ${showing}: `
+  return `A ${m.layers.join('-')} network (${[...new Set(store.session.hidden_activations)].join(', ') || 'no'} hidden, ${m.output_activation} output) showing ${showing}: `
     + `${signs.pos} positive weights (solid blue links) and ${signs.neg} negative (dashed orange links), the width the size.`;
 }
 

@@ -109,19 +109,15 @@ const RENDER = {
     const names = { z0: 'z[0]', yhat: 'ŷ = a[1]', loss: 'L', delta1: 'delta[1]', dW1: 'dW[1]', db1: 'db[1]', delta0: 'delta[0]', dW0: 'dW[0]', db0: 'db[0]' };
     const text = (v) => (Array.isArray(v) ? `[${v.map(text).join(', ')}]` : fmt(v));
     const cell = (v) => (Array.isArray(v) && Array.isArray(v[0]) ? v.map(text).join('<br>') : text(v)); // a matrix: a row per line
-    const flat = (v) => (Array.isArray(v) ? v.flat(2) : [v]);
-    const rows = Object.entries(names).map(([k, n]) => {
-      const err = Math.max(...flat(m.seed[k]).map((s, i) => Math.abs(s - flat(m.computed[k])[i])));
-      return [`<code>${n}</code>`, cell(m.seed[k]), cell(m.computed[k]), fmt(err, 2)];
-    });
+    const rows = Object.entries(names).map(([k, n]) => [`<code>${n}</code>`, cell(m.seed[k]), cell(m.computed[k]), fmt(m.errors[k], 2)]);
     body.innerHTML = `<div class="lesson-cols wide-left">
       <div>${table(['quantity', 'the seed', 'this engine', '|difference|'], rows)}</div>
       <div class="lesson-verdict">
         <p class="verdict ${m.matches ? 'pass' : 'fail'}">${m.matches ? '✓' : '✗'} every number matches the seed
-          (largest difference ${fmt(m.max_abs_error, 2)}, tolerance 1e-12)</p>
-        <p>x = [1, 2], y = 1, W[0] = [[0.1, 0.2], [0.3, 0.4]], W[1] = [[0.5, 0.6]], ReLU, linear output, mse, learning rate 0.1.</p>
+          (largest difference ${fmt(m.max_abs_error, 2)}, tolerance ${fmt(m.tolerance)})</p>
+        <p>${esc(m.setup)}.</p>
         <p><b>Open it in the playground and press Step:</b> the step-through walks these numbers forward,
-          through the loss and back, one stage at a time, and the update moves W[0] to [[0.1045, 0.209], [0.3054, 0.4108]].</p>
+          through the loss and back, one stage at a time, and the update moves W[0] to ${text(m.W0_after)}.</p>
       </div></div>`;
   },
 
@@ -136,7 +132,7 @@ const RENDER = {
       ${chartBox('lesson-chart-b', 'Training loss per epoch')}</div>
       ${table(['hidden activation', `‖dW[0]‖ (first)`, `‖dW[${last}]‖ (last)`, 'first / last', 'train loss'], rows,
     `Network ${m.layers.join('–')}, Xavier initialisation, SGD. Sigmoid's first-to-last ratio is
-      <b>${fmt(m.sigmoid_vs_relu, 3)}</b> of ReLU's: its first layer learns about ${fmt(Math.round(1 / m.sigmoid_vs_relu), 3)} times more slowly.`)}`;
+      <b>${fmt(m.sigmoid_vs_relu, 3)}</b> of ReLU's: its first layer learns about ${fmt(m.times_slower, 3)} times more slowly.`)}`;
     const x = m.sigmoid.grad_norms.map((_, l) => l);
     lines($('lesson-chart-a'), acts.map((act) => ({ name: act, x, y: m[act].grad_norms })),
       { xTitle: 'layer l (0 = nearest the input)', yTitle: '‖dW[l]‖', extra: { xaxis: axis('layer l (0 = nearest the input)', { dtick: 1 }) } });
@@ -146,7 +142,7 @@ const RENDER = {
   'exploding-gradients': async (body, a) => {
     const m = a.measured;
     const runs = [['no clipping', m.unclipped], [`clipped at norm ${fmt(m.clip_norm)}`, m.clipped]];
-    const rows = runs.map(([label, r]) => [label, fmt(Math.max(...r.first_epoch.global_grad_norm.filter((v) => v !== null)), 3),
+    const rows = runs.map(([label, r]) => [label, fmt(r.first_epoch.largest_grad_norm, 3),
       String(r.epochs_run), loss(r.train_loss), yes(r.finite)]);
     body.innerHTML = `<div class="lesson-cols">
       ${chartBox('lesson-chart-a', 'Global gradient norm at each step of epoch 1 (before clipping)')}
@@ -195,13 +191,13 @@ const RENDER = {
       ['linear_regression', 'LinearRegression']];
     const rows = models.map(([k, label]) => [label, `<b>${fmt(m.test_mse[k], 3)}</b>`, fmt(m.seed_reported[k], 2)]);
     body.innerHTML = `<div class="lesson-cols">
-      <div>${table(['test MSE', 'this run', 'seed 003'], rows,
+      <div>${table(['test MSE', 'this run', 'reference write-up'], rows,
     `Test mean squared error after ${m.epochs} epochs, in original units, ${esc(m.units)}: the median house value is in $100,000s.
-      The networks beat the straight line; this engine and scikit-learn's MLP land close together, as in the seed.`)}</div>
-      ${chartBox('lesson-chart-a', 'Test MSE: this run beside the seed')}</div>`;
+      The networks beat the straight line; this engine and scikit-learn's MLP land close together, as in the reference write-up.`)}</div>
+      ${chartBox('lesson-chart-a', 'Test MSE: this run beside the reference write-up')}</div>`;
     bars($('lesson-chart-a'), ['this engine', 'sklearn MLP', 'linear'], [
       { name: 'this run', y: models.map(([k]) => m.test_mse[k]), color: COLORS.train },
-      { name: 'seed 003', y: models.map(([k]) => m.seed_reported[k]), color: '#94a3b8' },
+      { name: 'reference write-up', y: models.map(([k]) => m.seed_reported[k]), color: '#94a3b8' },
     ], { yTitle: 'test MSE ($100k²)', labels: (v) => fmt(v, 3) });
   },
 
@@ -257,9 +253,9 @@ const RENDER = {
     const t = m.three_layer;
     const rows = [
       [`σ′(z) = σ(z)(1 − σ(z)) against central differences, z in [${s.z_range.join(', ')}], h = ${fmt(s.h)}: largest |difference|`,
-        fmt(s.max_abs_error, 2), yes(s.max_abs_error < 1e-9)],
+        fmt(s.max_abs_error, 2), yes(s.holds)],
       ['softmax + cross-entropy: the output delta is (p − y) / m; largest |difference|',
-        fmt(sc.delta_equals_p_minus_y_over_m, 2), yes(sc.delta_equals_p_minus_y_over_m < 1e-12)],
+        fmt(sc.delta_equals_p_minus_y_over_m, 2), yes(sc.delta_holds)],
       ['softmax + cross-entropy network [4, 5, 3], gradient check: largest relative error', fmt(sc.gradcheck_max_rel_error, 2), yes(sc.passed)],
       [`${t.layers.length - 1}-layer network [${t.layers.join(', ')}], backprop's gradient check: largest relative error`,
         fmt(t.gradcheck_max_rel_error, 2), yes(t.passed)],
@@ -315,6 +311,16 @@ function header(a, index) {
     <div class="lesson-open"><span>Open in the playground:</span>${opens}</div>`;
 }
 
+/** The line a lesson ends with (the server's words): a link that opens one of its sessions at a panel. */
+function followUp(a) {
+  const f = a.follow_up;
+  const session = f && a.sessions.find((s) => s.label === f.session);
+  if (!session) return '';
+  return `<p class="lesson-next" data-testid="lesson-follow-up">${esc(f.text)} `
+    + `<button type="button" class="link" data-testid="lesson-follow-up-link" data-session="${session.id}" `
+    + `data-panel="${esc(f.panel)}">${esc(f.link)}</button></p>`;
+}
+
 async function startLesson(name) {
   const index = list.findIndex((l) => l.name === name);
   const result = $('lesson-result');
@@ -326,6 +332,7 @@ async function startLesson(name) {
   const answer = await api.startLesson(name, quick);
   result.innerHTML = `${header(answer, index)}<div class="lesson-body" id="lesson-body"></div>`;
   await RENDER[name]($('lesson-body'), answer);
+  result.insertAdjacentHTML('beforeend', followUp(answer));
   shown = { name, answer };
   result.dataset.lesson = name; // tests wait for this: the lesson is on screen, charts drawn
 }
@@ -369,7 +376,10 @@ export function initLessons(h) {
     const b = e.target.closest('button[data-session]');
     if (!b) return;
     toggle(false);
-    handlers.open(b.dataset.session);
+    const { panel } = b.dataset;
+    Promise.resolve(handlers.open(b.dataset.session)).then(() => {
+      if (panel) $(panel)?.scrollIntoView({ block: 'start' });
+    });
   });
 }
 

@@ -4,26 +4,11 @@
 // the grid smoothed between cell centres as the heatmap's zsmooth 'best', the 0.5 line, and the
 // points of the figure's own marker traces on top. Plotly's axes, colour bar and hover stay as
 // they are underneath; any full redraw of the view (renderOutput) takes the canvas away.
+import { rgbOf, scaleOf } from '../theme.js';
+import { sharpContext } from './canvas.js';
 import { COLORS, PROBABILITY, countDraw } from './plot.js';
 
 const overlays = new WeakMap(); // the output view's element -> its canvas
-
-/** '#rrggbb' as [r, g, b]. */
-const rgbOf = (hex) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16));
-
-/** A colour scale ([[t, '#rrggbb'], ...], t from 0 to 1) as a function of v in [0, 1], linear in RGB as Plotly's. */
-function scaleOf(stops) {
-  const parsed = stops.map(([t, c]) => [t, rgbOf(c)]);
-  return (v) => {
-    const t = Math.max(0, Math.min(1, v));
-    let k = 1;
-    while (k < parsed.length - 1 && parsed[k][0] < t) k += 1;
-    const [t0, a] = parsed[k - 1];
-    const [t1, b] = parsed[k];
-    const w = t1 > t0 ? (t - t0) / (t1 - t0) : 0;
-    return a.map((x, n) => Math.round(x + (b[n] - x) * w));
-  };
-}
 
 /** Take the canvas away (a full redraw of the view follows). */
 export function hideLiveBoundary(el) {
@@ -116,14 +101,8 @@ export function paintLiveBoundary(el, boundary) {
     overlays.set(el, canvas);
   }
   const { l, t, w, h } = size;
-  const dpr = window.devicePixelRatio || 1;
   Object.assign(canvas.style, { left: `${l}px`, top: `${t}px`, width: `${w}px`, height: `${h}px` });
-  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
-  }
-  const ctx = canvas.getContext('2d');
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const ctx = sharpContext(canvas, w, h);
   ctx.clearRect(0, 0, w, h);
 
   // The grid, one pixel a cell (bottom row first), stretched so that cell centres land on their

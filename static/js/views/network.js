@@ -5,6 +5,8 @@
 // kept as a plain description (`el.diagram`), which the hover tooltip, the clicks
 // ("diagram-click" and "diagram-hover" events on the element) and the tests read.
 import { fmt, isSummary } from '../format.js';
+import { scaleOf } from '../theme.js';
+import { sharpContext } from './canvas.js';
 import { COLORS, DIVERGING, countDraw } from './plot.js';
 
 const CAP = 10;            // neurons drawn per layer; bigger layers show the first 8, "⋮", the last
@@ -78,17 +80,11 @@ function firstRow(v) {
   return Array.isArray(v[0]) ? v[0] : v;
 }
 
-/** Hidden layer l's activation: model.activation is one name or one per hidden layer. */
-const hiddenAct = (activation, l) => (Array.isArray(activation) ? activation[l] : activation);
-
-function layerName(k, L, activation, outputActivation) {
+function layerName(k, L, activations) {
   if (k === 0) return 'X';
   if (k === L) return `ŷ = a[${k - 1}]`;
-  return `a[${k - 1}] · ${hiddenAct(activation, k - 1)}`;
+  return `a[${k - 1}] · ${activations[k - 1]}`;
 }
-
-/** Hidden layer l (l >= 1) adds a[l-1] when residual and as wide (the engine's rule, as the config states it). */
-const skips = (layers, residual) => layers.slice(1, -1).map((n, l) => residual && l >= 1 && n === layers[l]);
 
 /** Row 0 of hidden layer l's dropout mask in this Step (null when none was drawn). */
 const maskRow = (trace, l) => (trace && l < trace.forward.length - 1 ? firstRow(trace.forward[l].mask) : null);
@@ -123,28 +119,16 @@ function maxAbs(values) {
   return m || 1;
 }
 
-/** '#rgb' or '#rrggbb' as [r, g, b] (null for anything else). */
-function rgbOf(colour) {
-  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(colour || '');
-  if (!m) return null;
-  const h = m[1].length === 3 ? [...m[1]].map((c) => c + c).join('') : m[1];
-  return [0, 2, 4].map((k) => parseInt(h.slice(k, k + 2), 16));
-}
-
-/** A value in [-1, 1] on the diverging scale (negative - middle - positive), as Plotly's colorscale does. */
-function diverging(t, c) {
-  const end = rgbOf(t < 0 ? c.neg : c.pos);
-  const mid = rgbOf(c.mid);
-  if (!end || !mid) return t < 0 ? c.neg : c.pos;
-  const w = Math.min(1, Math.abs(t));
-  return `rgb(${mid.map((v, k) => Math.round(v + (end[k] - v) * w)).join(',')})`;
+/** A value in [-1, 1] on the theme's diverging scale (negative - middle - positive). */
+function diverging(t) {
+  return `rgb(${scaleOf(DIVERGING)((t + 1) / 2).join(',')})`;
 }
 
 /**
  * What the diagram shows, as plain data (no pixels): links, neurons, skip arcs and the texts
  * written on it, each link and neuron with its hover text.
  */
-function describe({ layers, params, trace, before, stage, activation, outputActivation, residual = false }) {
+function describe({ layers, params, trace, before, stage, activations, outputActivation, skip, residual = false }) {
   const c = palette();
   const L = layers.length - 1;
   const geometry = diagramGeometry(layers, residual);
@@ -173,7 +157,7 @@ function describe({ layers, params, trace, before, stage, activation, outputActi
         links.push({
           ids: [l, i, j], from: a, to: b, value: v, opacity, dashed: sign < 0,
           width: sign === 0 ? 0.6 : WIDTHS[level], color: sign > 0 ? c.pos : sign < 0 ? c.neg : c.none,
-          text: `${detail}<br>from ${layerName(l, L, activation, outputActivation)} #${j} to #${i}`,
+          text: `${detail}<br>from ${layerName(l, L, activations)} #${j} to #${i}`,
         });
         if (smallNet && linkCount <= EDGE_LABELS && known) {
           labels.push({ x: a.x + 0.3 * (b.x - a.x), y: a.y + 0.3 * (b.y - a.y), text: fmt(v, 4), size: 13,
@@ -186,11 +170,11 @@ function describe({ layers, params, trace, before, stage, activation, outputActi
   // ---- residual connections: a dotted arc over the top of each layer pair that adds a[l-1] (dashes mean a negative weight) ----
   const top = (maxSlots - 1) / 2;
   const skipArcs = [];
-  skips(layers, residual).forEach((on, l) => {
+  skip.forEach((on, l) => {
     if (!on) return;
     const points = [];
     for (let t = 0; t <= 12; t += 1) points.push({ x: l + t / 12, y: top + 0.2 + 0.45 * (1 - (2 * t / 12 - 1) ** 2) });
-    skipArcs.push({ ids: [l], points, color: c.muted, text: `skip: a[${l}] = ${hiddenAct(activation, l)}(…) + a[${l - 1}]` });
+    skipArcs.push({ ids: [l], points, color: c.muted, text: `skip: a[${l}] = ${activations[l]}(…) + a[${l - 1}]` });
     labels.push({ x: l + 0.5, y: top + 0.65, text: `+ a[${l - 1}]`, size: 12, color: c.muted });
   });
 
@@ -205,8 +189,8 @@ function describe({ layers, params, trace, before, stage, activation, outputActi
       const v = lit && lit.values ? lit.values[i] : undefined;
       // A neuron dropout switched off in this Step (for the sample shown) is greyed out.
       const dropped = k > 0 && k < L && stage && maskRow(trace, k - 1)?.[i] === 0;
-      const fill = dropped ? c.dropped : v === undefined ? c.unlit : v === null ? c.bad : diverging(Math.max(-1, Math.min(1, v / scale)), c);
-      const lines = [`<b>${layerName(k, L, activation, outputActivation)} #${i}</b>`];
+      const fill = dropped ? c.dropped : v === undefined ? c.unlit : v === null ? c.bad : diverging(Math.max(-1, Math.min(1, v / scale)));
+      const lines = [`<b>${layerName(k, L, activations)} #${i}</b>`];
       if (trace) {
         if (k === 0) lines.push(`x = ${fmt(firstRow(trace.X)?.[i])}`);
         else {
@@ -215,7 +199,7 @@ function describe({ layers, params, trace, before, stage, activation, outputActi
           // act′(z) as the server computed it for backprop; "—" when it was not sent.
           const slope = firstRow(trace.backward[k - 1].act_prime);
           const at = trace.forward[k - 1].u ? 'u' : 'z';
-          if (k < L) lines.push(`${hiddenAct(activation, k - 1)}′(${at}) = ${slope ? fmt(slope[i]) : '—'}`);
+          if (k < L) lines.push(`${activations[k - 1]}′(${at}) = ${slope ? fmt(slope[i]) : '—'}`);
           const mask = maskRow(trace, k - 1);
           if (k < L && mask) lines.push(mask[i] === 0 ? '<b>dropped</b> in this Step (mask 0)' : 'kept in this Step (mask 1)');
         }
@@ -231,7 +215,7 @@ function describe({ layers, params, trace, before, stage, activation, outputActi
     if (shownK.gap >= 0) {
       labels.push({ x: k, y: yOf(shownK, shownK.gap), text: `⋮ ${layers[k] - shownK.idx.length} more`, size: 13, color: c.muted, bg: c.labelBg });
     }
-    const act = k === 0 ? '' : k === L ? outputActivation : hiddenAct(activation, k - 1);
+    const act = k === 0 ? '' : k === L ? outputActivation : activations[k - 1];
     labels.push({ x: k, caption: true, text: `${k === 0 ? 'X' : `a[${k - 1}]`} (${layers[k]})${act ? `<br>${act}` : ''}`, size: 13, color: c.muted });
   }
 
@@ -463,14 +447,7 @@ function repaint(el) {
   const w = el.clientWidth;
   const h = el.clientHeight;
   if (!st || !w || !h) return;
-  const dpr = window.devicePixelRatio || 1;
-  const { canvas } = st;
-  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
-  }
-  const ctx = canvas.getContext('2d');
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const ctx = sharpContext(st.canvas, w, h);
   if (st.described) paint(ctx, st.described, w, h);
   else if (st.message) {
     const c = palette();
@@ -498,7 +475,8 @@ export function networkMessage(el, text, color = null) {
  * Draw the diagram.
  * @param {HTMLElement} el
  * @param {{layers: number[], params: {W, b}[], trace?: object, before?: {W, b}[], stage?: object,
- *          activation: string, outputActivation: string, residual?: boolean}} view
+ *          activations: string[], outputActivation: string, skip: boolean[], residual?: boolean}} view
+ *   `activations` and `skip` are the server's, per hidden layer (SessionState); `residual` makes room for skip arcs
  * @returns {string} a caption for the diagram
  */
 export function renderNetwork(el, view) {

@@ -3,7 +3,7 @@
 // at the diagram's own neuron positions (diagramGeometry). For data that is not 2-D each neuron
 // shows instead a small histogram of its activation over the last Step's minibatch.
 import { fmt, isSummary } from '../format.js';
-import { rgbOf } from '../theme.js';
+import { scaleOf as colourScale, rgbOf } from '../theme.js';
 import { diagramGeometry, toPixels } from './network.js';
 import { COLORS, DIVERGING, countDraw } from './plot.js';
 
@@ -20,18 +20,15 @@ function scaleOf(grid, probability) {
   return { centre: 0, half, lo, hi };
 }
 
-/** The theme's diverging scale (negative, middle, positive) and its NaN colour, as RGB. */
+/** The theme's diverging scale as a function of t in [-1, 1], and its NaN colour, as RGB. */
 const ends = () => {
-  const [neg, mid, pos] = DIVERGING.map(([, c]) => rgbOf(c));
-  return { neg, mid, pos, bad: rgbOf(COLORS.bad) };
+  const scale = colourScale(DIVERGING);
+  return { at: (t) => scale((t + 1) / 2), bad: rgbOf(COLORS.bad) };
 };
 
-function colour(v, { centre, half }, { neg, mid, pos, bad }) {
+function colour(v, { centre, half }, { at, bad }) {
   if (v === null || !Number.isFinite(v)) return bad;
-  const t = Math.max(-1, Math.min(1, (v - centre) / half));
-  const end = t < 0 ? neg : pos;
-  const w = Math.abs(t);
-  return mid.map((c, k) => Math.round(c + (end[k] - c) * w));
+  return at((v - centre) / half);
 }
 
 /** Paint an R x R grid (row i at y[i], bottom row first as on the plane) into a canvas. */

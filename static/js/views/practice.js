@@ -1,8 +1,11 @@
 // Practice mode: the step-through hides a stage's results and asks the learner for them, one
-// input per number, named in the trace's terms (`z[0][0][1]` is sample 0, neuron 1). The right
-// answers are the trace's own numbers and the hints are the stage's equation with the numbers it
-// needs filled in: the server's formula text (GET /api/options -> formulas) and the trace's values
-// (its `act_prime` too). The page computes none of them; it only compares and fills in.
+// input per number, named in the trace's terms (`z[0][0][1]` is sample 0, neuron 1); batch norm's
+// z_hat, u, dγ and dβ, and with dropout or a skip fa (the activation before them) too. The right answers are the trace's own numbers and the hints are the
+// stage's equation with the numbers it needs filled in: the server's formula text (GET /api/options
+// -> formulas) and the trace's values (`act_prime`, `da`, `da_skip`, `du`, batch norm's statistics,
+// dropout's mask). Every term in force (L2, L1, the skip, batch norm, dropout) appears once, so the
+// numbers of a hint add up to the answer it marks right. The page computes none of them; it only
+// compares and fills in.
 import { esc, fmt, isSummary } from '../format.js';
 import { stagesOf } from '../stages.js';
 
@@ -39,14 +42,11 @@ const p = (x) => (x !== null && x < 0 ? `(${fmt(x)})` : fmt(x));
 const prevName = (l) => (l === 0 ? 'X' : `a[${l - 1}]`);
 const prevValue = (trace, l) => (l === 0 ? trace.X : trace.forward[l - 1].a);
 const rowsOf = (v) => (Array.isArray(v[0]) ? v : [v]);
-/** Hidden layer l's activation (the trace says one name, or one per hidden layer). */
-const hiddenAct = (trace, l) => (Array.isArray(trace.activation) ? trace.activation[l] : trace.activation);
-/** A hidden layer with batch norm, dropout or a skip does more than act(z): the hint says so. */
-function moreThanAct(config) {
-  const m = config?.model || {};
-  const parts = [m.batch_norm && 'batch norm', m.dropout && 'dropout', m.residual && 'a skip connection'].filter(Boolean);
-  return parts.length ? ` (this network also has ${parts.join(', ')}: see the stage's equation above)` : '';
-}
+/** What hidden layer l does beyond act(z), as the trace says: batch norm, dropout, a skip. */
+const remediesOf = (trace, l) => {
+  const f = trace.forward[l];
+  return { bn: f.z_hat !== undefined, drop: f.mask !== undefined, skip: !!trace.skip[l] };
+};
 
 /** "a · b + c · d + …" of at most MAX_TERMS products. */
 function products(pairs) {
@@ -54,6 +54,9 @@ function products(pairs) {
   if (pairs.length > MAX_TERMS) shown.push(`… (${pairs.length} terms)`);
   return shown.join(' + ');
 }
+
+/** "a + b + …" of at most MAX_TERMS numbers. */
+const sum = (values) => values.slice(0, MAX_TERMS).map(p).join(' + ') + (values.length > MAX_TERMS ? ' + …' : '');
 
 /** The server's formula with its symbols replaced by numbers (`values`: symbol -> number). */
 function fillIn(formula, values) {
@@ -71,24 +74,48 @@ function matrixItems(name, value, hint) {
   return items;
 }
 
+/** The penalties' terms of dW[l][j][k] (L2 and L1, each when in force): [symbols, numbers]. */
+function penaltyTerms(ctx, l, j, k) {
+  const { config, before } = ctx;
+  const l2 = config.optimizer?.l2 || 0;
+  const l1 = config.optimizer?.l1 || 0;
+  const w = before[l].W[j][k];
+  const symbols = (l2 > 0 ? ` + λ · W[${l}]` : '') + (l1 > 0 ? ` + λ₁ · sign(W[${l}])` : '');
+  const numbers = (l2 > 0 ? ` + ${n(l2)} · ${p(w)}` : '') + (l1 > 0 ? ` + ${n(l1)} · sign(${p(w)})` : '');
+  return [symbols, numbers];
+}
+
 function forwardItems(ctx, l) {
   const { trace, before, formulas } = ctx;
   const last = l === trace.forward.length - 1;
-  const act = last ? trace.output_activation : hiddenAct(trace, l);
+  const act = last ? trace.output_activation : trace.hidden_activations[l];
   const f = formulas?.activations?.[act]?.f;
-  const more = last ? '' : moreThanAct(ctx.config);
   const prev = prevValue(trace, l);
-  const { W, b } = before[l];
-  const z = trace.forward[l].z;
+  const { W, b, gamma, beta } = before[l];
+  const fwd = trace.forward[l];
+  const { bn, drop, skip } = last ? {} : remediesOf(trace, l);
+  const input = bn ? 'u' : 'z';
+  const x = bn ? fwd.u : fwd.z;
   const zHint = (i, j) => `z[${l}] = ${prevName(l)} · W[${l}]ᵀ + b[${l}]:  z[${l}][${i}][${j}] = `
-    + `Σ_k ${prevName(l)}[${i}][k] · W[${l}][${j}][k] + b[${l}][${j}] = ${products(prev[i].map((x, k) => [x, W[j][k]]))} + ${p(b[j])}`;
-  const aHint = (i, j) => `${aBase(i, j)}${more}`;
-  const aBase = (i, j) => {
-    if (!f) return `a[${l}] = ${act}(z[${l}]) with z[${l}][${i}][${j}] = ${n(z[i][j])}`;
-    if (/z_/.test(f)) return `a[${l}] = ${act}(z[${l}]) = ${f}, with z[${l}][${i}] = [${z[i].map(n).join(', ')}] and j = ${j}`;
-    return `a[${l}] = ${act}(z[${l}]) = ${f} = ${fillIn(f, { z: z[i][j] })}`;
+    + `Σ_k ${prevName(l)}[${i}][k] · W[${l}][${j}][k] + b[${l}][${j}] = ${products(prev[i].map((v, k) => [v, W[j][k]]))} + ${p(b[j])}`;
+  const zHatHint = (i, j) => `z_hat[${l}] = (z[${l}] − mean[${l}]) / √(var[${l}] + ε):  z_hat[${l}][${i}][${j}] = `
+    + `(${p(fwd.z[i][j])} − ${p(fwd.mean[j])}) / √(${n(fwd.var[j])} + ${n(trace.bn_eps)})`;
+  const uHint = (i, j) => `u[${l}] = γ[${l}] ⊙ z_hat[${l}] + β[${l}]:  u[${l}][${i}][${j}] = ${p(gamma[j])} · ${p(fwd.z_hat[i][j])} + ${p(beta[j])}`;
+  // act(input), then dropout's factor and the skip's addend when they are in force.
+  const actOf = (i, j) => {
+    if (!f) return `${act}(${n(x[i][j])})`;
+    if (/z_/.test(f)) return `${act}(${input}[${l}][${i}]) with ${input}[${l}][${i}] = [${x[i].map(n).join(', ')}] and j = ${j}, ${act}(z) = ${f}`;
+    return fillIn(f, { z: x[i][j] });
   };
-  return [...matrixItems(`z[${l}]`, z, zHint), ...matrixItems(`a[${l}]`, trace.forward[l].a, aHint)];
+  const actHint = (name) => (i, j) => `${name} = ${act}(${input}[${l}])${f ? `, ${act}(z) = ${f}` : ''}:  ${name}[${i}][${j}] = ${actOf(i, j)}`;
+  // With dropout or a skip, fa = act(input) is asked for on its own, then a = fa ⊙ mask / (1 − p) + a[l−1].
+  const fa = !last && fwd.fa !== undefined;
+  const aHint = (i, j) => `a[${l}] = fa[${l}]${drop ? ` ⊙ mask[${l}] / (1 − p)` : ''}${skip ? ` + a[${l - 1}]` : ''}:  a[${l}][${i}][${j}] = `
+    + `${p(fwd.fa[i][j])}${drop ? ` · ${n(fwd.mask[i][j])} / (1 − ${n(trace.dropout)})` : ''}${skip ? ` + ${p(prev[i][j])}` : ''}`;
+  return [...matrixItems(`z[${l}]`, fwd.z, zHint),
+    ...(bn ? [...matrixItems(`z_hat[${l}]`, fwd.z_hat, zHatHint), ...matrixItems(`u[${l}]`, fwd.u, uHint)] : []),
+    ...(fa ? [...matrixItems(`fa[${l}]`, fwd.fa, actHint(`fa[${l}]`)), ...matrixItems(`a[${l}]`, fwd.a, aHint)]
+      : matrixItems(`a[${l}]`, fwd.a, actHint(`${last ? 'ŷ = ' : ''}a[${l}]`)))];
 }
 
 function lossItems(ctx) {
@@ -98,7 +125,9 @@ function lossItems(ctx) {
   const m = trace.y.length;
   const value = formulas?.losses?.[trace.loss_name]?.value ?? trace.loss_name;
   const l2 = config.optimizer?.l2 || 0;
-  const reg = l2 > 0 ? ` + (λ/2) Σ‖W[l]‖² with λ = ${n(l2)} (the weights before the update)` : '';
+  const l1 = config.optimizer?.l1 || 0;
+  const reg = (l2 > 0 ? ` + (λ/2) Σ‖W[l]‖² with λ = ${n(l2)}` : '') + (l1 > 0 ? ` + λ₁ Σ|W[l]| with λ₁ = ${n(l1)}` : '')
+    + (l2 > 0 || l1 > 0 ? ' (the weights before the update)' : '');
   const small = yhat.length * yhat[0].length <= 12;
   const nums = small ? `, yhat = [${yhat.map((r) => `[${r.map(n).join(', ')}]`).join(', ')}], y = [${trace.y.map((r) => `[${r.map(n).join(', ')}]`).join(', ')}]`
     : ' (ŷ and y above)';
@@ -106,12 +135,42 @@ function lossItems(ctx) {
     hint: () => `L = ${value}${reg}, with m = ${m}${nums}` }];
 }
 
+/** Hidden layer l's delta: what reaches a[l] (through W[l+1], and along a skip), dropout's factor, act′, batch norm. */
+function hiddenDeltaHint(ctx, l) {
+  const { trace, before, formulas } = ctx;
+  const g = trace.backward[l];
+  const up = trace.backward[l + 1];
+  const fwd = trace.forward[l];
+  const act = trace.hidden_activations[l];
+  const df = formulas?.activations?.[act]?.df;
+  const { bn, drop } = remediesOf(trace, l);
+  const viaSkip = up.da_skip !== undefined;
+  const input = bn ? 'u' : 'z';
+  const W = before[l + 1].W;
+  const m = trace.y.length;
+  return (i, j) => {
+    const reach = `Σ_k delta[${l + 1}][${i}][k] · W[${l + 1}][k][${j}] = ${products(up.delta[i].map((d, k) => [d, W[k][j]]))} = ${p(up.da[i][j])}`
+      + (viaSkip ? `, plus ∂L/∂a[${l + 1}][${i}][${j}] = ${p(up.da_skip[i][j])} along the skip` : '');
+    const gSymbols = viaSkip ? `(delta[${l + 1}] · W[${l + 1}] + ∂L/∂a[${l + 1}])` : `(delta[${l + 1}] · W[${l + 1}])`;
+    const gNumbers = viaSkip ? `(${p(up.da[i][j])} + ${p(up.da_skip[i][j])})` : p(up.da[i][j]);
+    const slope = g.act_prime ? p(g.act_prime[i][j]) : `${act}′(${n((bn ? fwd.u : fwd.z)[i][j])})`;
+    const dropSymbols = drop ? ` ⊙ mask[${l}] / (1 − p)` : '';
+    const dropNumbers = drop ? ` · ${n(fwd.mask[i][j])} / (1 − ${n(trace.dropout)})` : '';
+    const head = `${gSymbols}${dropSymbols} ⊙ ${act}′(${input}[${l}])${df ? `, ${act}′(z) = ${df}` : ''}`;
+    const chain = `${gNumbers}${dropNumbers} · ${slope}`;
+    if (!bn) return `delta[${l}] = ${head}:  ${reach};  delta[${l}][${i}][${j}] = ${chain}`;
+    return `du[${l}] = ${head}, then batch norm: delta[${l}] = γ / √(var + ε) ⊙ (du − mean(du) − z_hat ⊙ mean(du ⊙ z_hat)) `
+      + `with mean(du) = dβ / m and mean(du ⊙ z_hat) = dγ / m (over the batch):  ${reach};  `
+      + `du[${l}][${i}][${j}] = ${chain} = ${p(g.du[i][j])};  delta[${l}][${i}][${j}] = ${p(before[l].gamma[j])} / √(${n(fwd.var[j])} + ${n(trace.bn_eps)}) · `
+      + `(${p(g.du[i][j])} − ${p(g.dbeta[j])} / ${m} − ${p(fwd.z_hat[i][j])} · ${p(g.dgamma[j])} / ${m})`;
+  };
+}
+
 function backwardItems(ctx, l) {
-  const { trace, before, config, formulas } = ctx;
+  const { trace, formulas } = ctx;
   const L = trace.forward.length;
   const g = trace.backward[l];
   const prev = prevValue(trace, l);
-  const lam = config.optimizer?.l2 || 0;
   let deltaHint;
   if (l === L - 1) {
     const formula = formulas?.losses?.[trace.loss_name]?.delta?.[trace.output_activation];
@@ -121,21 +180,25 @@ function backwardItems(ctx, l) {
       ? `delta[${l}] = ${formula} = ${fillIn(formula, { yhat: yhat[i][j], p: yhat[i][j], y: trace.y[i][j], m })}`
       : `delta[${l}] = ∂L/∂z[${l}] with yhat = ${n(yhat[i][j])}, y = ${n(trace.y[i][j])}, m = ${m}`);
   } else {
-    const act = hiddenAct(trace, l);
-    const df = formulas?.activations?.[act]?.df;
-    const more = moreThanAct(config);
-    const up = trace.backward[l + 1].delta;
-    const W = before[l + 1].W;
-    const slope = g.act_prime;
-    deltaHint = (i, j) => `delta[${l}] = (delta[${l + 1}] · W[${l + 1}]) ⊙ ${act}′(z[${l}])${df ? `, ${act}′(z) = ${df}` : ''}:  `
-      + `delta[${l}][${i}][${j}] = (${products(up[i].map((d, k) => [d, W[k][j]]))}) · ${slope ? p(slope[i][j]) : `${act}′(${n(trace.forward[l].z[i][j])})`}${more}`;
+    deltaHint = hiddenDeltaHint(ctx, l);
   }
-  const reg = (j, k) => (lam > 0 ? ` + λ · W[${l}][${j}][${k}] = … + ${n(lam)} · ${p(before[l].W[j][k])}` : '');
-  const dWHint = (j, k) => `dW[${l}] = delta[${l}]ᵀ · ${prevName(l)}${lam > 0 ? ` + λ · W[${l}]` : ''}:  dW[${l}][${j}][${k}] = `
-    + `Σ_i delta[${l}][i][${j}] · ${prevName(l)}[i][${k}] = ${products(g.delta.map((row, i) => [row[j], prev[i][k]]))}${reg(j, k)}`;
-  const dbHint = (_, j) => `db[${l}][${j}] = Σ_i delta[${l}][i][${j}] = ${g.delta.slice(0, MAX_TERMS).map((row) => p(row[j])).join(' + ')}${g.delta.length > MAX_TERMS ? ' + …' : ''}`;
-  return [...matrixItems(`delta[${l}]`, g.delta, deltaHint), ...matrixItems(`dW[${l}]`, g.dW, dWHint),
+  const bn = l < L - 1 && remediesOf(trace, l).bn;
+  const dWHint = (j, k) => {
+    const [symbols, numbers] = penaltyTerms(ctx, l, j, k);
+    return `dW[${l}] = delta[${l}]ᵀ · ${prevName(l)}${symbols}:  dW[${l}][${j}][${k}] = `
+      + `Σ_i delta[${l}][i][${j}] · ${prevName(l)}[i][${k}]${symbols.replaceAll(`[${l}]`, `[${l}][${j}][${k}]`)} = ${products(g.delta.map((row, i) => [row[j], prev[i][k]]))}${numbers}`;
+  };
+  const dbHint = (_, j) => (bn ? `db[${l}][${j}] = 0: batch norm subtracts the batch mean, which cancels b[${l}]`
+    : `db[${l}][${j}] = Σ_i delta[${l}][i][${j}] = ${sum(g.delta.map((row) => row[j]))}`);
+  const items = [...matrixItems(`delta[${l}]`, g.delta, deltaHint), ...matrixItems(`dW[${l}]`, g.dW, dWHint),
     ...matrixItems(`db[${l}]`, g.db, dbHint)];
+  if (bn) {
+    const zHat = trace.forward[l].z_hat;
+    items.push(...matrixItems(`dγ[${l}]`, g.dgamma, (_, j) => `dγ[${l}][${j}] = Σ_i du[${l}][i][${j}] · z_hat[${l}][i][${j}] = `
+      + products(g.du.map((row, i) => [row[j], zHat[i][j]]))),
+    ...matrixItems(`dβ[${l}]`, g.dbeta, (_, j) => `dβ[${l}][${j}] = Σ_i du[${l}][i][${j}] = ${sum(g.du.map((row) => row[j]))}`));
+  }
+  return items;
 }
 
 function updateItems(ctx) {
@@ -143,46 +206,65 @@ function updateItems(ctx) {
   const opt = config.optimizer || {};
   const eta = trace.learning_rate;
   const clip = opt.clip_norm ? ` (after clipping the gradient to norm ${n(opt.clip_norm)})` : '';
-  const rule = (name, old, grad) => (opt.name === 'sgd' || !opt.name
-    ? `${name} ← ${name} − η · d${name} = ${p(old)} − ${n(eta)} · ${p(grad)}${clip}`
-    : `${name} before = ${n(old)}, d${name} = ${n(grad)}, η = ${n(eta)}: ${opt.name} also uses its running averages of the gradient (the rule is above)${clip}`);
-  return trace.params.flatMap((after, l) => [
-    ...matrixItems(`W[${l}]`, after.W, (j, k) => rule(`W[${l}]`, before[l].W[j][k], trace.backward[l].dW[j][k])),
-    ...matrixItems(`b[${l}]`, after.b, (_, j) => rule(`b[${l}]`, before[l].b[j], trace.backward[l].db[j])),
-  ]);
+  const rule = (name, grad, old, d) => (opt.name === 'sgd' || !opt.name
+    ? `${name} ← ${name} − η · ${grad} = ${p(old)} − ${n(eta)} · ${p(d)}${clip}`
+    : `${name} before = ${n(old)}, ${grad} = ${n(d)}, η = ${n(eta)}: ${opt.name} also uses its running averages of the gradient (the rule is above)${clip}`);
+  return trace.params.flatMap((after, l) => {
+    const g = trace.backward[l];
+    const items = [
+      ...matrixItems(`W[${l}]`, after.W, (j, k) => rule(`W[${l}]`, `dW[${l}]`, before[l].W[j][k], g.dW[j][k])),
+      ...matrixItems(`b[${l}]`, after.b, (_, j) => rule(`b[${l}]`, `db[${l}]`, before[l].b[j], g.db[j])),
+    ];
+    if (after.gamma) {
+      items.push(...matrixItems(`γ[${l}]`, after.gamma, (_, j) => rule(`γ[${l}]`, `dγ[${l}]`, before[l].gamma[j], g.dgamma[j])),
+        ...matrixItems(`β[${l}]`, after.beta, (_, j) => rule(`β[${l}]`, `dβ[${l}]`, before[l].beta[j], g.dbeta[j])));
+    }
+    return items;
+  });
 }
 
 /** The quantities of a stage that practice hides (the `data-name` of their boxes in trace.js). */
 function hiddenNames(trace, stage) {
   const L = trace.forward.length;
-  if (stage.kind === 'forward') return [`z[${stage.l}]`, stage.l === L - 1 ? `ŷ = a[${stage.l}]` : `a[${stage.l}]`];
+  if (stage.kind === 'forward') {
+    const l = stage.l;
+    return [`z[${l}]`, `z_hat[${l}]`, `u[${l}]`, `fa[${l}]`, l === L - 1 ? `ŷ = a[${l}]` : `a[${l}]`];
+  }
   if (stage.kind === 'loss') return ['L'];
   if (stage.kind === 'backward') {
     const l = stage.l;
-    return [`delta[${l}]`, `dW[${l}]`, `db[${l}]`, `‖dW[${l}]‖`, `delta[${l + 1}] · W[${l + 1}]`];
+    return [`delta[${l}]`, `dW[${l}]`, `db[${l}]`, `‖dW[${l}]‖`, `dγ[${l}]`, `dβ[${l}]`];
   }
-  return trace.params.flatMap((_, l) => [`W[${l}] after`, `b[${l}] after`]);
+  return trace.params.flatMap((_, l) => [`W[${l}] after`, `b[${l}] after`, `γ[${l}] after`, `β[${l}] after`]);
 }
 
 /** Whether a stage's numbers all came in full (big ones come as summaries). */
 function inFull(ctx, stage) {
   const { trace, before } = ctx;
-  const parts = [trace.X, trace.y, ...trace.forward.flatMap((f) => [f.z, f.a]), ...before.flatMap((q) => [q.W, q.b])];
-  if (stage.kind !== 'forward') parts.push(...trace.backward.flatMap((g) => [g.delta, g.dW, g.db]));
-  if (stage.kind === 'update') parts.push(...trace.params.flatMap((q) => [q.W, q.b]));
+  const fields = (o, keys) => keys.map((k) => o[k]).filter((v) => v !== undefined && v !== null);
+  const parts = [trace.X, trace.y, ...trace.forward.flatMap((f) => [f.z, f.a, ...fields(f, ['z_hat', 'u', 'mean', 'var', 'fa', 'mask'])]),
+    ...before.flatMap((q) => [q.W, q.b, ...fields(q, ['gamma', 'beta'])])];
+  if (stage.kind !== 'forward') {
+    parts.push(...trace.backward.flatMap((g) => [g.delta, g.dW, g.db, ...fields(g, ['da', 'da_skip', 'du', 'dgamma', 'dbeta', 'act_prime'])]));
+  }
+  if (stage.kind === 'update') parts.push(...trace.params.flatMap((q) => [q.W, q.b, ...fields(q, ['gamma', 'beta'])]));
   return parts.every((v) => v !== undefined && !isSummary(v));
 }
 
 /** How many numbers a stage asks for, without building its hints. */
 function countOf(trace, stage) {
-  const size = (v) => (Array.isArray(v) ? (Array.isArray(v[0]) ? v.length * v[0].length : v.length) : (isSummary(v) ? v.shape.reduce((a, b) => a * b, 1) : 1));
-  if (stage.kind === 'forward') return size(trace.forward[stage.l].z) * 2;
+  const size = (v) => (v === undefined ? 0 : Array.isArray(v) ? (Array.isArray(v[0]) ? v.length * v[0].length : v.length)
+    : (isSummary(v) ? v.shape.reduce((a, b) => a * b, 1) : 1));
+  if (stage.kind === 'forward') {
+    const f = trace.forward[stage.l];
+    return size(f.z) + size(f.z_hat) + size(f.u) + size(f.fa) + size(f.a);
+  }
   if (stage.kind === 'loss') return 1;
   if (stage.kind === 'backward') {
     const g = trace.backward[stage.l];
-    return size(g.delta) + size(g.dW) + size(g.db);
+    return size(g.delta) + size(g.dW) + size(g.db) + size(g.dgamma) + size(g.dbeta);
   }
-  return trace.params.reduce((s, q) => s + size(q.W) + size(q.b), 0);
+  return trace.params.reduce((s, q) => s + size(q.W) + size(q.b) + size(q.gamma) + size(q.beta), 0);
 }
 
 function itemsOf(ctx, stage) {

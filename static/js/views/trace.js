@@ -1,9 +1,10 @@
 // The step-through panel: one stage of the last `backward` call at a time, its equation and
 // the server's actual numbers. `before` are the parameters the pass used (the trace's own
 // `params` are those after the update). Activation and loss formulas are the server's text
-// (GET /api/options -> formulas) and act'(z) is the trace's own `act_prime`: the page derives
-// neither, and says "—" when the server sent none.
-import { esc, fmt, isSummary, matmul, quantityHtml, shapeOf } from '../format.js';
+// (GET /api/options -> formulas); act'(z), delta · W (`da`), what a skip hands down (`da_skip`),
+// each hidden layer's activation and skip, and batch norm's eps and statistics are the trace's
+// own: the page derives none of them, and says "—" when the server sent none.
+import { esc, fmt, quantityHtml, shapeOf } from '../format.js';
 import { stagesOf } from '../stages.js';
 import { renderPractice } from './practice.js';
 
@@ -25,18 +26,16 @@ const q = (name, value, opts) => quantityHtml(name, value, opts);
 const prevName = (l) => (l === 0 ? 'X' : `a[${l - 1}]`);
 const prevValue = (trace, l) => (l === 0 ? trace.X : trace.forward[l - 1].a);
 
-function usable(...arrays) {
-  return arrays.every((v) => Array.isArray(v) && !isSummary(v));
-}
+/** Batch norm's eps as the server sent it, written as engineers write it (1e-5). */
+const epsText = (x) => (typeof x === 'number' && x > 0 && x < 1e-3 ? x.toExponential() : fmt(x));
 
-/** Hidden layer l's activation (the trace says one name, or one per hidden layer). */
-const hiddenAct = (trace, l) => (Array.isArray(trace.activation) ? trace.activation[l] : trace.activation);
+/** Hidden layer l's activation, as the server names it. */
+const hiddenAct = (trace, l) => trace.hidden_activations[l];
 
-/** Whether hidden layer l added a[l-1] (residual, as wide as the layer below; never the first). */
-const skipped = (trace, config, l) => !!config?.model?.residual && l >= 1 && l < trace.forward.length - 1
-  && trace.layers[l + 1] === trace.layers[l];
+/** Whether hidden layer l adds its input a[l-1] (the server's skip flags; the output layer never does). */
+const skipped = (trace, l) => !!trace.skip[l];
 
-function forwardStage(trace, before, formulas, config, l) {
+function forwardStage(trace, before, formulas, l) {
   const L = trace.forward.length;
   const last = l === L - 1;
   const act = last ? trace.output_activation : hiddenAct(trace, l);
@@ -44,15 +43,18 @@ function forwardStage(trace, before, formulas, config, l) {
   const f = trace.forward[l];
   const bn = !last && f.z_hat !== undefined;
   const drop = !last && f.mask !== undefined;
-  const skip = skipped(trace, config, l);
-  const p = config?.model?.dropout ?? 0;
+  const skip = skipped(trace, l);
+  const p = trace.dropout;
   const input = bn ? 'u' : 'z';
   // The hidden layer's stages in the engine's order: batch norm, activation, dropout, skip.
   const eq = [`z[${l}] = ${prevName(l)} · W[${l}]ᵀ + b[${l}]`];
   if (bn) {
-    eq.push(`z_hat[${l}] = (z[${l}] − mean) / √(var + 1e-5)   (mean, biased var over the batch's ${shapeOf(f.z)[0] ?? ''} rows)`,
+    eq.push(`z_hat[${l}] = (z[${l}] − mean) / √(var + ${epsText(trace.bn_eps)})   (mean[${l}], biased var[${l}] over the batch's ${shapeOf(f.z)[0] ?? ''} rows)`,
       `u[${l}] = γ[${l}] ⊙ z_hat[${l}] + β[${l}]`);
   }
+  // With dropout or a skip the server also sends fa = act(input), the value before them.
+  const fa = !last && f.fa !== undefined;
+  if (fa) eq.push(`fa[${l}] = ${act}(${input}[${l}])`);
   let own = `${act}(${input}[${l}])`;
   if (drop) own = `${own} ⊙ mask[${l}] / (1 − p)   with p = ${fmt(p)}`;
   if (last) eq.push(`ŷ = a[${l}] = ${act}(z[${l}])`);
@@ -67,7 +69,8 @@ function forwardStage(trace, before, formulas, config, l) {
       ${q(`W[${l}]`, before[l].W, { note: 'out × in' })}
       ${q(`b[${l}]`, before[l].b)}
       ${q(`z[${l}]`, f.z)}
-      ${bn ? q(`z_hat[${l}]`, f.z_hat) + q(`γ[${l}]`, before[l].gamma) + q(`β[${l}]`, before[l].beta) + q(`u[${l}]`, f.u) : ''}
+      ${bn ? q(`mean[${l}]`, f.mean) + q(`var[${l}]`, f.var) + q(`z_hat[${l}]`, f.z_hat) + q(`γ[${l}]`, before[l].gamma) + q(`β[${l}]`, before[l].beta) + q(`u[${l}]`, f.u) : ''}
+      ${fa ? q(`fa[${l}]`, f.fa, { note: `${act}, before ${drop ? 'dropout' : 'the skip'}` }) : ''}
       ${drop ? q(`mask[${l}]`, f.mask, { note: '0 = dropped' }) : ''}
       ${q(last ? `ŷ = a[${l}]` : `a[${l}]`, f.a)}
     </div>`;
@@ -104,7 +107,8 @@ function backwardStage(trace, before, config, formulas, l) {
     const bn = f.z_hat !== undefined;
     const drop = f.mask !== undefined;
     const input = bn ? 'u' : 'z';
-    const viaSkip = skipped(trace, config, l + 1);
+    const up = trace.backward[l + 1];
+    const viaSkip = up.da_skip !== undefined;
     const dA = `∂L/∂a[${l}] = delta[${l + 1}] · W[${l + 1}]${viaSkip ? ` + ∂L/∂a[${l + 1}]   (the skip hands it down)` : ''}`;
     if (!bn && !drop) {
       deltaEq = `${viaSkip ? `${dA}\ndelta[${l}] = ∂L/∂a[${l}]` : `delta[${l}] = (delta[${l + 1}] · W[${l + 1}])`} ⊙ ${act}′(z[${l}])`;
@@ -113,21 +117,19 @@ function backwardStage(trace, before, config, formulas, l) {
       deltaEq = `${dA}\n${du}`;
       if (bn) {
         deltaEq += `\ndγ[${l}] = Σ du ⊙ z_hat[${l}],   dβ[${l}] = Σ du\n`
-          + `delta[${l}] = γ / √(var + 1e-5) ⊙ (du − mean(du) − z_hat ⊙ mean(du ⊙ z_hat))   (means over the batch)`;
+          + `delta[${l}] = γ / √(var + ${epsText(trace.bn_eps)}) ⊙ (du − mean(du) − z_hat ⊙ mean(du ⊙ z_hat))   (means over the batch)`;
       }
     }
     deltaEq += `\n  ${act}′(z) = ${actText(formulas, act, 'df')}`;
-    const up = trace.backward[l + 1].delta;
-    const W = before[l + 1].W;
-    if (usable(up, W) && up.length * W.length * W[0].length <= 200000) {
-      extra = q(`delta[${l + 1}] · W[${l + 1}]`, matmul(up, W), { note: viaSkip ? 'the part through W' : '= ∂L/∂a' });
-    }
+    extra = up.da === undefined ? missingHtml(`delta[${l + 1}] · W[${l + 1}]`)
+      : q(`delta[${l + 1}] · W[${l + 1}]`, up.da, { note: viaSkip ? 'the part through W' : '= ∂L/∂a' });
+    if (viaSkip) extra += q(`∂L/∂a[${l + 1}]`, up.da_skip, { note: 'along the skip' });
     if (drop) extra += q(`mask[${l}]`, f.mask, { note: '0 = dropped' });
     // The factor backprop multiplied by, as the server computed it (NaN where it diverged).
     const slope = g.act_prime;
     const name = `${act}′(${input}[${l}])`;
     extra += slope === undefined || slope === null ? missingHtml(name) : q(name, slope);
-    if (bn) extra += q(`dγ[${l}]`, g.dgamma) + q(`dβ[${l}]`, g.dbeta);
+    if (bn) extra += q(`du[${l}]`, g.du) + q(`dγ[${l}]`, g.dgamma) + q(`dβ[${l}]`, g.dbeta);
   }
   const l1 = config.optimizer?.l1 || 0;
   const reg = (l2 > 0 ? ` + λ · W[${l}]` : '') + (l1 > 0 ? ` + λ₁ · sign(W[${l}])` : '');
@@ -211,7 +213,7 @@ export function renderTrace(view) {
   const shown = trace.indices.slice(0, 8).join(', ') + (m > 8 ? ', …' : '');
   const meta = `<p class="meta">Step ${trace.step} · stage ${stageIndex + 1} of ${stages.length} · batch of ${m} sample${m === 1 ? '' : 's'} (training rows ${shown})${trace.finite === false ? ' · <b>NaN (diverged)</b>' : ''}</p>`;
   let html;
-  if (stage.kind === 'forward') html = forwardStage(trace, before, formulas, config, stage.l);
+  if (stage.kind === 'forward') html = forwardStage(trace, before, formulas, stage.l);
   else if (stage.kind === 'loss') html = lossStage(trace, config, formulas);
   else if (stage.kind === 'backward') html = backwardStage(trace, before, config, formulas, stage.l);
   else html = updateStage(trace, before, config);
