@@ -3,9 +3,23 @@ without Nesterov), every schedule, l2, clipping, float32, feature transforms, ev
 activation, every valid output/loss pair, real data and inline data."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+SCRIPT_TIMEOUT = 300  # seconds; generous, the machine is shared
+
+
+def run_script(source: str, tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Write ``source`` to a file and run it with this interpreter (the venv's python)."""
+    path = tmp_path / "exported.py"
+    path.write_text(source)
+    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=SCRIPT_TIMEOUT,
+                          cwd=tmp_path, env=env)
+
 
 INLINE_X = [[0.1 * i, (-1) ** i * 0.05 * i, (i % 3) - 1.0] for i in range(30)]
 INLINE_Y = [[0.3 * x0 - x1 + 0.5 * x2] for x0, x1, x2 in INLINE_X]

@@ -3,8 +3,6 @@ the project's interpreter, and take the same steps through ``POST .../backward``
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -14,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from mlp_engine.state import decode
 
-SCRIPT_TIMEOUT = 300  # seconds; generous, the machine is shared
+from codegen_testkit import run_script
+
 TRACE = {"include": ["backward", "params"], "max_elements": 1_000_000}
 
 
@@ -25,14 +24,6 @@ class Run:
     got: dict[str, Any]
     want: dict[str, Any]
     source: str
-
-
-def run_script(source: str, tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Write ``source`` to a file and run it with this interpreter (the venv's python)."""
-    path = tmp_path / "exported.py"
-    path.write_text(source)
-    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=SCRIPT_TIMEOUT,
-                          cwd=tmp_path, env=env)
 
 
 def session_steps(client: TestClient, sid: str, steps: int, eval_X: list | None = None) -> dict[str, Any]:

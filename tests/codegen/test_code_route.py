@@ -6,7 +6,7 @@ import os
 import pytest
 
 from codegen_testkit import CASES
-from conftest import run_script
+from codegen_testkit import run_script
 
 
 def make(client, config):
