@@ -30,6 +30,17 @@ def _tiny_config(c: httpx.Client) -> dict:
     return TINY
 
 
+
+def post_raw(url: str, path: str, body: bytes) -> socket.socket:
+    """A JSON ``POST`` sent on a plain socket and left open unread, so the test decides when
+    the client leaves (``close()``)."""
+    parts = urlsplit(url)
+    raw = socket.create_connection((parts.hostname, parts.port))
+    raw.sendall(f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\ncontent-type: application/json\r\n"
+                f"content-length: {len(body)}\r\n\r\n".encode() + body)
+    return raw
+
+
 def test_ten_long_epochs_requests_leave_the_loop_free(tmp_path):
     gate = tmp_path / "gate"
     os.mkfifo(gate)
@@ -95,12 +106,7 @@ def test_a_client_that_leaves_stops_its_epochs(tmp_path):
         with httpx.Client(base_url=url, timeout=120) as c:
             sid = c.post("/api/sessions", json={"optimizer": {"batch_size": 1}}).json()["id"]
             cancelled = c.get("/api/health").json()["cancelled"]
-        parts = urlsplit(url)
-        body = b'{"count": 50, "include": []}'
-        raw = socket.create_connection((parts.hostname, parts.port))
-        raw.sendall(b"POST /api/sessions/" + sid.encode() + b"/epochs HTTP/1.1\r\nHost: " +
-                    parts.netloc.encode() + b"\r\ncontent-type: application/json\r\ncontent-length: " +
-                    str(len(body)).encode() + b"\r\n\r\n" + body)
+        raw = post_raw(url, f"/api/sessions/{sid}/epochs", b'{"count": 50, "include": []}')
         writer = launch.open_gate(gate)  # the request is in its engine thread, at the gate
         raw.close()  # the client leaves
         with httpx.Client(base_url=url, timeout=120) as c:
@@ -118,12 +124,7 @@ def test_a_client_that_leaves_stops_its_gradient_check_and_the_session_is_unchan
             sid = c.post("/api/sessions", json={"model": {"layers": [2, 16, 16, 1]}}).json()["id"]
             before = c.get(f"/api/sessions/{sid}/export").json()
             health = c.get("/api/health").json()
-        parts = urlsplit(url)
-        body = b'{}'
-        raw = socket.create_connection((parts.hostname, parts.port))
-        raw.sendall(b"POST /api/sessions/" + sid.encode() + b"/gradcheck HTTP/1.1\r\nHost: " +
-                    parts.netloc.encode() + b"\r\ncontent-type: application/json\r\ncontent-length: " +
-                    str(len(body)).encode() + b"\r\n\r\n" + body)
+        raw = post_raw(url, f"/api/sessions/{sid}/gradcheck", b"{}")
         writer = launch.open_gate(gate)  # the check is in its engine thread, at the gate
         raw.close()  # the client leaves
         with httpx.Client(base_url=url, timeout=120) as c:
