@@ -232,6 +232,11 @@ def test_a_change_in_the_controls_keeps_an_uploaded_table_bigger_than_max_elemen
     assert state["config"]["model"]["layers"][1] == 9 and state["config"]["dataset"]["X"] == table["X"]
     app.click("epoch")
     assert app.text("epoch-count") == "1"
+    # Comparing: B is a fork (its answer summarises the table too), and a change makes B anew from it.
+    app.click("compare")
+    app.enter("learning-rate", "0.2")
+    assert "422" not in app.text("error-banner") and app.by("compare-panel").is_visible()
+    assert app.page.locator('[data-testid="compare-table"] tbody tr').count() == 2
 
 
 def test_classroom_link_hides_the_named_controls(app, server_url):
