@@ -59,7 +59,7 @@ class Remedies:
 
 PLAIN = Remedies()
 
-STAGE_STEPS = {"remedies": 0.4, "batch_norm": 0.6, "dropout": 0.05, "skip": 0.15}
+STAGE_STEPS = {"remedies": 0.4, "batch_norm": 0.6, "dropout": 0.1, "skip": 0.15}
 """Python overhead of one training step's stages, in plain steps (``bench/budget_calibration.py``
 measures them): ``remedies`` once per step of a model with any (its passes make fresh
 arrays, draw masks, keep the stages' trace), the others per hidden layer that has them."""

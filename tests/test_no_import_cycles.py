@@ -108,6 +108,12 @@ def test_the_finder_sees_a_circle():
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
+def test_relative_imports_are_read():
+    graph = python_graph()
+    assert "mlp_engine.model" in graph["mlp_engine.chain"]  # from .model import ...
+    assert "server.errors" in graph["server.main"]  # from .errors import ...
+
+
 def test_the_graphs_are_read():
     py, js = python_graph(), js_graph()
     assert "mlp_engine.model" in py["mlp_engine.trainer"] or any("mlp_engine" in t for t in py["mlp_engine.trainer"])

@@ -33,7 +33,8 @@ def check_backward(trainer, rows: int, field: str) -> None:
     layers = trainer.model.layers
     budget.check_request_bytes(TRACE_COPIES * cost.activation_bytes(layers, rows), field,
                                f"a traced backward pass on {rows} rows of {layers}")
-    budget.check_seconds(cost.train_step(layers, rows), field, f"a backward pass on {rows} rows")
+    budget.check_seconds(cost.train_step(layers, rows, cost.Remedies.of(trainer.model)), field,
+                         f"a backward pass on {rows} rows")
 
 
 @router.post("/backward", response_model=BackwardTrace)
@@ -96,9 +97,10 @@ def gradcheck_plan(trainer, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndar
                          f"parameters (it costs two forward passes per parameter); "
                          f"this model has {n}")
     room = budget.BUDGET.get().request_seconds
+    remedies = cost.Remedies.of(trainer.model)
 
     def price(rows: int, p: int) -> float:
-        return budget.seconds(cost.gradient_check(layers, rows, p))
+        return budget.seconds(cost.gradient_check(layers, rows, p, remedies))
 
     rng = np.random.default_rng(GRADCHECK_SEED)
     per_row = price(1, n) - price(0, n)
@@ -108,7 +110,7 @@ def gradcheck_plan(trainer, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndar
         per_param = price(1, 1) - price(1, 0)
         p = int((room - price(1, 0)) // per_param)
         if p < 1:
-            budget.check_seconds(cost.gradient_check(layers, 1, 1), "indices", "a gradient check")
+            budget.check_seconds(cost.gradient_check(layers, 1, 1, remedies), "indices", "a gradient check")
         checked = np.sort(rng.choice(n, size=min(p, n), replace=False))
         fit = 1
     pos = np.arange(len(idx)) if fit >= len(idx) else np.sort(rng.choice(len(idx), size=fit, replace=False))
