@@ -34,17 +34,18 @@ class Session:
         """The page's link that opens this very session (not a copy of it)."""
         return f"{self.server.base_url}#session={self.id}"
 
-    def state(self, *include: Literal["params", "history"]) -> dict[str, Any]:
+    def state(self, *include: Literal["params", "history", "config"]) -> dict[str, Any]:
         """``GET /api/sessions/{id}``: the ``SessionState`` as JSON, with the parts named in
-        ``include`` in full (none: the scalars and the config, the params only summarised)."""
+        ``include`` in full (none: the scalars and the config, the params and the config's
+        arrays, inline data and preset weights, only summarised)."""
         params: dict[str, Any] = {"include": list(include) or ["params"],
                                   "max_elements": self.server.max_elements if include else 0}
         return self.server.request("GET", self._path, params=params)
 
     @property
     def config(self) -> dict[str, Any]:
-        """The complete resolved ``SessionConfig``."""
-        return self.state()["config"]
+        """The complete resolved ``SessionConfig``, its arrays (inline data, preset weights) whole."""
+        return self.state("config")["config"]
 
     @property
     def epoch(self) -> int:
@@ -59,7 +60,7 @@ class Session:
     @property
     def layers(self) -> list[int]:
         """``[d_in, h_1, ..., d_out]``."""
-        return list(self.config["model"]["layers"])
+        return list(self.state()["config"]["model"]["layers"])
 
     @property
     def params(self) -> Params:

@@ -25,6 +25,7 @@ from mlp_engine.metrics import history_keys
 
 from .bounds import budget
 from .errors import ServerError
+from .schemas.requests import count_numbers
 from .serialize import Verbatim
 from .sessions import LAST_STEP_MAX_ELEMENTS, Session
 
@@ -69,11 +70,37 @@ def stopping(t: Trainer) -> dict[str, Any]:
     return {"stopped": t.stopped, "stopped_epoch": t.stopped_epoch}
 
 
-def state(session: Session, include: Iterable[str]) -> dict[str, Any]:
-    """``SessionState``; ``include`` picks ``params`` and/or ``history``."""
+CONFIG_ARRAYS = {("dataset", "X"): False, ("dataset", "y"): False, ("model", "weights"): True,
+                 ("model", "biases"): True}
+"""The config's arrays that may be large, and whether the value is a list of them (one per layer)."""
+
+
+def config(cfg: dict[str, Any], max_elements: int | None) -> Any:
+    """``cfg`` to send: each array of :data:`CONFIG_ARRAYS` with more than ``max_elements``
+    numbers becomes an ndarray, which the answer summarises like every other large array
+    (inline ``X`` ``(m, d_in)`` and ``y`` ``(m, d_out)``, ``weights[l]`` ``(out, in)``,
+    ``biases[l]`` ``(out,)``); the rest is sent as it is. ``None``: the whole config."""
+    def big(value: Any) -> bool:
+        return max_elements is not None and isinstance(value, list) and count_numbers(value) > max_elements
+
+    out: dict[str, Any] = {}
+    for (part, key), per_layer in CONFIG_ARRAYS.items():
+        value = cfg.get(part, {}).get(key)
+        if not (any(big(v) for v in value) if per_layer and isinstance(value, list) else big(value)):
+            continue
+        section = out.setdefault(part, {k: Verbatim(v) for k, v in cfg[part].items()})
+        section[key] = ([np.asarray(v, dtype=np.float64) if big(v) else Verbatim(v) for v in value] if per_layer
+                        else np.asarray(value, dtype=np.float64))
+    return {**{k: Verbatim(v) for k, v in cfg.items()}, **out} if out else Verbatim(cfg)
+
+
+def state(session: Session, include: Iterable[str], max_elements: int | None = None) -> dict[str, Any]:
+    """``SessionState``; ``include`` picks ``params``, ``history`` and/or ``config`` (its
+    arrays whole: else those over ``max_elements`` are summarised, see :func:`config`)."""
     t = session.trainer
     out: dict[str, Any] = {
-        "id": session.id, "config": Verbatim(session.config), "epoch": t.epoch, "step": t.step_count,
+        "id": session.id, "config": config(session.config, None if "config" in include else max_elements),
+        "epoch": t.epoch, "step": t.step_count,
         "task": session.data.task, "n_train": t.n_train, "n_test": int(t.X_test.shape[0]),
         "steps_per_epoch": t.steps_per_epoch, "position": t.position, "n_params": t.model.n_params,
         "dataset": dataset_item(session), "class_names": session.data.class_names,

@@ -23,7 +23,7 @@ ALL_STATE = ("params", "history")
 def _state(session: Session, include: list[str] | tuple[str, ...] = ALL_STATE,
            max_elements: int = DEFAULT_MAX_ELEMENTS, status_code: int = 200) -> JSONBytes:
     """``SessionState``; the caller holds ``session.lock``."""
-    return respond(payloads.state(session, include), max_elements=max_elements,
+    return respond(payloads.state(session, include, max_elements), max_elements=max_elements,
                    status_code=status_code, finite=session.trainer.finite)
 
 
@@ -71,7 +71,8 @@ def _import(store: StoreDep, body: bytes) -> JSONBytes:
 
 @router.get("/{session_id}", response_model=SessionState)
 async def get_session(session: SessionDep,
-                      include: Annotated[list[IncludePart] | None, Query(description="default: all")] = None,
+                      include: Annotated[list[IncludePart] | None, Query(description=
+                          "default: params and history; config: its arrays whole, not summarised")] = None,
                       max_elements: MaxElements = DEFAULT_MAX_ELEMENTS) -> JSONBytes:
     """The session's config, position, parameters and history."""
     return await session.run(lambda: _state(session, ALL_STATE if include is None else include, max_elements))

@@ -43,8 +43,8 @@ MaxElements = Annotated[int, Field(
 DEFAULT_MAX_ELEMENTS = 4096
 
 TracePart = Literal["forward", "backward", "params", "X", "y"]
-StatePart = Literal["params", "history"]
-IncludePart = Literal["forward", "backward", "params", "X", "y", "history"]
+StatePart = Literal["params", "history", "config"]
+IncludePart = Literal["forward", "backward", "params", "X", "y", "history", "config"]
 
 
 class Request(BaseModel):
@@ -53,8 +53,9 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _count(rows: list[list[float]] | None) -> int:
-    return sum(len(r) for r in rows) if rows else 0
+def count_numbers(rows: list[list[float]] | None) -> int:
+    """The numbers in a list of rows (or in a list of numbers)."""
+    return sum(len(r) if isinstance(r, list) else 1 for r in rows) if rows else 0
 
 
 # --------------------------------------------------------------------------
@@ -89,7 +90,7 @@ class DatasetConfig(Request):
     @classmethod
     def _inline_size(cls, y: list[list[float]] | None, info: ValidationInfo) -> list[list[float]] | None:
         limit = current_limits().max_inline_values
-        if _count(info.data.get("X")) + _count(y) > limit:
+        if count_numbers(info.data.get("X")) + count_numbers(y) > limit:
             raise ValueError(f"inline X and y hold more than {limit} numbers")
         return y
 
@@ -129,7 +130,7 @@ class ModelConfig(Request):
     @classmethod
     def _n_weights(cls, weights: list[list[list[float]]] | None) -> list[list[list[float]]] | None:
         limit = current_limits().max_params
-        if weights is not None and sum(_count(w) for w in weights) > limit:
+        if weights is not None and sum(count_numbers(w) for w in weights) > limit:
             raise ValueError(f"more than {limit} numbers")
         return weights
 
@@ -234,6 +235,6 @@ class PredictRequest(Request):
     @classmethod
     def _size(cls, X: list[list[float]]) -> list[list[float]]:
         limit = current_limits().max_inline_values
-        if _count(X) > limit:
+        if count_numbers(X) > limit:
             raise ValueError(f"more than {limit} numbers")
         return X

@@ -70,7 +70,7 @@ export const options = () => request('GET', '/api/options');
 /** POST a SessionConfig; answers the SessionState of the new session. */
 export const createSession = (config) => request('POST', '/api/sessions', { body: config });
 
-/** SessionState; `include` picks parts (forward, backward, params, X, y, history), `maxElements` the summary threshold. */
+/** SessionState; `include` picks parts (params, history; config: its arrays whole), `maxElements` the summary threshold. */
 export const getSession = (id, { include, maxElements } = {}) =>
   request('GET', session(id), { query: { include, max_elements: maxElements } });
 

@@ -4,12 +4,12 @@
 import * as api from './api.js';
 import { afterTraining, run } from './queue.js';
 import { updateButtons } from './render.js';
-import { doEpochs, fullParams } from './session.js';
+import { doEpochs, fullParams, withFullConfig } from './session.js';
 import { setPlaying, showEpochLoss, startCompare, store, takeCompare } from './store.js';
 
 /** B's state on the page: its SessionState with the parameters in full. */
 export async function takeB(state, overrides) {
-  startCompare(state, await fullParams(state.params, state.id), overrides);
+  startCompare(await withFullConfig(state), await fullParams(state.params, state.id), overrides);
 }
 
 /** B's history and scalars as the server has them. */

@@ -8,7 +8,7 @@ import { applyHide } from './classroom.js';
 import { pause } from './pause.js';
 import { fillHeatmapLayers, renderAll, refreshOutput } from './render.js';
 import {
-  adoptState, clearTrace, paramsInFull, setStage, showEpochLoss, stopCompare, store, takeGrads, takeParams, takeState,
+  adoptState, clearTrace, configInFull, paramsInFull, setStage, showEpochLoss, stopCompare, store, takeGrads, takeParams, takeState,
   takeTrace,
 } from './store.js';
 import { showConfig } from './views/controls.js';
@@ -23,6 +23,12 @@ export async function fullParams(params, id = store.session.id) {
   if (paramsInFull(params)) return params;
   const s = await api.getSession(id, { include: ['params'], maxElements: FULL });
   return s.params;
+}
+
+/** A SessionState with its config in full: big inline data and preset weights come summarised unless asked for. */
+export async function withFullConfig(state) {
+  if (configInFull(state.config)) return state;
+  return { ...state, config: (await api.getSession(state.id, { include: ['config'] })).config };
 }
 
 /** The session's scalars and history as the server has them. */
@@ -77,7 +83,7 @@ async function show(state, progress, owned) {
     stopCompare();
     if (b !== state.id) api.deleteSession(b).catch(() => {});
   }
-  const old = adoptState(state, await fullParams(state.params, state.id), owned);
+  const old = adoptState(await withFullConfig(state), await fullParams(state.params, state.id), owned);
   if (old) api.deleteSession(old).catch(() => {}); // gone already is fine
   clearBanner();
   $('gradcheck-result').innerHTML = GRADCHECK_HINT;

@@ -39,6 +39,26 @@ const hasSummary = (params) => params.some((p) => isSummary(p.W) || isSummary(p.
 /** Whether these parameters came in full (big layers come summarised unless asked for). */
 export const paramsInFull = (params) => !!params && !hasSummary(params);
 
+/** The config's arrays that may come summarised: inline X and y, and per layer the preset weights and biases. */
+const CONFIG_ARRAYS = [['dataset', 'X'], ['dataset', 'y'], ['model', 'weights'], ['model', 'biases']];
+const summarised = (v) => isSummary(v) || (Array.isArray(v) && v.some(isSummary));
+
+/** Whether a config came in full (its big arrays come summarised unless asked for). */
+export const configInFull = (config) => CONFIG_ARRAYS.every(([part, key]) => !summarised(config[part]?.[key]));
+
+/**
+ * An answer's config, each array it summarised taken from `held` (the same session's config in
+ * full): a session's data and preset weights never change, and the page builds the next config
+ * from the one it holds, so it must never hold a summary.
+ */
+function keepWhole(config, held) {
+  if (!config) return held;
+  if (!held || configInFull(config)) return config;
+  const out = { ...config, dataset: { ...config.dataset }, model: { ...config.model } };
+  for (const [part, key] of CONFIG_ARRAYS) if (summarised(config[part]?.[key])) out[part][key] = held[part][key];
+  return out;
+}
+
 function epochLoss() {
   const t = s.history.train_loss;
   return t.length ? { value: t[t.length - 1], label: 'Train loss' } : null;
@@ -50,7 +70,7 @@ export function setOptions(options) {
 }
 
 /**
- * Adopt a state: a SessionState from the server (and its parameters in full) becomes what is
+ * Adopt a state: a SessionState from the server (its parameters and config in full) becomes what is
  * on screen; everything of the previous session (trace, gradients, data) is dropped.
  * @returns {string|null} the id of the previous session when this page made it (to delete)
  */
@@ -74,7 +94,7 @@ export function adoptState(state, params, owned) {
 /** Take the scalars of a SessionState of the session on screen (and its history when sent). */
 export function takeState(state) {
   const { params, history, ...rest } = state;
-  s.session = { ...s.session, ...rest };
+  s.session = { ...s.session, ...rest, config: keepWhole(rest.config, s.session?.config) };
   if (history) s.history = history;
 }
 
@@ -180,7 +200,7 @@ export function setPractice(on) {
   s.practice = !!on;
 }
 
-/** Compare: run B beside the session on screen (`b`: its SessionState and parameters in full). */
+/** Compare: run B beside the session on screen (`b`: its SessionState, its config and parameters in full). */
 export function startCompare(state, params, overrides) {
   const { params: _, history, ...rest } = state;
   s.compare = { session: rest, params, history, overrides, outputs: null, boundary: null, lastLoss: null };
@@ -191,7 +211,7 @@ export function takeCompare(part) {
   const { session, ...rest } = part;
   if (session) {
     const { params, history, ...scalars } = session;
-    s.compare.session = { ...s.compare.session, ...scalars };
+    s.compare.session = { ...s.compare.session, ...scalars, config: keepWhole(scalars.config, s.compare.session.config) };
     if (history) s.compare.history = history;
   }
   Object.assign(s.compare, rest);

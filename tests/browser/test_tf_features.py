@@ -206,6 +206,39 @@ def test_csv_upload_trains_and_bad_files_say_why(app, page_log):
     assert app.text("epoch-count") == "3", "the old run stays on screen"
 
 
+def test_a_change_in_the_controls_keeps_an_uploaded_table_bigger_than_max_elements(app):
+    """The answers summarise the table's X and y (over max_elements): the page never posts
+    a summary back, the next session trains on the same rows."""
+    rows = 1200  # X (1200, 4): 4800 numbers, over the default max_elements of 4096
+    text = "x1,x2,x3,x4,y\n" + "".join(f"{i % 7 / 3:.4f},{i % 5 / 2:.4f},{i % 11 / 5:.4f},{i % 3:.1f},"
+                                        f"{int(i % 7 + i % 5 > 6)}\n" for i in range(rows))
+    app.open()
+    app.page.locator("#csv-block summary").click()
+    app.by("csv-file").set_input_files(files=[{"name": "big.csv", "mimeType": "text/csv", "buffer": text.encode()}])
+    app.idle()
+    first = session_id(app)
+    sent = api(app, f"/api/sessions/{first}")["config"]["dataset"]
+    assert sent["X"]["summary"] is True and sent["X"]["shape"] == [rows, 4], "the answer summarises the table"
+    table = api(app, f"/api/sessions/{first}?include=config")["config"]["dataset"]
+    app.enter("learning-rate", "0.05")
+    app.idle()
+    assert session_id(app) != first and app.text("error-banner") == ""
+    state = api(app, f"/api/sessions/{session_id(app)}?include=config")
+    assert state["config"]["optimizer"]["learning_rate"] == 0.05
+    assert state["config"]["dataset"]["X"] == table["X"] and state["config"]["dataset"]["y"] == table["y"]
+    app.by("neurons-plus-0").click()  # the layers too: a new network on the same rows
+    app.idle()
+    state = api(app, f"/api/sessions/{session_id(app)}?include=config")
+    assert state["config"]["model"]["layers"][1] == 9 and state["config"]["dataset"]["X"] == table["X"]
+    app.click("epoch")
+    assert app.text("epoch-count") == "1"
+    # Comparing: B is a fork (its answer summarises the table too), and a change makes B anew from it.
+    app.click("compare")
+    app.enter("learning-rate", "0.2")
+    assert "422" not in app.text("error-banner") and app.by("compare-panel").is_visible()
+    assert app.page.locator('[data-testid="compare-table"] tbody tr').count() == 2
+
+
 def test_classroom_link_hides_the_named_controls(app, server_url):
     app.open(f"{server_url}#hide=dataset,optimizer,learning-rate,lessons-open,csv")
     for name in ("dataset", "optimizer", "learning-rate", "lessons-open", "csv"):

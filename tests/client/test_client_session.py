@@ -65,6 +65,14 @@ def test_trace_and_params_dtypes_and_shapes(local: Client) -> None:
     assert s.config["optimizer"]["batch_size"] == 16
 
 
+def test_config_gives_inline_data_whole_though_the_answers_summarise_it(local: Client) -> None:
+    X = [[i / 3000, (i * 7) % 11 / 11] for i in range(3000)]  # 6000 numbers: over max_elements
+    y = [[float(i % 2)] for i in range(3000)]
+    s = local.session(dataset={"name": "inline", "task": "classification", "X": X, "y": y}, model={"layers": [2, 3, 1]})
+    assert s.state()["config"]["dataset"]["X"]["shape"] == [3000, 2]  # a summary
+    assert s.config["dataset"]["X"] == X and s.config["dataset"]["y"] == y and s.layers == [2, 3, 1]
+
+
 def test_step_with_remedies_carries_their_fields(local: Client) -> None:
     s = local.session(dataset={"name": "xor", "n_samples": 60},
                       model={"layers": [2, 4, 3, 1], "dropout": 0.5, "batch_norm": True}, optimizer={"batch_size": 8})

@@ -352,6 +352,50 @@ def test_a_forks_weights_in_its_config_are_summarised_in_the_report(api):
     assert len(config) < 4000
 
 
+def _summary_of(value: Any, shape: list[int]) -> bool:
+    return isinstance(value, dict) and value.get("summary") is True and value["shape"] == shape
+
+
+def test_a_large_inline_dataset_is_summarised_in_every_answer_unless_asked_for(api):
+    limit = api.get("/api/options").json()["limits"]["max_inline_values"]
+    m = limit // 10  # X (m, 9) and y (m, 1): as many numbers as the limits allow
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(m, 9)).round(6)
+    y = (X[:, :1] > 0).astype(float)
+    config = {"dataset": {"name": "inline", "task": "classification", "X": X.tolist(), "y": y.tolist()},
+              "model": {"layers": [9, 4, 1]}}
+    r = api.post("/api/sessions", json=config)
+    assert r.status_code == 201, r.text[:300]
+    sid = r.json()["id"]
+    answers = {"create": r, "get": api.get(f"/api/sessions/{sid}"),
+               "patch": api.patch(f"/api/sessions/{sid}/params", json={"layer": 0, "name": "W", "index": [0, 0],
+                                                                       "value": 0.5}),
+               "reset": api.post(f"/api/sessions/{sid}/reset")}
+    for name, answer in answers.items():
+        assert answer.status_code in (200, 201), (name, answer.text[:300])
+        assert len(answer.content) < 1_000_000, (name, len(answer.content))
+        ds = answer.json()["config"]["dataset"]
+        assert _summary_of(ds["X"], [m, 9]) and _summary_of(ds["y"], [m, 1]), name
+    assert answers["get"].json()["config"]["dataset"]["X"]["mean"] == pytest.approx(X.mean())
+    whole = api.get(f"/api/sessions/{sid}", params={"include": "config"}).json()["config"]["dataset"]
+    assert whole["X"] == X.tolist() and whole["y"] == y.tolist()
+
+
+def test_a_float32_fork_of_a_wide_model_answers_its_weights_summarised(api):
+    sid = api.post("/api/sessions", json={"dataset": {"name": "xor"}, "model": {"layers": [2, 256, 256, 1]}}).json()["id"]
+    r = api.post(f"/api/sessions/{sid}/fork", json={"overrides": {"model": {"dtype": "float32"}}})
+    assert r.status_code == 201 and len(r.content) < 100_000, r.text[:300]
+    fork = r.json()["id"]
+    r = api.patch(f"/api/sessions/{fork}/params", json={"layer": 1, "name": "W", "index": [0, 0], "value": 0.5})
+    assert r.status_code == 200 and len(r.content) < 100_000, len(r.content)
+    model = r.json()["config"]["model"]
+    assert isinstance(model["weights"][0], list) and _summary_of(model["weights"][1], [256, 256])
+    assert model["biases"][1] == api.app.state.store.get(fork).config["model"]["biases"][1]  # small: whole
+    whole = api.get(f"/api/sessions/{fork}", params={"include": ["config"]}).json()
+    assert whole["config"]["model"]["weights"] == api.app.state.store.get(fork).config["model"]["weights"]
+    assert "params" not in whole and "history" not in whole
+
+
 # -- 4. the remedies' per-step cost, priced ---------------------------------------------
 def test_twenty_epochs_of_every_remedy_at_batch_1_are_refused_naming_count(api):
     config = {"dataset": {"name": "moons", "n_samples": 20_000},
