@@ -158,7 +158,7 @@ export async function codeScript(id, framework, steps = 1) {
   return { text, filename: named ? named[1] : `mlp_${framework}.py` };
 }
 
-/** The seeds' experiments as lessons: [{name, title, summary}] in order. */
+/** The backpropagation write-ups' experiments as lessons: [{name, title, summary}] in order. */
 export const lessons = () => request('GET', '/api/lessons');
 
 /** Run a lesson: {name, title, summary, quick, sessions: [{id, label}], measured, finite}. */

@@ -1,4 +1,4 @@
-// Lessons: the seeds' experiments, one click each. The panel lists GET /api/lessons, starts one
+// Lessons: the backpropagation write-ups' experiments, one click each. The panel lists GET /api/lessons, starts one
 // with POST /api/lessons/{name}, says what to look at, shows what the lesson measured (a table
 // and the charts that make its point) and opens any of its sessions in the playground.
 import * as api from '../api.js';
