@@ -47,6 +47,11 @@ export function initPicker({ layers, batchNorm, open }) {
     if ([...select.options].some((o) => o.value === before)) select.value = before;
     limits();
   };
+  // Filled as the summary is activated (click or Enter), before the form shows: the toggle event
+  // comes a task later, and a quick keyboard user can already be in the select by then.
+  box.querySelector('summary').addEventListener('click', () => {
+    if (!box.open) fill();
+  });
   box.addEventListener('toggle', () => {
     if (box.open) fill();
   });
