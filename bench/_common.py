@@ -1,4 +1,4 @@
-"""What the benchmarks share: paths, the seed's baseline class, timing, tables.
+"""What the benchmarks share: paths, the reference write-up's baseline class, timing, tables.
 
 Benchmarks print ratios measured side by side in one run (never absolute
 targets in tests). Run them from anywhere: ``python bench/<name>.py``.
@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:  # run as a script without installing the package
     sys.path.insert(0, str(ROOT))
 
 SEED_NN_PATH = ROOT.parent / "shared" / "baselines" / "seed_nn.py"
-"""Seed 003's own ``NN`` class; a baseline, read at run time, not part of the project."""
+"""The California-housing write-up's own ``NN`` class; a baseline, read at run time, not part of the project."""
 
 
 def load_seed_nn() -> type:

@@ -5,8 +5,8 @@ Starts the playground as a real uvicorn process on a free port and measures:
 * ``backward_vs_health``: median latency of ``POST .../backward`` on the derivation's
   worked example over median latency of ``GET /api/health``, requests
   interleaved on one keep-alive connection (target: at most 2);
-* ``epochs_overhead``: median time of ``POST .../epochs {"count": 1}`` on seed
-  003's workload (California housing, [8, 20, 10, 1] sigmoid, batch 32,
+* ``epochs_overhead``: median time of ``POST .../epochs {"count": 1}`` on the
+  reference write-up's workload (California housing, [8, 20, 10, 1] sigmoid, batch 32,
   lr 0.1) over the median of the engine's own ``run_epochs(1)`` on the same
   config in this process, minus 1, runs alternated (target: at most 0.1);
 * ``rps_8``: requests per second of ``backward`` (worked example, one session
@@ -36,7 +36,7 @@ WORKED = {
               "weights": [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6]]], "biases": [[0.0, 0.0], [0.0]]},
     "optimizer": {"learning_rate": 0.1, "batch_size": 1},
 }
-SEED_003 = {
+WRITE_UP = {
     "dataset": {"name": "california_housing", "seed": 42},
     "model": {"layers": [8, 20, 10, 1], "activation": "sigmoid", "output_activation": "linear", "loss": "mse",
               "init": "normal"},
@@ -63,8 +63,8 @@ def backward_vs_health(c: httpx.Client, n: int = 400) -> tuple[float, float]:
 
 
 def epochs_overhead(c: httpx.Client, n: int = 9) -> tuple[float, float]:
-    sid = c.post("/api/sessions", json=SEED_003).json()["id"]
-    trainer = make_trainer(SEED_003)
+    sid = c.post("/api/sessions", json=WRITE_UP).json()["id"]
+    trainer = make_trainer(WRITE_UP)
     api, engine = [], []
     for i in range(n + 1):
         a = timed(lambda: c.post(f"/api/sessions/{sid}/epochs", json={"count": 1}).raise_for_status())

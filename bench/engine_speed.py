@@ -82,7 +82,7 @@ def engine_test_eval(data: Dataset, layers: list[int]) -> Epoch:
 
 
 def seed_nn_epoch(data: Dataset, layers: list[int], lr: float, batch: int) -> Epoch:
-    np.random.seed(0)  # the seed's class draws from the global generator
+    np.random.seed(0)  # the write-up's class draws from the global generator
     nn = load_seed_nn()(layers, learning_rate=lr, batch_size=batch)
     return lambda: nn.fit(data.X_train, data.y_train)
 

@@ -1,11 +1,11 @@
-"""Seed 003's experiment on California housing, reproduced side by side.
+"""The reference write-up's California-housing experiment on California housing, reproduced side by side.
 
 ``[8, 20, 10, 1]``, sigmoid hidden, linear output, MSE, plain SGD with lr 0.1
 and batch 32 for 100 epochs, N(0, n_in^-0.5) initial weights, X and y
 standardised with scalers fit on the training part, the 80/20 split with
 ``random_state=42``. Test MSE in original units ($100,000 squared) for
 
-* this engine (shuffling each epoch, its default; and in the seed's fixed order),
+* this engine (shuffling each epoch, its default; and in the write-up's fixed order),
 * the California-housing write-up's own ``NN`` class (from ``../shared/baselines/seed_nn.py``, for reference),
 * scikit-learn's ``MLPRegressor(hidden_layer_sizes=(20, 10), learning_rate_init=0.1,
   max_iter=100, random_state=42)`` exactly as the seed calls it (Adam, ReLU),
@@ -47,7 +47,7 @@ def engine_predict(data: Dataset, epochs: int, shuffle: bool) -> np.ndarray:
 
 
 def seed_nn_predict(data: Dataset, epochs: int) -> np.ndarray:
-    np.random.seed(0)  # the seed's class draws its weights from the global generator
+    np.random.seed(0)  # the write-up's class draws its weights from the global generator
     nn = load_seed_nn()(layers=[8, 20, 10, 1], learning_rate=0.1)
     for _ in range(epochs):
         nn.fit(data.X_train, data.y_train)
@@ -74,7 +74,7 @@ def main() -> None:
 
     runs = {
         "this engine (shuffled epochs)": ("engine", lambda: engine_predict(data, args.epochs, True)),
-        "this engine (seed's fixed order)": ("", lambda: engine_predict(data, args.epochs, False)),
+        "this engine (the write-up's fixed order)": ("", lambda: engine_predict(data, args.epochs, False)),
         "write-up NN class": ("engine", lambda: seed_nn_predict(data, args.epochs)),
         "scikit-learn MLPRegressor": ("sklearn", lambda: sklearn_predict(data, args.epochs)),
         "LinearRegression": ("linear", lambda: linear_predict(data)),
@@ -86,7 +86,7 @@ def main() -> None:
         seconds = time.perf_counter() - t0
         mse[name] = mean_squared_error(y_true, data.to_original_units(pred))
         rows.append([name, round(mse[name], 4), SEED_REPORTED.get(key, ""), round(seconds, 2)])
-    print_table(f"Seed 003's experiment: California housing, {args.epochs} epochs, test MSE in "
+    print_table(f"The reference write-up's California-housing experiment: California housing, {args.epochs} epochs, test MSE in "
                 f"original units ($100,000^2), {data.X_train.shape[0]} train / {data.X_test.shape[0]} test rows",
                 ["model", "test MSE", "write-up reports", "seconds"], rows)
     engine = mse["this engine (shuffled epochs)"]

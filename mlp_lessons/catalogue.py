@@ -273,7 +273,7 @@ def derivations(quick: bool, build: Build) -> LessonRun:
 
 # -- 10 --------------------------------------------------------------------
 REMEDIES = (("plain", {}), ("batch norm", {"batch_norm": True}), ("residual", {"residual": True}))
-"""Lesson 2's sigmoid network three ways: as it is, and with each of the seed's two missing remedies."""
+"""Lesson 2's sigmoid network three ways: as it is, and with each of the write-up's two missing remedies."""
 DROPOUT = 0.5
 
 

@@ -1,5 +1,5 @@
 // Numbers and arrays as text: up to 6 significant digits with trailing zeros trimmed, so the
-// seed's numbers read exactly (0.00405, -0.09, -0.099); null (a non-finite number) reads "NaN".
+// worked example's numbers read exactly (0.00405, -0.09, -0.099); null (a non-finite number) reads "NaN".
 
 /** A number with at most `digits` significant digits; null/NaN -> "NaN". */
 export function fmt(x, digits = 6) {

@@ -193,7 +193,7 @@ export function renderTrace(view) {
     nav.innerHTML = '';
     out.innerHTML = `<p class="empty">Press <b>Step</b> (or →) to run one forward and backward pass on a
       minibatch and walk through it here, every number with its equation.
-      <b>Worked example</b> loads the seed's 2-2-1 network.</p>
+      <b>Worked example</b> loads the derivation's 2-2-1 network.</p>
       <table class="cheat">
         <tr><th>forward</th><td>z[l] = a[l−1] · W[l]ᵀ + b[l]<br>a[l] = act(z[l]),   a[−1] = X</td></tr>
         <tr><th>loss</th><td>L = batch mean of loss(ŷ, y)</td></tr>
